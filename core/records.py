@@ -1,0 +1,201 @@
+"""Typed records that flow one way through the pipeline: Post -> Verdict -> Hit.
+
+Every stage reads and writes these; nothing downstream reaches back into a spider or a model.
+All records are frozen pydantic models so a stage cannot quietly mutate what an earlier stage produced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC; aware ones are converted, so every stored time compares."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Platform(str, Enum):
+    douyin = "douyin"
+    kuaishou = "kuaishou"
+    xiaohongshu = "xiaohongshu"
+    weibo = "weibo"
+    bilibili = "bilibili"
+    zhihu = "zhihu"
+    tieba = "tieba"
+    demo = "demo"
+
+
+class PostKind(str, Enum):
+    caption = "caption"
+    post = "post"
+    comment = "comment"
+    profile_bio = "profile_bio"
+
+
+class Label(str, Enum):
+    lead_gen = "lead_gen"
+    benign = "benign"
+
+
+class Category(str, Enum):
+    """What kind of illegal agency a lead-generation post recruits for (DESIGN.md)."""
+
+    stop_interest = "stop_interest"  # 停息挂账 / 个性化分期代办
+    credit_repair = "credit_repair"  # 征信修复 / 洗白
+    anti_collection = "anti_collection"  # 反催收 / 防爆通讯录
+    debt_optimisation = "debt_optimisation"  # 债务优化 / 重组 / 协商代办
+    surrender_agency = "surrender_agency"  # 代理退保
+    complaint_agency = "complaint_agency"  # 代理维权 / 代理投诉
+    debt_mule_recruiting = "debt_mule_recruiting"  # 职业背债 / 白户包装
+    illegal_loan_broker = "illegal_loan_broker"  # 非法贷款中介 / 空放 / 黑户可下
+    document_forgery = "document_forgery"  # 伪造病历 / 贫困证明 / 流水
+
+
+CATEGORY_NAMES_ZH: dict[Category, str] = {
+    Category.stop_interest: "停息挂账/个性化分期代办",
+    Category.credit_repair: "征信修复/洗白",
+    Category.anti_collection: "反催收/防爆通讯录",
+    Category.debt_optimisation: "债务优化/债务重组代办",
+    Category.surrender_agency: "代理退保",
+    Category.complaint_agency: "代理维权/代理投诉",
+    Category.debt_mule_recruiting: "职业背债/白户包装",
+    Category.illegal_loan_broker: "非法贷款中介",
+    Category.document_forgery: "伪造证明材料",
+}
+
+
+class HitStatus(str, Enum):
+    new = "new"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    reported = "reported"
+    removed = "removed"
+    still_up = "still_up"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", use_enum_values=False)
+
+
+class Metrics(_Frozen):
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    collects: int | None = None
+
+
+class CrawlInfo(_Frozen):
+    spider: str = ""
+    job: str = ""
+    query: str | None = None
+    mode: str | None = None
+
+
+class Post(_Frozen):
+    """One piece of published text as a platform served it."""
+
+    key: str = ""
+    platform: Platform
+    post_id: str
+    kind: PostKind = PostKind.post
+    url: str = ""
+    text: str
+    title: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    published_at: UtcDatetime | None = None
+    fetched_at: UtcDatetime = Field(default_factory=utcnow)
+    parent_key: str | None = None
+    hashtags: tuple[str, ...] = ()
+    metrics: Metrics = Field(default_factory=Metrics)
+    media: tuple[str, ...] = ()
+    crawl: CrawlInfo = Field(default_factory=CrawlInfo)
+    raw_ref: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_key(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            platform = data.get("platform")
+            platform = platform.value if isinstance(platform, Platform) else platform
+            post_id = str(data.get("post_id", ""))
+            if not post_id:
+                raise ValueError("post_id is required")
+            data = {**data, "post_id": post_id, "key": make_key(str(platform), post_id)}
+        return data
+
+
+def make_key(platform: str, post_id: str) -> str:
+    return f"{platform}:{post_id}"
+
+
+class Span(_Frozen):
+    start: int
+    end: int
+
+
+class SlangMatch(Span):
+    surface: str  # as written in the post
+    canonical: str  # what it stands for
+    category: Category | None = None
+
+
+class ContactMatch(Span):
+    type: str  # wechat | qq | phone | telegram | call_to_action | url
+    value: str
+
+
+class ModelInfo(_Frozen):
+    name: str
+    version: str
+
+
+class Verdict(_Frozen):
+    label: Label
+    score: float = Field(ge=0.0, le=1.0)
+    category: Category | None = None
+    slang: tuple[SlangMatch, ...] = ()
+    contacts: tuple[ContactMatch, ...] = ()
+    model: ModelInfo
+
+    @property
+    def is_hit(self) -> bool:
+        return self.label is Label.lead_gen
+
+
+class Evidence(_Frozen):
+    kind: str  # screenshot | raw_response | html
+    path: str
+    sha256: str
+    captured_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class Hit(_Frozen):
+    """A classified post as the index and the casebook keep it."""
+
+    post: Post
+    verdict: Verdict
+    status: HitStatus = HitStatus.new
+    evidence: tuple[Evidence, ...] = ()
+    report_ids: tuple[str, ...] = ()
+    first_seen: UtcDatetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        return self.post.key

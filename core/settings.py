@@ -1,0 +1,83 @@
+"""Typed settings (pydantic-settings, env prefix QINGYUAN_). One data home holds every artefact."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".qingyuan"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QINGYUAN_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Data home: spool, index, reports, evidence.")
+
+    # Classifier
+    model_path: Path | None = Field(
+        default=None, description="Model directory; default is the model shipped in classifiers/models/."
+    )
+    classifier: str = Field(default="auto", description="auto (BERT if shipped, else lexicon) | bert | lexicon")
+    batch_size: int = Field(default=32, description="Posts per inference batch.")
+
+    # Index
+    elasticsearch_url: str | None = Field(default=None, description="Use Elasticsearch at this URL instead of tantivy.")
+    elasticsearch_api_key: SecretStr | None = Field(default=None, description="API key for a secured cluster.")
+    elasticsearch_ca_certs: Path | None = Field(default=None, description="CA bundle for a TLS cluster.")
+    elasticsearch_index: str = Field(default="qingyuan-hits", description="Alias the hits live behind.")
+    casebook_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in the home.")
+
+    # Reports
+    report_min_score: float = Field(default=0.8, description="Unreviewed hits at or above this go in reports if asked.")
+    notifier_org: str = Field(default="清源内容安全团队", description="Organisation named in takedown notices.")
+    notifier_contact: str = Field(default="trust-safety@qingyuan.invalid", description="Contact in takedown notices.")
+    notifier_person: str = Field(default="值班分析师", description="Contact person named in notices.")
+
+    # Crawling
+    demo_port: int = Field(default=0, description="Port for the bundled demo site (0 = any free port).")
+    chromium_path: str = Field(default="/usr/bin/chromium", description="Debian chromium used by Playwright.")
+    crawl_queries: list[str] = Field(
+        default_factory=lambda: ["停息挂账", "征信修复", "反催收", "债务优化", "代理退保", "协商还款", "网贷逾期"],
+        description="Keyword-search queries for scheduled crawls.",
+    )
+
+    @cached_property
+    def spool_dir(self) -> Path:
+        return self.home / "spool"
+
+    @cached_property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @cached_property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @cached_property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @cached_property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
+
+    @cached_property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    @property
+    def casebook(self) -> str:
+        return self.casebook_url or f"sqlite:///{self.home / 'casebook.sqlite3'}"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.spool_dir, self.raw_dir, self.index_dir, self.reports_dir, self.evidence_dir, self.state_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
