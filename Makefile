@@ -1,0 +1,55 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both install everything first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-install
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: setup system elasticsearch demo test lint typecheck model bench clean
+
+setup: $(STAMP) system
+
+# The pinned CPU torch goes first: an unpinned torch would pull GBs of CUDA wheels.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# Debian chromium (Playwright cannot download a browser here) and CJK fonts so screenshots show Chinese.
+system:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# The real Elasticsearch 8.12.2, cached outside the repo (see scripts/elasticsearch.sh).
+elasticsearch:
+	bash scripts/elasticsearch.sh fetch
+
+demo: setup
+	$(BIN)/qingyuan demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy core classifiers indexer alerts crawlers webui
+
+test: setup elasticsearch
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Retrain the shipped default model reproducibly (seeded); long: run it in the background and watch the log.
+model: setup
+	$(BIN)/python -m classifiers.train --out classifiers/models/default --seed 13
+
+bench: setup elasticsearch
+	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_index.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

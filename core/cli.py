@@ -1,0 +1,385 @@
+"""The `qingyuan` command line: thin wrappers over the stage functions in core/pipeline.py.
+
+Command output (JSONL, JSON, tables, paths) goes to stdout; progress and logs go to stderr, so the
+commands compose in shell pipelines. Contracts are in DESIGN.md; other tools rely on them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.logs import setup_logging
+from core.records import Category, HitStatus, Platform
+from core.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="qingyuan",
+    help="Qingyuan 清源: find, prove and take down posts that recruit for illegal debt-relief agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Analyst accounts for the web console.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO to stderr.")] = False) -> None:
+    setup_logging("INFO" if verbose else None)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Any]:
+    """A progress display on stderr (quiet when stderr is not a terminal, e.g. in CI logs)."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+
+        def advance(n: int = 1, **fields: Any) -> None:
+            progress.update(task, advance=n, **fields)
+
+        advance.progress = progress  # type: ignore[attr-defined]
+        advance.task = task  # type: ignore[attr-defined]
+        yield advance
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from indexer import open_store
+
+    return open_store(settings)
+
+
+def _load_classifier(settings: Settings, kind: str | None = None):  # type: ignore[no-untyped-def]
+    from classifiers.load import load_classifier
+
+    try:
+        return load_classifier(settings, kind)
+    except (FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+
+
+# ---------------------------------------------------------------- classify
+
+
+@app.command()
+def classify(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL; each line has id and text (platform, kind optional).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL of {id,label,score,category,slang,contacts}.")],
+    classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
+) -> None:
+    """Classify posts: one verdict line per input line, in input order."""
+    from classifiers.base import ClassifyInput
+    from core.pipeline import classify_items
+
+    settings = get_settings()
+    if not input.is_file():
+        raise fail(f"input file not found: {input}")
+    model = _load_classifier(settings, classifier)
+
+    def read() -> Iterator[ClassifyInput]:
+        with input.open("r", encoding="utf-8", errors="replace") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    if not isinstance(row, dict):
+                        raise ValueError("not a JSON object")
+                    yield ClassifyInput(
+                        id=str(row["id"]), text=str(row["text"]), platform=row.get("platform"), kind=row.get("kind")
+                    )
+                except (json.JSONDecodeError, KeyError, ValueError, ValidationError) as exc:
+                    raise fail(f"{input}:{lineno}: each line must be a JSON object with 'id' and 'text' ({exc})") from exc
+
+    total = sum(1 for line in input.open("r", encoding="utf-8", errors="replace") if line.strip())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    counts = {"lead_gen": 0, "benign": 0}
+    with progress_bar("classifying", total) as advance, tmp.open("w", encoding="utf-8") as fh:
+        for item, verdict in classify_items(model, read(), settings.batch_size, advance):
+            counts[verdict.label.value] += 1
+            row = {
+                "id": item.id,
+                "label": verdict.label.value,
+                "score": round(verdict.score, 6),
+                "category": verdict.category.value if verdict.category else None,
+                "slang": [s.model_dump(mode="json", include={"surface", "canonical", "start", "end"}) for s in verdict.slang],
+                "contacts": [c.model_dump(mode="json", include={"type", "value", "start", "end"}) for c in verdict.contacts],
+            }
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(output)  # never leave a half-written output behind
+    err.print(f"classified {sum(counts.values())} posts: {counts['lead_gen']} lead_gen, {counts['benign']} benign -> {output}")
+
+
+# ---------------------------------------------------------------- parse
+
+
+@app.command()
+def parse(
+    files: Annotated[list[Path], typer.Argument(help="Saved responses or pages from the platform.")],
+    platform: Annotated[str, typer.Option("--platform", "-p", help="douyin, kuaishou, xiaohongshu, weibo, bilibili, zhihu, tieba, demo")],
+) -> None:
+    """Parse saved platform responses into Post JSONL on stdout (the response shape is detected)."""
+    from crawlers.extract import PLATFORMS, UnknownShape, parse_file
+
+    if platform not in PLATFORMS:
+        raise fail(f"unknown platform {platform!r}; choose one of: {', '.join(sorted(PLATFORMS))}")
+    for path in files:
+        if not path.is_file():
+            raise fail(f"file not found: {path}")
+        try:
+            posts = parse_file(platform, path)
+        except (UnknownShape, ValueError) as exc:
+            raise fail(f"{path}: {exc}") from exc
+        for post in posts:
+            sys.stdout.write(post.model_dump_json() + "\n")
+        err.print(f"{path}: {len(posts)} posts")
+
+
+# ---------------------------------------------------------------- index
+
+
+@app.command()
+def index(
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="Posts JSONL in the spool format.")] = None,
+    reindex: Annotated[bool, typer.Option("--reindex", help="Re-classify and re-index everything in the spool.")] = False,
+    classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
+) -> None:
+    """Classify (where not yet classified) and index posts; indexing the same posts twice changes nothing."""
+    from core.pipeline import index_posts
+    from core.spool import Spool, read_posts
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if input is None and not reindex:
+        raise fail("give --input POSTS.jsonl, or --reindex to rebuild from the spool")
+    if input is not None and not input.is_file():
+        raise fail(f"input file not found: {input}")
+    posts = list(read_posts(input)) if input else list(Spool(settings.spool_dir))
+    model = _load_classifier(settings, classifier)
+    store = _open_store(settings)
+    try:
+        with progress_bar("indexing", len(posts)) as advance:
+            stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance, reclassify=reindex)
+        total = store.count()
+    finally:
+        store.close()
+    err.print(
+        f"read {stats.seen} posts: {stats.already_indexed} already indexed, {stats.classified} classified "
+        f"({stats.lead_gen} lead_gen), {stats.indexed} written; index holds {total}"
+    )
+
+
+# ---------------------------------------------------------------- search
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"--since must be an ISO date such as 2026-11-01 ({exc})") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words (segmented); "a phrase" in quotes matches exactly; empty matches all.')] = "",
+    platform: Annotated[list[Platform] | None, typer.Option("--platform", "-p")] = None,
+    category: Annotated[list[Category] | None, typer.Option("--category", "-c")] = None,
+    status: Annotated[list[HitStatus] | None, typer.Option("--status", "-s")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after this ISO date.")] = None,
+    min_score: Annotated[float | None, typer.Option("--min-score")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=10_000)] = 20,
+    include_benign: Annotated[bool, typer.Option("--include-benign", help="Also show posts judged benign.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"total": N, "hits": [Hit, ...]}.')] = False,
+) -> None:
+    """Search indexed hits."""
+    from indexer.base import SearchQuery
+
+    settings = get_settings()
+    q = SearchQuery(
+        text=query,
+        platforms=tuple(platform or ()),
+        categories=tuple(category or ()),
+        statuses=tuple(status or ()),
+        labels=() if include_benign else ("lead_gen",),
+        since=_parse_since(since),
+        min_score=min_score,
+        limit=limit,
+    )
+    store = _open_store(settings)
+    try:
+        result = store.search(q)
+    finally:
+        store.close()
+    if as_json:
+        payload = {"total": result.total, "hits": [h.model_dump(mode="json") for h in result.hits]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{result.total} hits", show_lines=False)
+    for col in ("key", "score", "category", "status", "author", "text"):
+        table.add_column(col, overflow="fold")
+    for hit in result.hits:
+        text = " ".join(hit.post.text.split())
+        table.add_row(
+            hit.key,
+            f"{hit.verdict.score:.2f}",
+            hit.verdict.category.value if hit.verdict.category else "-",
+            hit.status.value,
+            hit.post.author_name or hit.post.author_id or "-",
+            text[:80] + ("…" if len(text) > 80 else ""),
+            markup=False,  # crawled text must never be read as rich markup
+        )
+    out.print(table)
+
+
+# ---------------------------------------------------------------- report
+
+
+@app.command()
+def report(
+    platform: Annotated[str | None, typer.Option("--platform", "-p")] = None,
+    include_unreviewed: Annotated[bool, typer.Option("--include-unreviewed", help="Also report unreviewed hits above --min-score.")] = False,
+    min_score: Annotated[float | None, typer.Option("--min-score")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the batch files (default: <home>/reports).")] = None,
+    resend: Annotated[bool, typer.Option("--resend", help="Include items already reported in an earlier batch.")] = False,
+) -> None:
+    """Build one takedown batch per platform (XLSX, JSON, HTML, evidence zip) and print the paths written."""
+    from core.pipeline import write_reports
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if platform is not None and platform not in {p.value for p in Platform}:
+        raise fail(f"unknown platform {platform!r}")
+    store = _open_store(settings)
+    try:
+        outcome = write_reports(
+            settings=settings,
+            store=store,
+            platform=platform,
+            include_unreviewed=include_unreviewed,
+            min_score=min_score,
+            out_dir=out_dir,
+            resend=resend,
+        )
+    finally:
+        store.close()
+    for path in outcome.paths:
+        out.print(str(path))
+    err.print(f"{len(outcome.batches)} batches, {outcome.items} items" if outcome.batches else "nothing new to report")
+
+
+# ---------------------------------------------------------------- crawl and demo
+
+
+@app.command()
+def crawl(
+    spider: Annotated[str, typer.Argument(help="Spider name: demo, or a platform.")],
+    job: Annotated[str | None, typer.Option(help="Job name (spool file); default: spider + date.")] = None,
+    arg: Annotated[list[str] | None, typer.Option("--arg", "-a", help="Spider argument NAME=VALUE (repeatable).")] = None,
+) -> None:
+    """Run one crawl in its own process; posts are spooled before anything downstream runs."""
+    from crawlers.run import run_crawl
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    spider_args: dict[str, str] = {}
+    for item in arg or []:
+        if "=" not in item:
+            raise fail(f"--arg must be NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        spider_args[name] = value
+    job = job or f"{spider}-{datetime.now(timezone.utc):%Y%m%d}"
+    stats = run_crawl(spider, settings, job, **spider_args)
+    out.print(json.dumps(stats.model_dump(mode="json"), ensure_ascii=False))
+
+
+@app.command()
+def demo(
+    classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
+) -> None:
+    """The main job on embedded defaults: serve the demo site, crawl, classify, index, report."""
+    from core.pipeline import index_posts, write_reports
+    from core.spool import Spool
+    from crawlers.run import run_crawl
+    from demo.server import serve_demo
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    err.print(f"[bold]Qingyuan demo[/] — data home {settings.home}")
+
+    t0 = time.perf_counter()
+    with serve_demo() as base_url:
+        err.print(f"demo site at {base_url}")
+        with progress_bar("crawling demo site") as advance:
+
+            def on_progress(event: dict[str, Any]) -> None:
+                advance(0, total=event.get("total"), completed=event.get("posts", 0))
+
+            stats = run_crawl("demo", settings, "demo", on_progress=on_progress, base_url=base_url)
+    timings["crawl"] = time.perf_counter() - t0
+    err.print(f"crawl: {stats.pages} pages, {stats.posts} posts spooled, {stats.errors} errors, {stats.soft_blocks} soft blocks")
+
+    t0 = time.perf_counter()
+    posts = [p for p in Spool(settings.spool_dir) if p.platform is Platform.demo]
+    model = _load_classifier(settings, classifier)
+    store = _open_store(settings)
+    try:
+        with progress_bar(f"classifying with {model.info.name}", len(posts)) as advance:
+            index_stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance)
+        timings["classify+index"] = time.perf_counter() - t0
+        err.print(
+            f"classify+index: {index_stats.seen} posts in spool, {index_stats.already_indexed} already indexed, "
+            f"{index_stats.classified} classified, {index_stats.lead_gen} lead_gen, index holds {store.count()}"
+        )
+        t0 = time.perf_counter()
+        outcome = write_reports(settings=settings, store=store, include_unreviewed=True)
+        timings["report"] = time.perf_counter() - t0
+    finally:
+        store.close()
+    timings["total"] = time.perf_counter() - started
+    err.print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    if outcome.batches:
+        err.print(f"report: {len(outcome.batches)} batch(es), {outcome.items} items")
+        for path in outcome.paths:
+            out.print(str(path))
+    else:
+        err.print(f"report: nothing new to report (earlier reports are in {settings.reports_dir})")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
