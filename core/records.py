@@ -7,7 +7,7 @@ All records are frozen pydantic models so a stage cannot quietly mutate what an 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -29,7 +29,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Platform(str, Enum):
+class Platform(StrEnum):
     douyin = "douyin"
     kuaishou = "kuaishou"
     xiaohongshu = "xiaohongshu"
@@ -40,19 +40,19 @@ class Platform(str, Enum):
     demo = "demo"
 
 
-class PostKind(str, Enum):
+class PostKind(StrEnum):
     caption = "caption"
     post = "post"
     comment = "comment"
     profile_bio = "profile_bio"
 
 
-class Label(str, Enum):
+class Label(StrEnum):
     lead_gen = "lead_gen"
     benign = "benign"
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """What kind of illegal agency a lead-generation post recruits for (DESIGN.md)."""
 
     stop_interest = "stop_interest"  # 停息挂账 / 个性化分期代办
@@ -79,7 +79,7 @@ CATEGORY_NAMES_ZH: dict[Category, str] = {
 }
 
 
-class HitStatus(str, Enum):
+class HitStatus(StrEnum):
     new = "new"
     confirmed = "confirmed"
     dismissed = "dismissed"

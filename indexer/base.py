@@ -6,7 +6,7 @@ The CLI, the web UI and reports speak only this; they never know which backend i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.records import Category, Hit, HitStatus, Platform, UtcDatetime
 
 
-class SortOrder(str, Enum):
+class SortOrder(StrEnum):
     relevance = "relevance"
     newest = "newest"  # by published_at, then key
     score = "score"  # by verdict score, then key

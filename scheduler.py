@@ -1,0 +1,300 @@
+"""Unattended operation: APScheduler 3.x runs the pipeline's stage functions from a TOML schedule.
+
+Jobs are thin wrappers (as in Meta's HMA): they gather settings and dependencies, call a plain function from
+core/pipeline.py, and record the outcome in the job history. The job store is SQLite through SQLAlchemy, so jobs
+and next run times survive restarts; `max_instances=1`, coalescing and a misfire grace time keep a slow job from
+piling up; every crawl runs in its own process with a timeout (a Twisted reactor cannot restart).
+
+Schedule file (TOML):
+
+    [[jobs]]
+    id = "crawl-douyin"        # unique
+    kind = "crawl"             # crawl | index | report | deliver | recheck | alerts
+    interval = "30m"           # or cron = "*/30 * * * *"; units s, m, h, d
+    jitter = 60                # seconds
+    timeout = 900              # crawl only: seconds before the crawl process is stopped
+    [jobs.options]             # passed to the job: spider and spider args, report filters, channel...
+    spider = "demo"
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import signal
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("qingyuan.scheduler")
+
+JobKind = Literal["crawl", "index", "report", "deliver", "recheck", "alerts"]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str | int | float) -> float:
+    if isinstance(text, int | float):
+        return float(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"bad duration {text!r}: use e.g. 30s, 15m, 2h, 1d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class JobSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: JobKind
+    interval: str | int | float | None = None
+    cron: str | None = None
+    jitter: int = 0
+    timeout: float = 900
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> JobSpec:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError(f"job {self.id}: give exactly one of interval or cron")
+        if self.interval is not None:
+            parse_duration(self.interval)
+        return self
+
+    def trigger(self) -> IntervalTrigger | CronTrigger:
+        if self.cron is not None:
+            return CronTrigger.from_crontab(self.cron, timezone=timezone.utc, jitter=self.jitter or None)
+        assert self.interval is not None
+        return IntervalTrigger(seconds=parse_duration(self.interval), jitter=self.jitter or None, timezone=timezone.utc)
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: list[JobSpec]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Schedule:
+        ids = [j.id for j in self.jobs]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate job ids: {', '.join(sorted(dupes))}")
+        return self
+
+
+def load_schedule(path: Path) -> Schedule:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+    return Schedule.model_validate(data)
+
+
+# ------------------------------------------------------------------------- job bodies
+
+
+def _crawl(settings: Settings, spec: JobSpec) -> dict[str, Any]:
+    from crawlers.run import run_crawl
+
+    options = dict(spec.options)
+    spider = options.pop("spider")
+    stats = run_crawl(spider, settings, spec.id, timeout=spec.timeout, **options)
+    return stats.model_dump(mode="json")
+
+
+def _index(settings: Settings, spec: JobSpec) -> dict[str, Any]:
+    from classifiers.load import load_classifier
+    from core.pipeline import index_posts
+    from core.spool import Spool
+    from indexer import open_store
+
+    store = open_store(settings)
+    try:
+        stats = index_posts(Spool(settings.spool_dir), settings=settings, store=store, classifier=load_classifier(settings))
+    finally:
+        store.close()
+    return {"seen": stats.seen, "classified": stats.classified, "lead_gen": stats.lead_gen, "indexed": stats.indexed}
+
+
+def _report(settings: Settings, spec: JobSpec) -> dict[str, Any]:
+    from core.pipeline import write_reports
+    from indexer import open_store
+
+    store = open_store(settings)
+    try:
+        outcome = write_reports(
+            settings=settings,
+            store=store,
+            platform=spec.options.get("platform"),
+            include_unreviewed=bool(spec.options.get("include_unreviewed", False)),
+            min_score=spec.options.get("min_score"),
+        )
+    finally:
+        store.close()
+    return {"batches": outcome.batches, "items": outcome.items, "paths": [str(p) for p in outcome.paths]}
+
+
+def _deliver(settings: Settings, spec: JobSpec) -> dict[str, Any]:
+    from core.pipeline import deliver_pending
+
+    return deliver_pending(settings=settings, options=spec.options)
+
+
+def _recheck(settings: Settings, spec: JobSpec) -> dict[str, Any]:
+    from core.pipeline import recheck_reported
+
+    return recheck_reported(settings=settings, options=spec.options, timeout=spec.timeout)
+
+
+def _alerts(settings: Settings, spec: JobSpec) -> dict[str, Any]:
+    from core.pipeline import evaluate_alerts
+
+    return evaluate_alerts(settings=settings, options=spec.options)
+
+
+JOB_BODIES: dict[str, Callable[[Settings, JobSpec], dict[str, Any]]] = {
+    "crawl": _crawl,
+    "index": _index,
+    "report": _report,
+    "deliver": _deliver,
+    "recheck": _recheck,
+    "alerts": _alerts,
+}
+
+# One lock per job id inside this process; APScheduler's max_instances=1 covers the scheduler, this covers
+# `run-now` racing a scheduled run.
+_locks: dict[str, threading.Lock] = {}
+
+
+def history_path(settings: Settings) -> Path:
+    return settings.state_dir / "job-history.jsonl"
+
+
+def record_history(settings: Settings, entry: dict[str, Any]) -> None:
+    path = history_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+
+def read_history(settings: Settings, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    path = history_path(settings)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if job_id is None or row.get("job") == job_id:
+            rows.append(row)
+    return rows[-limit:]
+
+
+def run_job(schedule_path: str, job_id: str) -> dict[str, Any]:
+    """Run one job of the schedule now and record its outcome. Module-level so the job store can reference it."""
+    settings = get_settings()
+    settings.ensure_dirs()
+    spec = next((j for j in load_schedule(Path(schedule_path)).jobs if j.id == job_id), None)
+    if spec is None:
+        raise KeyError(f"no job {job_id!r} in {schedule_path}")
+    lock = _locks.setdefault(job_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        log.warning("job %s is still running; skipping this run", job_id)
+        return {"skipped": "already running"}
+    started = datetime.now(timezone.utc)
+    entry: dict[str, Any] = {"job": job_id, "kind": spec.kind, "start": started.isoformat()}
+    try:
+        counts = JOB_BODIES[spec.kind](settings, spec)
+        entry.update(outcome="ok", counts=counts)
+        return counts
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        entry.update(outcome="error", error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        lock.release()
+        entry["end"] = datetime.now(timezone.utc).isoformat()
+        record_history(settings, entry)
+
+
+# ------------------------------------------------------------------------- the scheduler
+
+
+def build_scheduler(settings: Settings, schedule_path: Path) -> BackgroundScheduler:
+    settings.ensure_dirs()
+    jobstore = SQLAlchemyJobStore(url=f"sqlite:///{settings.state_dir / 'jobs.sqlite3'}")
+    scheduler = BackgroundScheduler(
+        jobstores={"default": jobstore},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+        timezone=timezone.utc,
+    )
+    return scheduler
+
+
+def sync_jobs(scheduler: BackgroundScheduler, schedule: Schedule, schedule_path: Path) -> None:
+    """Make the job store match the schedule file, keeping next run times (and pauses) of unchanged jobs."""
+    wanted = {spec.id: spec for spec in schedule.jobs}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            job.remove()
+    for spec in schedule.jobs:
+        existing = scheduler.get_job(spec.id)
+        args = [str(Path(schedule_path).resolve()), spec.id]
+        if existing is not None and str(existing.trigger) == str(spec.trigger()) and list(existing.args) == args:
+            continue
+        paused = existing is not None and existing.next_run_time is None
+        scheduler.add_job(run_job, trigger=spec.trigger(), args=args, id=spec.id, name=spec.id, replace_existing=True)
+        if paused:
+            scheduler.pause_job(spec.id)
+
+
+def run_forever(schedule_path: Path, settings: Settings | None = None, stop_after: float | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop_after` seconds); a clean shutdown waits for running jobs."""
+    settings = settings or get_settings()
+    schedule = load_schedule(schedule_path)
+    scheduler = build_scheduler(settings, schedule_path)
+    scheduler.start(paused=True)
+    sync_jobs(scheduler, schedule, schedule_path)
+    scheduler.resume()
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.warning("signal %d: finishing running jobs, then stopping", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    deadline = time.monotonic() + stop_after if stop_after else None
+    try:
+        while not stop.wait(0.5):
+            if deadline and time.monotonic() >= deadline:
+                break
+    finally:
+        # Spooled work is on disk already; waiting lets the running job finish its own writes.
+        scheduler.shutdown(wait=True)
+
+
+def open_store_for_cli(settings: Settings, schedule_path: Path) -> BackgroundScheduler:
+    """A paused scheduler over the same job store, for list/pause/resume from another process."""
+    scheduler = build_scheduler(settings, schedule_path)
+    scheduler.start(paused=True)
+    sync_jobs(scheduler, load_schedule(schedule_path), schedule_path)
+    return scheduler
