@@ -168,9 +168,9 @@ def write_reports(
     for batch in batches:
         # Files first, then the status change: a crash in between only means the same batch id is rebuilt.
         outcome.paths.extend(write_batch(batch, target))
-        keys = [item.key for item in batch.items]
-        store.set_status(keys, HitStatus.reported, report_id=batch.id)
-        outcome.batches.append(batch.id)
+        keys = list(batch.keys)
+        store.set_status(keys, HitStatus.reported, report_id=batch.batch_id)
+        outcome.batches.append(batch.batch_id)
         outcome.items += len(keys)
     return outcome
 

@@ -1,0 +1,507 @@
+"""Deliver report batches: an outbox folder, SMTP and a signed webhook, each at most once per batch and channel.
+
+The outbox holds a copy of every file of a batch plus a JSON state file, so a report is never lost: it stays there
+until each channel has taken it. Before each send the state file records "sending" with the idempotency key (the
+batch id); if the process dies after sending but before recording, the next run sends again under the same key -
+the webhook receiver dedupes on the Idempotency-Key header and mail systems on the Message-ID derived from the
+batch id - and a channel already recorded as delivered is never sent again. Transient failures (5xx, timeouts,
+connection errors, SMTP 4xx) are retried with exponential backoff and jitter; after N failed attempts, or at once
+on a permanent refusal, the batch goes to "dead_letter" for a person to look at (`Outbox.requeue` retries it).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import mimetypes
+import os
+import random
+import shutil
+import smtplib
+import ssl
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel
+
+from alerts.bundle import atomic_path, atomic_write_bytes, sha256_path
+from alerts.report import ReportBatch
+from core.records import utcnow
+
+SIGNATURE_HEADER = "X-Qingyuan-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+STATE_FILE = "state.json"
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"
+    sending = "sending"  # recorded before each send: seeing it on start-up means we died mid-send
+    failed = "failed"  # last attempt failed, will be retried
+    delivered = "delivered"
+    dead_letter = "dead_letter"  # gave up: needs a person (Outbox.requeue to try again)
+
+
+class RetryableDeliveryError(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(Exception):
+    """The receiver refused the batch for a reason retrying will not fix (bad auth, 4xx, rejected recipients)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5  # failed attempts (over all runs) before dead-letter
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    jitter: float = 0.5  # up to this fraction of each delay is randomised, so retries from many jobs spread out
+
+    def delay(self, failures: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+        backoff = min(self.max_delay, self.base_delay * (2 ** max(0, failures - 1)))
+        if retry_after is not None:
+            backoff = min(self.max_delay, max(backoff, retry_after))
+        r = (rng or random).random()
+        return backoff * (1.0 - self.jitter * r)
+
+
+@runtime_checkable
+class DeliveryChannel(Protocol):
+    @property
+    def name(self) -> str:
+        """Stable id of this destination (the state file is keyed by it); never contains a secret."""
+        ...
+
+    def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
+        """Send once; return a short note of the receiver's answer. Raise Retryable/PermanentDeliveryError."""
+        ...
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+# --- Outbox -----------------------------------------------------------------------------------------------------
+
+
+class Outbox:
+    """`root/<batch_id>/`: copies of the batch's files and `state.json` (attempts per channel)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def folder(self, batch_id: str) -> Path:
+        if not batch_id or "/" in batch_id or batch_id.startswith("."):
+            raise ValueError(f"bad batch id {batch_id!r}")
+        return self.root / batch_id
+
+    @contextmanager
+    def lock(self, batch_id: str) -> Iterator[None]:
+        """Exclusive per-batch lock across processes, so two runs cannot send the same batch at once."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / f".{self.folder(batch_id).name}.lock").open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def is_staged(self, batch_id: str) -> bool:
+        return (self.folder(batch_id) / STATE_FILE).is_file()
+
+    def stage(self, batch: ReportBatch, paths: Sequence[Path]) -> list[Path]:
+        """Copy the batch's files into the outbox once; return the staged copies.
+
+        The folder appears whole or not at all (built aside, then renamed). Once staged it is never rewritten:
+        it is the record of what was (or will be) sent, and every retry sends exactly those bytes, even if the
+        batch was rebuilt meanwhile.
+        """
+        folder = self.folder(batch.batch_id)
+        if self.is_staged(batch.batch_id):
+            return self.staged_files(batch.batch_id)
+        self.root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".staging-{batch.batch_id}-", dir=self.root))
+        try:
+            names = []
+            for src in map(Path, paths):
+                shutil.copyfile(src, work / src.name)
+                names.append(src.name)
+            batch_json = f"{batch.batch_id}.json"
+            if batch_json not in names:  # the outbox alone must be enough to retry later
+                (work / batch_json).write_bytes(batch.model_dump_json(indent=2).encode("utf-8"))
+            state: dict[str, Any] = {
+                "batch_id": batch.batch_id,
+                "platform": batch.platform.value,
+                "items": len(batch.items),
+                "staged_at": utcnow().isoformat(),
+                "files": names,
+                "channels": {},
+            }
+            (work / STATE_FILE).write_text(json.dumps(state, ensure_ascii=False, indent=2), "utf-8")
+            for f in work.iterdir():
+                with f.open("rb") as fh:
+                    os.fsync(fh.fileno())
+            if folder.exists():  # left half-staged by a crash before the rename below
+                shutil.rmtree(folder)
+            os.rename(work, folder)
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+        return self.staged_files(batch.batch_id)
+
+    def load_state(self, batch_id: str) -> dict[str, Any]:
+        path = self.folder(batch_id) / STATE_FILE
+        if not path.is_file():
+            return {"batch_id": batch_id, "files": [], "channels": {}}
+        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return data
+
+    def save_state(self, batch_id: str, state: dict[str, Any]) -> None:
+        data = json.dumps(state, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        atomic_write_bytes(self.folder(batch_id) / STATE_FILE, data)
+
+    def load_batch(self, batch_id: str) -> ReportBatch:
+        return ReportBatch.model_validate_json((self.folder(batch_id) / f"{batch_id}.json").read_bytes())
+
+    def staged_files(self, batch_id: str) -> list[Path]:
+        return [self.folder(batch_id) / name for name in self.load_state(batch_id).get("files", [])]
+
+    def batch_ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and self.is_staged(p.name))
+
+    def channel_state(self, batch_id: str, channel: str) -> DeliveryState | None:
+        entry = self.load_state(batch_id)["channels"].get(channel)
+        return DeliveryState(entry["state"]) if entry else None
+
+    def requeue(self, batch_id: str, channel: str) -> None:
+        """Give a dead-lettered batch a fresh set of attempts on a channel (keeps the history)."""
+        with self.lock(batch_id):
+            state = self.load_state(batch_id)
+            entry = state["channels"].get(channel)
+            if entry and entry["state"] == DeliveryState.dead_letter.value:
+                entry["state"] = DeliveryState.pending.value
+                entry["failures_before_requeue"] = entry.get("failures_before_requeue", 0) + _failures(entry)
+                self.save_state(batch_id, state)
+
+
+def _failures(entry: dict[str, Any]) -> int:
+    counted = sum(1 for a in entry["attempts"] if a["outcome"] != "delivered")
+    return counted - entry.get("failures_before_requeue", 0)
+
+
+# --- deliver ----------------------------------------------------------------------------------------------------
+
+
+class DeliveryResult(BaseModel):
+    batch_id: str
+    channel: str
+    state: DeliveryState
+    sent: bool  # True when this call got the batch accepted; False when already delivered or given up
+    already_delivered: bool = False
+    attempts: int  # attempts made by this call
+    total_attempts: int  # over every run
+    idempotency_key: str
+    detail: str | None = None
+
+
+def deliver(
+    batch: ReportBatch,
+    paths: Sequence[Path],
+    channel: DeliveryChannel,
+    state_dir: Path,
+    *,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> DeliveryResult:
+    """Stage the batch in the outbox at `state_dir` and send it on `channel` unless already delivered there."""
+    policy = policy or RetryPolicy()
+    outbox = Outbox(state_dir)
+    key = batch.batch_id
+    with outbox.lock(batch.batch_id):
+        files = outbox.stage(batch, paths)
+        batch = outbox.load_batch(batch.batch_id)  # send what was staged, byte for byte, on every retry
+        state = outbox.load_state(batch.batch_id)
+        entry = state["channels"].setdefault(
+            channel.name, {"state": DeliveryState.pending.value, "idempotency_key": key, "attempts": []}
+        )
+
+        def result(sent: bool, made: int, detail: str | None, already: bool = False) -> DeliveryResult:
+            return DeliveryResult(
+                batch_id=batch.batch_id,
+                channel=channel.name,
+                state=DeliveryState(entry["state"]),
+                sent=sent,
+                already_delivered=already,
+                attempts=made,
+                total_attempts=len(entry["attempts"]),
+                idempotency_key=entry["idempotency_key"],
+                detail=detail,
+            )
+
+        if entry["state"] == DeliveryState.delivered.value:
+            return result(False, 0, entry.get("response"), already=True)
+        if entry["state"] == DeliveryState.dead_letter.value:
+            return result(False, 0, entry["attempts"][-1]["detail"] if entry["attempts"] else None)
+        for attempt in entry["attempts"]:
+            if attempt["outcome"] == "sending":  # we died mid-send; resend under the same key
+                attempt["outcome"] = "interrupted"
+                attempt["detail"] = "process stopped before the outcome was recorded"
+
+        made = 0
+        while True:
+            made += 1
+            attempt = {"n": len(entry["attempts"]) + 1, "started_at": utcnow().isoformat(), "outcome": "sending"}
+            entry["attempts"].append(attempt)
+            entry["state"] = DeliveryState.sending.value
+            outbox.save_state(batch.batch_id, state)  # durable before anything leaves this machine
+            retry_after: float | None = None
+            try:
+                note = channel.send(batch, files, entry["idempotency_key"])
+            except PermanentDeliveryError as exc:
+                attempt.update(outcome="permanent_error", detail=str(exc)[:500])
+                entry["state"] = DeliveryState.dead_letter.value
+            except RetryableDeliveryError as exc:
+                attempt.update(outcome="retryable_error", detail=str(exc)[:500])
+                retry_after = exc.retry_after
+            except Exception as exc:  # an unforeseen error: retry, then dead-letter; never lose the batch
+                attempt.update(outcome="error", detail=f"{type(exc).__name__}: {exc}"[:500])
+            else:
+                attempt.update(outcome="delivered", detail=note[:500])
+                entry.update(state=DeliveryState.delivered.value, delivered_at=utcnow().isoformat(), response=note)
+            attempt["finished_at"] = utcnow().isoformat()
+            if entry["state"] == DeliveryState.sending.value:
+                dead = _failures(entry) >= policy.max_attempts
+                entry["state"] = (DeliveryState.dead_letter if dead else DeliveryState.failed).value
+            outbox.save_state(batch.batch_id, state)
+            if entry["state"] != DeliveryState.failed.value:
+                return result(entry["state"] == DeliveryState.delivered.value, made, attempt.get("detail"))
+            sleep(policy.delay(_failures(entry), retry_after, rng))
+
+
+def deliver_pending(
+    state_dir: Path, channel: DeliveryChannel, *, policy: RetryPolicy | None = None, **kwargs: Any
+) -> list[DeliveryResult]:
+    """Deliver every batch in the outbox that `channel` has not taken yet (for the scheduler's delivery job)."""
+    outbox = Outbox(state_dir)
+    results = []
+    for batch_id in outbox.batch_ids():
+        if outbox.channel_state(batch_id, channel.name) in (DeliveryState.delivered, DeliveryState.dead_letter):
+            continue
+        batch = outbox.load_batch(batch_id)
+        results.append(deliver(batch, outbox.staged_files(batch_id), channel, state_dir, policy=policy, **kwargs))
+    return results
+
+
+# --- channels ---------------------------------------------------------------------------------------------------
+
+
+class FolderDelivery:
+    """Drop the files into a partner's pick-up folder (e.g. an SFTP share), one sub-folder per batch."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = Path(dest)
+
+    @property
+    def name(self) -> str:
+        return f"folder:{self.dest}"
+
+    def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
+        target = self.dest / idempotency_key
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for src in files:
+                with atomic_path(target / src.name) as tmp:
+                    shutil.copyfile(src, tmp)
+        except OSError as exc:
+            raise RetryableDeliveryError(f"copy failed: {exc}") from exc
+        return f"copied {len(files)} files to {target}"
+
+
+def _message_id(key: str, sender: str) -> str:
+    domain = sender.rsplit("@", 1)[-1].strip("<> ") if "@" in sender else "qingyuan.invalid"
+    return f"<{key}@{domain}>"
+
+
+def _summary(batch: ReportBatch) -> str:
+    lines = [
+        f"{batch.notifier.organisation} 违规内容下架通知",
+        f"批次：{batch.batch_id}　平台：{batch.platform_name}　条目：{len(batch.items)}",
+        "",
+        "请依据法律法规及平台规则审核并下架/删除以下内容。详情见附件（XLSX 清单、JSON、HTML 摘要、证据包及其 SHA-256）。",
+        "",
+    ]
+    for item in batch.items:
+        lines.append(f"{item.seq}. [{item.category_name}] {item.content_url}（作品ID {item.content_id}）")
+    lines += [
+        "",
+        f"联系人：{batch.notifier.person} <{batch.notifier.contact}>",
+        batch.notifier.good_faith_statement,
+    ]
+    return "\n".join(lines)
+
+
+class SmtpDelivery:
+    """Email the batch with its files attached. Message-ID derives from the batch id so a resend can be deduped."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: Sequence[str],
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        max_attachment_bytes: int = 20 << 20,
+    ) -> None:
+        if not recipients:
+            raise ValueError("at least one recipient is needed")
+        self.host, self.port, self.sender = host, port, sender
+        self.recipients = list(recipients)
+        self.username, self.password = username, password
+        self.starttls, self.timeout = starttls, timeout
+        self.ssl_context = ssl_context
+        self.max_attachment_bytes = max_attachment_bytes
+
+    @property
+    def name(self) -> str:
+        return f"smtp:{self.host}:{self.port}:{_short_hash(','.join(sorted(self.recipients)))}"
+
+    def build_message(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = f"违规内容下架通知 {batch.batch_id}（{batch.platform_name}，{len(batch.items)} 条）"
+        msg["From"] = self.sender
+        msg["To"] = ", ".join(self.recipients)
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = _message_id(idempotency_key, self.sender)
+        msg["X-Qingyuan-Batch"] = batch.batch_id
+        msg["Auto-Submitted"] = "auto-generated"
+        attached, omitted, total = [], [], 0
+        for path in files:
+            size = path.stat().st_size
+            if total + size > self.max_attachment_bytes:  # mail servers refuse big messages; say what is left out
+                omitted.append(path)
+                continue
+            attached.append(path)
+            total += size
+        body = _summary(batch)
+        if omitted:
+            body += "\n\n以下附件超出邮件大小限制未随信附上，可向联系人索取（可用 SHA-256 核验）：\n" + "\n".join(
+                f"{p.name}  SHA-256 {sha256_path(p)}" for p in omitted
+            )
+        msg.set_content(body)
+        for path in attached:
+            ctype, _ = mimetypes.guess_type(path.name)
+            if path.name.endswith(".xlsx"):
+                ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            maintype, subtype = (ctype or "application/octet-stream").split("/", 1)
+            params = {"charset": "utf-8"} if maintype == "text" else None  # our text files are UTF-8; say so
+            msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name, params=params)
+        return msg
+
+    def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
+        msg = self.build_message(batch, files, idempotency_key)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                refused = smtp.send_message(msg, from_addr=self.sender, to_addrs=self.recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if codes and all(400 <= c < 500 for c in codes):
+                raise RetryableDeliveryError(f"recipients deferred: {codes}") from exc
+            raise PermanentDeliveryError(f"recipients refused: {codes}") from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentDeliveryError(f"server does not support: {exc}") from exc
+        except smtplib.SMTPResponseException as exc:
+            message = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+            if 400 <= exc.smtp_code < 500:
+                raise RetryableDeliveryError(message) from exc
+            raise PermanentDeliveryError(message) from exc
+        except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
+            raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        note = f"accepted by {self.host}:{self.port} as {msg['Message-ID']}"
+        if refused:
+            note += f"; refused for {sorted(refused)}"
+        return note
+
+
+def sign_body(secret: str | bytes, body: bytes) -> str:
+    """The X-Qingyuan-Signature value: "sha256=" + hex HMAC-SHA256 of the raw request body."""
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str | bytes, body: bytes, header: str | None) -> bool:
+    """For receivers (and tests): constant-time check of a signature header against the body."""
+    return bool(header) and hmac.compare_digest(sign_body(secret, body), header or "")
+
+
+_RETRYABLE_STATUS = {408, 425, 429}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class WebhookDelivery:
+    """POST the batch JSON, HMAC-signed, with the batch id as Idempotency-Key."""
+
+    def __init__(self, url: str, secret: str, timeout: float = 30.0, name: str | None = None) -> None:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("webhook URL must be http(s)")
+        self.url, self.secret, self.timeout = url, secret, timeout
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        if self._name:
+            return self._name
+        parts = urlsplit(self.url)  # the query may hold a token: keep it out of the state file
+        return f"webhook:{parts.scheme}://{parts.netloc}{parts.path}#{_short_hash(self.url)}"
+
+    def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
+        body = batch.model_dump_json().encode("utf-8")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            SIGNATURE_HEADER: sign_body(self.secret, body),
+            IDEMPOTENCY_HEADER: idempotency_key,
+            "X-Qingyuan-Batch": batch.batch_id,
+            "User-Agent": "qingyuan-delivery/1",
+        }
+        try:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+                response = client.post(self.url, content=body, headers=headers)
+        except httpx.TransportError as exc:  # connect errors, timeouts, broken connections
+            raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        snippet = response.text[:300]
+        if response.is_success:
+            return f"HTTP {response.status_code}: {snippet}"
+        message = f"HTTP {response.status_code}: {snippet}"
+        if response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS:
+            raise RetryableDeliveryError(message, retry_after=_retry_after(response))
+        raise PermanentDeliveryError(message)
