@@ -73,11 +73,17 @@ class JobSpec(BaseModel):
             raise ValueError(f"job {self.id}: give exactly one of interval or cron")
         if self.interval is not None:
             parse_duration(self.interval)
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"job {self.id}: cron needs 5 fields (minute hour day month day_of_week)")
         return self
 
     def trigger(self) -> IntervalTrigger | CronTrigger:
         if self.cron is not None:
-            return CronTrigger.from_crontab(self.cron, timezone=timezone.utc, jitter=self.jitter or None)
+            minute, hour, day, month, day_of_week = self.cron.split()
+            return CronTrigger(
+                minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
+                timezone=timezone.utc, jitter=self.jitter or None,
+            )
         assert self.interval is not None
         return IntervalTrigger(seconds=parse_duration(self.interval), jitter=self.jitter or None, timezone=timezone.utc)
 

@@ -1,0 +1,259 @@
+"""The analyst console: a FastAPI app of server-rendered pages over the HitStore and the casebook.
+
+`create_app(settings)` builds it (tests pass their own store); `serve(settings)` runs it under uvicorn, bound to
+127.0.0.1 unless told otherwise. Everything the browser loads is served from here: no CDN, no inline script.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
+from core.settings import Settings
+from indexer.base import HitStore, SearchQuery, SearchResult
+from webui.auth import LoginThrottle, csrf_token, current_user, load_secret, open_db
+from webui.db import ConsoleDB
+from webui.highlight import CONTACT_TYPES_ZH, highlight
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "qy_session"
+SESSION_MAX_AGE = 12 * 3600  # one shift
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# A report preview is our own rendering of hostile text: inline styles allowed, scripts never, sandboxed.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
+
+STATUS_NAMES_ZH = {
+    HitStatus.new.value: "待审核",
+    HitStatus.confirmed.value: "已确认",
+    HitStatus.dismissed.value: "已排除",
+    HitStatus.reported.value: "已举报",
+    HitStatus.removed.value: "已下架",
+    HitStatus.still_up.value: "仍在线",
+}
+PLATFORM_NAMES_ZH = {
+    "douyin": "抖音",
+    "kuaishou": "快手",
+    "xiaohongshu": "小红书",
+    "weibo": "微博",
+    "bilibili": "哔哩哔哩",
+    "zhihu": "知乎",
+    "tieba": "百度贴吧",
+    "demo": "演示站点",
+}
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class LockedStore:
+    """Serialise calls into the store: uvicorn runs handlers on a thread pool and an index writer is single."""
+
+    def __init__(self, store: HitStore) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+
+    def upsert(self, hits: Iterable[Hit]) -> int:
+        with self._lock:
+            return self._store.upsert(hits)
+
+    def get(self, key: str) -> Hit | None:
+        with self._lock:
+            return self._store.get(key)
+
+    def get_many(self, keys: Sequence[str]) -> list[Hit]:
+        with self._lock:
+            return self._store.get_many(keys)
+
+    def keys(self) -> set[str]:
+        with self._lock:
+            return self._store.keys()
+
+    def set_status(self, keys: Sequence[str], status: HitStatus, report_id: str | None = None) -> int:
+        with self._lock:
+            return self._store.set_status(keys, status, report_id=report_id)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with self._lock:
+            return self._store.search(query)
+
+    def count(self) -> int:
+        with self._lock:
+            return self._store.count()
+
+    def close(self) -> None:
+        with self._lock:
+            self._store.close()
+
+    @property
+    def inner(self) -> HitStore:
+        return self._store
+
+
+class Console:
+    """What every handler needs, hung on app.state.console."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: HitStore,
+        db: ConsoleDB,
+        *,
+        lease_minutes: float,
+        review_min_score: float,
+        delivery_channel: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.store = LockedStore(store)
+        self.db = db
+        self.lease_minutes = lease_minutes
+        self.review_min_score = review_min_score
+        self.delivery_channel = delivery_channel  # alerts.delivery channel; None = stage in the outbox only
+        self.report_lock = threading.Lock()
+        self.throttle = LoginThrottle()  # one report build at a time: batches are numbered from the store
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    env.filters["hl"] = highlight
+    env.filters["bj"] = _beijing
+    env.globals.update(
+        CATEGORY_NAMES_ZH={c.value: n for c, n in CATEGORY_NAMES_ZH.items()},
+        CATEGORIES=[c.value for c in Category],
+        PLATFORMS=[p.value for p in Platform],
+        STATUSES=[s.value for s in HitStatus],
+        STATUS_NAMES_ZH=STATUS_NAMES_ZH,
+        PLATFORM_NAMES_ZH=PLATFORM_NAMES_ZH,
+        CONTACT_TYPES_ZH=CONTACT_TYPES_ZH,
+    )
+    return env
+
+
+def _beijing(moment: Any) -> str:
+    from datetime import timedelta, timezone
+
+    if moment is None:
+        return ""
+    return moment.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+
+def security_headers(response: Response, csp: str = CSP) -> None:
+    response.headers.setdefault("Content-Security-Policy", csp)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: HitStore | None = None,
+    lease_minutes: float = 10.0,
+    review_min_score: float = 0.5,
+    secure_cookies: bool = False,
+    delivery_channel: Any = None,
+) -> FastAPI:
+    """The console app. `store` defaults to `indexer.open_store(settings)` (tantivy or Elasticsearch).
+
+    `delivery_channel` (an alerts.delivery channel: SMTP, webhook, folder) makes "send" attempt delivery at once;
+    without one, "send" stages the batch in the outbox (state_dir/outbox) for the scheduled deliver job.
+    """
+    settings.ensure_dirs()
+    own_store = store is None
+    if store is None:
+        from indexer import open_store
+
+        store = open_store(settings)
+    console = Console(
+        settings,
+        store,
+        open_db(settings),
+        lease_minutes=lease_minutes,
+        review_min_score=review_min_score,
+        delivery_channel=delivery_channel,
+    )
+
+    @asynccontextmanager
+    async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        console.db.close()
+        if own_store:
+            console.store.close()
+
+    app = FastAPI(
+        title="清源 Qingyuan analyst console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
+    app.state.console = console
+    app.state.templates = Jinja2Templates(env=_env())
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable) -> Response:  # type: ignore[type-arg]
+        response = await call_next(request)
+        security_headers(response)
+        return response
+
+    # Added after the header middleware so it wraps it: the session is loaded before any handler runs.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=load_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="strict",
+        https_only=secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "status": exc.status_code,
+                "detail": str(exc.detail),
+                "user": current_user(request),
+                "csrf": csrf_token(request),
+            },
+            status_code=exc.status_code,
+        )
+        security_headers(response)
+        return response
+
+    from webui.routes import router
+
+    app.include_router(router)
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765, **app_options: Any) -> None:
+    """Run the console under uvicorn (blocking). Bind beyond loopback only behind a TLS proxy."""
+    import uvicorn
+
+    app = create_app(settings, **app_options)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)

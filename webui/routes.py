@@ -1,0 +1,606 @@
+"""Page handlers: login, search, hit, review queue, evidence files, reports, audit log.
+
+Handlers are thin: they parse the form, call the store / casebook / pipeline, and render a template. Every POST
+checks the CSRF token first; every page but /login needs a signed-in analyst.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from core.evidence import sha256_file
+from core.records import Category, Hit, HitStatus, Platform
+from indexer.base import SearchQuery, SortOrder
+from webui import related
+from webui.app import PREVIEW_CSP, Console, LoginRequired
+from webui.auth import SESSION_USER, authenticate, check_csrf, csrf_token, current_user
+from webui.db import Batch
+from webui.highlight import query_terms
+
+router = APIRouter()
+PAGE_SIZE = 20
+MAX_PAGE = 500  # offset cap: deep paging is what filters are for
+_BATCH_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,120}$")
+_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+REPORT_FILES = {"xlsx": ".xlsx", "json": ".json", "zip": "-evidence.zip", "sha256": "-evidence.zip.sha256"}
+
+
+def con(request: Request) -> Console:
+    return request.app.state.console  # type: ignore[no-any-return]
+
+
+def need_user(request: Request) -> str:
+    user = current_user(request)
+    if not user:
+        raise LoginRequired()
+    return user
+
+
+def render(request: Request, template: str, status_code: int = 200, **ctx: Any) -> Response:
+    ctx.update(user=current_user(request), csrf=csrf_token(request), path=request.url.path)
+    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)  # type: ignore[no-any-return]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths: never "//evil" or "https://evil".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/search"
+
+
+# ---------------------------------------------------------------- login
+
+
+@router.get("/")
+def index() -> Response:
+    return RedirectResponse("/search", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/search") -> Response:
+    return render(request, "login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    name: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/search"),
+    csrf: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    name = name.strip()[:64]
+    if c.throttle.blocked(name):
+        c.db.audit(name or "?", "login:throttled")
+        return render(request, "login.html", status_code=429, next=_safe_next(next), error="失败次数过多，请稍后再试")
+    if not authenticate(c.db, name, password):
+        c.throttle.failed(name)
+        c.db.audit(name or "?", "login:failed")
+        return render(request, "login.html", status_code=401, next=_safe_next(next), error="用户名或密码错误")
+    c.throttle.succeeded(name)
+    request.session.clear()  # a fresh session (and CSRF token) on every sign-in
+    request.session[SESSION_USER] = name
+    csrf_token(request)
+    c.db.audit(name, "login")
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form(""), user: str = Depends(need_user)) -> Response:
+    check_csrf(request, csrf)
+    con(request).db.audit(user, "logout")
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# ---------------------------------------------------------------- search
+
+
+def _parse_date(value: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone(timedelta(hours=8)))
+    return (day + timedelta(days=1) if end else day).astimezone(timezone.utc)
+
+
+def _parse_score(value: str) -> float | None:
+    if not value.strip():
+        return None
+    score = float(value)
+    if not 0.0 <= score <= 1.0:
+        raise ValueError("score out of range")
+    return score
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    user: str = Depends(need_user),
+    q: str = "",
+    platform: str = "",
+    category: str = "",
+    status: str = "",
+    label: str = "",
+    min_score: str = "",
+    max_score: str = "",
+    since: str = "",
+    until: str = "",
+    sort: str = "relevance",
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+) -> Response:
+    c = con(request)
+    error = None
+    form = dict(q=q, platform=platform, category=category, status=status, label=label, min_score=min_score,
+                max_score=max_score, since=since, until=until, sort=sort)  # fmt: skip
+    try:
+        query = SearchQuery(
+            text=q[:500],
+            platforms=(Platform(platform),) if platform else (),
+            categories=(Category(category),) if category else (),
+            statuses=(HitStatus(status),) if status else (),
+            labels=(label,) if label in ("lead_gen", "benign") else (),
+            min_score=_parse_score(min_score),
+            max_score=_parse_score(max_score),
+            since=_parse_date(since),
+            until=_parse_date(until, end=True),
+            sort=SortOrder(sort) if sort in SortOrder.__members__ else SortOrder.relevance,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            facets=True,
+        )
+        result = c.store.search(query)
+    except ValueError as exc:
+        error = f"筛选条件无效：{exc}"
+        result = None
+    pages = max(1, -(-(result.total if result else 0) // PAGE_SIZE))
+
+    def link(**change: Any) -> str:
+        params = {k: v for k, v in {**form, "page": page, **change}.items() if v not in ("", None)}
+        if "page" not in change:
+            params.pop("page", None)
+        return "/search?" + urlencode(params)
+
+    days = sorted((result.by_day if result else {}).items())[-31:]
+    return render(
+        request,
+        "search.html",
+        form=form,
+        result=result,
+        error=error,
+        terms=query_terms(q),
+        page=page,
+        pages=min(pages, MAX_PAGE),
+        link=link,
+        days=days,
+        day_max=max((n for _, n in days), default=1),
+    )
+
+
+# ---------------------------------------------------------------- hit page
+
+
+def _inside(path: Path, base: Path) -> Path | None:
+    """The real path of `path` if it is a file inside `base` (symlinks resolved), else None."""
+    try:
+        real = path.resolve(strict=True)
+        root = base.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return real if real.is_relative_to(root) and real.is_file() else None
+
+
+def _evidence_rows(c: Console, hit: Hit) -> list[dict[str, Any]]:
+    rows = []
+    for ev in hit.evidence:
+        base = c.settings.raw_dir if ev.kind == "raw_response" else c.settings.evidence_dir
+        path = Path(ev.path) if Path(ev.path).is_absolute() else base / ev.path
+        real = _inside(path, base)
+        url = None
+        current = None
+        if real is not None:
+            rel = real.relative_to(base.resolve()).as_posix()
+            prefix = "/raw/" if ev.kind == "raw_response" else "/evidence/"
+            url = prefix + rel
+            current = sha256_file(real) if real.stat().st_size < (64 << 20) else None
+        rows.append(
+            {
+                "kind": ev.kind,
+                "name": Path(ev.path).name,
+                "sha256": ev.sha256,
+                "captured_at": ev.captured_at,
+                "url": url,
+                "image": url is not None and ev.kind == "screenshot" and path.suffix.lower() in _IMAGE_TYPES,
+                "intact": None if current is None else current == ev.sha256,
+            }
+        )
+    return rows
+
+
+def _category(c: Console, hit: Hit) -> str | None:
+    """The analysts' category when they changed it, else the model's."""
+    return c.db.current_category(hit.key) or (hit.verdict.category.value if hit.verdict.category else None)
+
+
+def _get_hit(c: Console, key: str) -> Hit:
+    hit = c.store.get(key) if key else None
+    if hit is None:
+        raise HTTPException(404, "没有这条记录")
+    return hit
+
+
+@router.get("/hit")
+def hit_page(request: Request, key: str = "", user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    hit = _get_hit(c, key)
+    reviews = c.db.reviews_for(hit.key)
+    return render(
+        request,
+        "hit.html",
+        hit=hit,
+        evidence=_evidence_rows(c, hit),
+        reviews=reviews,
+        category=_category(c, hit),
+        same_author=related.by_author(c.store, hit),
+        same_contacts=related.by_contacts(c.store, hit),
+        near_dups=related.near_duplicates(c.store, hit),
+        holder=c.db.lease_holder(hit.key),
+    )
+
+
+@router.get("/evidence/{rel:path}")
+def evidence_file(request: Request, rel: str, user: str = Depends(need_user)) -> Response:
+    base = con(request).settings.evidence_dir
+    real = _inside(base / rel, base)
+    if real is None or real.suffix.lower() not in _IMAGE_TYPES:
+        raise HTTPException(404, "文件不存在")
+    return FileResponse(real, media_type=_IMAGE_TYPES[real.suffix.lower()])
+
+
+@router.get("/raw/{rel:path}")
+def raw_file(request: Request, rel: str, user: str = Depends(need_user)) -> Response:
+    base = con(request).settings.raw_dir
+    real = _inside(base / rel, base)
+    if real is None:
+        raise HTTPException(404, "文件不存在")
+    # A raw response is the platform's page (hostile HTML/JS): shown as plain text in a sandbox, never rendered.
+    response = FileResponse(real, media_type="text/plain; charset=utf-8")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------- review queue
+
+
+def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
+    mine = c.db.my_lease(user)
+    if mine and mine not in skip:
+        hit = c.store.get(mine)
+        if hit is not None and hit.status is HitStatus.new:
+            c.db.claim(mine, user, c.lease_minutes)
+            return hit
+        c.db.release(mine, user)
+    taken = c.db.leased_by_others(user)
+    offset = 0
+    while offset < 2000:
+        result = c.store.search(
+            SearchQuery(
+                statuses=(HitStatus.new,),
+                labels=("lead_gen",),
+                min_score=c.review_min_score,
+                sort=SortOrder.first_seen,
+                limit=50,
+                offset=offset,
+            )
+        )
+        for hit in result.hits:
+            if hit.key in taken or hit.key in skip:
+                continue
+            if c.db.claim(hit.key, user, c.lease_minutes):
+                return hit
+        offset += len(result.hits)
+        if not result.hits or offset >= result.total:
+            break
+    return None
+
+
+def _skipped(request: Request) -> set[str]:
+    return set(request.session.get("skipped", []))
+
+
+@router.get("/review")
+def review_page(request: Request, key: str = "", user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    hit: Hit | None
+    notice = None
+    if key:
+        hit = _get_hit(c, key)
+        if hit.status is not HitStatus.new:
+            notice = f"这条已处理（{hit.status.value}）。"
+            hit = None
+        elif not c.db.claim(hit.key, user, c.lease_minutes):
+            notice = f"这条正由 {c.db.lease_holder(hit.key)} 审核，已为你分配下一条。"
+            hit = _next_for(c, user, _skipped(request))
+    else:
+        hit = _next_for(c, user, _skipped(request))
+    category = _category(c, hit) if hit else None
+    return render(
+        request,
+        "review.html",
+        hit=hit,
+        notice=notice,
+        category=category,
+        threshold=c.review_min_score,
+        lease_minutes=c.lease_minutes,
+        evidence=_evidence_rows(c, hit) if hit else [],
+        flash=request.session.pop("flash", None),
+    )
+
+
+@router.post("/review/decide")
+def review_decide(
+    request: Request,
+    user: str = Depends(need_user),
+    csrf: str = Form(""),
+    key: str = Form(...),
+    action: str = Form(...),
+    reason: str = Form(""),
+    category: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    hit = _get_hit(c, key)
+    holder = c.db.lease_holder(key)
+    if holder not in (None, user) or (holder is None and not c.db.claim(key, user, c.lease_minutes)):
+        raise HTTPException(409, f"这条正由 {holder} 审核")
+    if category and category not in Category.__members__:
+        raise HTTPException(400, "未知类别")
+    reason = reason.strip()[:2000]
+    before = _category(c, hit)
+    if action == "category":
+        if not category:
+            raise HTTPException(400, "请选择类别")
+        c.db.add_review(
+            key, user, "category", reason=reason, category_from=before, category_to=category, text=hit.post.text
+        )
+        request.session["flash"] = f"类别已改为 {category}"
+        return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
+    if hit.status is not HitStatus.new:
+        raise HTTPException(409, f"这条已处理（{hit.status.value}）")
+    if action == "confirm":
+        status = HitStatus.confirmed
+        chosen = category or (hit.verdict.category.value if hit.verdict.category else None)
+    elif action == "dismiss":
+        if not reason:
+            raise HTTPException(400, "排除必须填写理由")
+        status, chosen = HitStatus.dismissed, None
+    else:
+        raise HTTPException(400, "未知操作")
+    # Casebook first (who/what/when/why), then the index: a crash in between leaves a decision the index can
+    # be re-synced from, never a status change nobody can account for.
+    c.db.add_review(
+        key, user, status.value, reason=reason, category_from=before, category_to=chosen, text=hit.post.text
+    )
+    c.store.set_status([key], status)
+    c.db.release(key, user)
+    request.session["flash"] = f"已{'确认' if status is HitStatus.confirmed else '排除'}：{key}"
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.post("/review/skip")
+def review_skip(
+    request: Request, user: str = Depends(need_user), csrf: str = Form(""), key: str = Form(...)
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    c.db.release(key, user)
+    skipped = [*[k for k in request.session.get("skipped", []) if k != key][-199:], key]
+    request.session["skipped"] = skipped
+    c.db.audit(user, "review:skip", hit_key=key)
+    return RedirectResponse("/review", status_code=303)
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _outcome(c: Console, batch: Batch) -> dict[str, int]:
+    """Where the batch's items stand now (reported, removed, still_up ...), from the index."""
+    counts: dict[str, int] = {}
+    for hit in c.store.get_many(batch.item_keys):
+        counts[hit.status.value] = counts.get(hit.status.value, 0) + 1
+    return counts
+
+
+def _delivery_state(c: Console, batch: Batch) -> tuple[str, str]:
+    """The newest delivery state and its note: the outbox's per-channel state wins over the casebook's rows."""
+    try:
+        from alerts.delivery import Outbox
+
+        channels = Outbox(outbox_dir(c)).load_state(batch.batch_id).get("channels", {})
+    except (ImportError, OSError, ValueError):
+        channels = {}
+    if channels:
+        name, entry = sorted(channels.items())[-1]
+        note = entry.get("response") or (entry["attempts"][-1].get("detail") if entry.get("attempts") else "")
+        return str(entry.get("state", "")), f"{name}: {note or ''}"
+    rows = c.db.deliveries(batch.batch_id)
+    if rows:
+        return rows[-1].state, f"{rows[-1].channel}: {rows[-1].response}"
+    return batch.status, ""
+
+
+@router.get("/reports")
+def reports_page(request: Request, user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    ready = c.store.search(SearchQuery(statuses=(HitStatus.confirmed,), labels=("lead_gen",), limit=0, facets=True))
+    batches = [(b, _outcome(c, b), *_delivery_state(c, b)) for b in c.db.batches()]
+    return render(
+        request,
+        "reports.html",
+        ready=ready,
+        batches=batches,
+        min_score=c.settings.report_min_score,
+        flash=request.session.pop("flash", None),
+    )
+
+
+def _paths_by_kind(batch_id: str, paths: list[Path]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in paths:
+        name = Path(p).name
+        if not name.startswith(batch_id):
+            continue
+        for kind, suffix in (*REPORT_FILES.items(), ("html", ".html")):
+            if name == batch_id + suffix:
+                out[kind] = str(p)
+    return out
+
+
+@router.post("/reports/build")
+def reports_build(
+    request: Request,
+    user: str = Depends(need_user),
+    csrf: str = Form(""),
+    platform: str = Form(""),
+    include_unreviewed: str = Form(""),
+    min_score: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf)
+    from core.pipeline import write_reports
+
+    c = con(request)
+    if platform and platform not in Platform.__members__:
+        raise HTTPException(400, "未知平台")
+    try:
+        score = _parse_score(min_score)
+    except ValueError as exc:
+        raise HTTPException(400, "置信度阈值无效") from exc
+    with c.report_lock:
+        outcome = write_reports(
+            settings=c.settings,
+            store=c.store,
+            platform=platform or None,
+            include_unreviewed=bool(include_unreviewed),
+            min_score=score,
+            out_dir=c.settings.reports_dir,
+        )
+        for batch_id in outcome.batches:
+            paths = _paths_by_kind(batch_id, [Path(p) for p in outcome.paths])
+            keys = _batch_keys(Path(paths["json"])) if "json" in paths else []
+            plat = batch_id.split("-")[1] if batch_id.count("-") >= 2 else ""
+            c.db.put_batch(batch_id, plat, keys, paths)
+            c.db.audit(user, "report:build", "", batch_id=batch_id, items=len(keys), platform=plat)
+    request.session["flash"] = (
+        f"已生成 {len(outcome.batches)} 个批次，共 {outcome.items} 条" if outcome.batches else "没有可举报的新内容"
+    )
+    return RedirectResponse("/reports", status_code=303)
+
+
+def _batch_keys(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(item.get("hit_key")) for item in data.get("items", []) if item.get("hit_key")]
+
+
+def _known_batch(c: Console, batch_id: str) -> Batch:
+    batch = c.db.batch(batch_id) if _BATCH_ID.match(batch_id) else None
+    if batch is None:
+        raise HTTPException(404, "没有这个批次")
+    return batch
+
+
+def outbox_dir(c: Console) -> Path:
+    return c.settings.state_dir / "outbox"
+
+
+class _OneAttempt(Exception):
+    """Raised from the retry sleep: a web request makes one attempt; the scheduler's deliver job retries."""
+
+
+def deliver(c: Console, batch: Batch) -> tuple[str, str]:
+    """Stage the batch in the outbox and, when the console has a channel, make one delivery attempt on it."""
+    from alerts.delivery import Outbox
+    from alerts.delivery import deliver as send
+    from alerts.report import ReportBatch
+
+    json_path = Path(batch.paths.get("json", c.settings.reports_dir / f"{batch.batch_id}.json"))
+    report = ReportBatch.model_validate_json(json_path.read_bytes())
+    files = [Path(p) for kind, p in sorted(batch.paths.items()) if kind != "json" and Path(p).is_file()]
+    files.append(json_path)
+    if c.delivery_channel is None:
+        Outbox(outbox_dir(c)).stage(report, files)
+        note = "已放入发件箱，等待定时投递任务发送"
+        c.db.record_delivery(batch.batch_id, "outbox", "queued", note)
+        return "queued", note
+
+    def stop(_delay: float) -> None:
+        raise _OneAttempt()
+
+    try:
+        result = send(report, files, c.delivery_channel, outbox_dir(c), sleep=stop)
+        state, note = result.state.value, result.detail or ""
+    except _OneAttempt:
+        state, note = "failed", "发送失败，已留在发件箱，稍后自动重试"
+    c.db.record_delivery(batch.batch_id, c.delivery_channel.name, state, note)
+    if state == "delivered":
+        c.db.set_batch_status(batch.batch_id, "sent")
+    elif state in ("failed", "dead_letter"):
+        c.db.set_batch_status(batch.batch_id, "failed")
+    return state, note
+
+
+@router.post("/reports/send")
+def reports_send(
+    request: Request, user: str = Depends(need_user), csrf: str = Form(""), batch_id: str = Form(...)
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    batch = _known_batch(c, batch_id)
+    state, note = deliver(c, batch)
+    c.db.audit(user, "report:send", note, batch_id=batch_id, state=state)
+    request.session["flash"] = f"{batch_id}：{state}"
+    return RedirectResponse("/reports", status_code=303)
+
+
+@router.get("/reports/preview/{batch_id}")
+def report_preview(request: Request, batch_id: str, user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    _known_batch(c, batch_id)
+    path = _inside(c.settings.reports_dir / f"{batch_id}.html", c.settings.reports_dir)
+    if path is None:
+        raise HTTPException(404, "报告文件不存在")
+    response = FileResponse(path, media_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    return response
+
+
+@router.get("/reports/file/{batch_id}/{kind}")
+def report_file(request: Request, batch_id: str, kind: str, user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    _known_batch(c, batch_id)
+    if kind not in REPORT_FILES:
+        raise HTTPException(404, "未知文件")
+    path = _inside(c.settings.reports_dir / f"{batch_id}{REPORT_FILES[kind]}", c.settings.reports_dir)
+    if path is None:
+        raise HTTPException(404, "报告文件不存在")
+    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+
+
+# ---------------------------------------------------------------- audit
+
+
+@router.get("/audit")
+def audit_page(request: Request, user: str = Depends(need_user), target: str = "") -> Response:
+    entries = con(request).db.audit_log(200, target or None)
+    return render(request, "audit.html", entries=entries, target=target)
