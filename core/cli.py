@@ -489,3 +489,42 @@ def schedule_history(
         detail = row.get("error") or json.dumps(row.get("counts", {}), ensure_ascii=False, default=str)[:200]
         table.add_row(row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail, markup=False)
     out.print(table)
+
+
+# ---------------------------------------------------------------- web console and accounts
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address; keep 127.0.0.1 unless behind a proxy.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8765,
+) -> None:
+    """Serve the analyst console."""
+    from webui.app import serve as serve_app
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        err.print(f"[yellow]warning:[/] binding {host}: the console is reachable beyond this machine")
+    err.print(f"analyst console on http://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)")
+    serve_app(settings, host=host, port=port)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Add an analyst account (or reset its password)."""
+    from webui.auth import add_user
+
+    if not password_stdin:
+        raise fail("pass the password on standard input with --password-stdin (never on the command line)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = get_settings()
+    settings.ensure_dirs()
+    try:
+        add_user(settings, name, password)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    err.print(f"analyst {name!r} saved")

@@ -1,0 +1,67 @@
+"""Contact extraction: each channel in its plain and decorated forms, spans into the original text."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.contacts import extract_contacts
+
+
+@pytest.mark.parametrize(
+    ("text", "type_", "value", "surface"),
+    [
+        ("加V信：abc_123 详聊", "wechat", "abc_123", "V信：abc_123"),
+        ("薇❤: Zx8899a", "wechat", "zx8899a", "薇❤: Zx8899a"),
+        ("vx：debt2024", "wechat", "debt2024", "vx：debt2024"),
+        ("ＶＸ：ＤＥＢＴ２０２４", "wechat", "debt2024", "ＶＸ：ＤＥＢＴ２０２４"),
+        ("wx abc12345", "wechat", "abc12345", "wx abc12345"),
+        ("威信 hello99", "wechat", "hello99", "威信 hello99"),
+        ("卫星号 yy88888", "wechat", "yy88888", "卫星号 yy88888"),
+        ("➕V：kk123456", "wechat", "kk123456", "➕V：kk123456"),
+        ("v信 13800138000", "wechat", "13800138000", "v信 13800138000"),
+        ("企鹅：123 456 789", "qq", "123456789", "企鹅：123 456 789"),
+        ("扣扣 一二三四五六七八", "qq", "12345678", "扣扣 一二三四五六七八"),
+        ("QQ号：１２３４５６７８", "qq", "12345678", "QQ号：１２３４５６７８"),
+        ("电话138 0013 8000", "phone", "13800138000", "138 0013 8000"),
+        ("手机：138-0013-8000", "phone", "13800138000", "138-0013-8000"),
+        ("+86 13800138000", "phone", "13800138000", "+86 13800138000"),
+        ("一三八零零一三八零零零", "phone", "13800138000", "一三八零零一三八零零零"),
+        ("打 一 三 八 零 零 一 三 八 零 零 零", "phone", "13800138000", "一 三 八 零 零 一 三 八 零 零 零"),
+        ("纸飞机 @debt_help", "telegram", "debt_help", "纸飞机 @debt_help"),
+        ("TG: FastLoan88", "telegram", "fastloan88", "TG: FastLoan88"),
+        ("t.me/fastloan", "telegram", "fastloan", "t.me/fastloan"),
+        ("详情 www.abc-loan.com/x?A=1 ", "url", "www.abc-loan.com/x?A=1", "www.abc-loan.com/x?A=1"),
+        ("看主页", "call_to_action", "看主页", "看主页"),
+        ("主页有联系方式", "call_to_action", "主页有联系方式", "主页有联系方式"),
+        ("私信我", "call_to_action", "私信", "私信我"),
+        ("评论区扣1", "call_to_action", "评论区扣1", "评论区扣1"),
+        ("需要的扣1", "call_to_action", "扣1", "扣1"),
+        ("滴滴我", "call_to_action", "滴滴我", "滴滴我"),
+        ("戳我了解", "call_to_action", "戳我", "戳我"),
+        ("加v了解", "call_to_action", "加微信", "加v"),
+    ],
+)
+def test_each_form(text: str, type_: str, value: str, surface: str) -> None:
+    found = extract_contacts(text)
+    c = next(c for c in found if c.type == type_)
+    assert c.value == value
+    assert text[c.start : c.end] == surface
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["扣1分", "价格 2023 年 10 月", "iPhone 15 Pro", "找我们公司", "订单号 123456789012345", "今天天气很好"],
+)
+def test_no_false_contacts(text: str) -> None:
+    assert extract_contacts(text) == []
+
+
+def test_qq_number_is_not_also_a_phone() -> None:
+    found = extract_contacts("QQ 13800138000")
+    assert [(c.type, c.value) for c in found] == [("qq", "13800138000")]
+
+
+def test_several_in_one_post_in_order() -> None:
+    text = "停息挂账找我，薇：help2024，或者电话 13912345678，看主页"
+    types = [c.type for c in extract_contacts(text)]
+    assert types == ["call_to_action", "wechat", "phone", "call_to_action"]
