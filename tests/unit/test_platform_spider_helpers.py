@@ -1,0 +1,95 @@
+"""Pure helpers of the platform spiders: target parsing, account/proxy loading. No network, no reactor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crawlers.spiders.bilibili import aid_of
+from crawlers.spiders.douyin import aweme_id_of, sec_uid_of
+from crawlers.spiders.kuaishou import QUERIES, photo_id_of
+from crawlers.spiders.sessions import SessionPool, load_account, parse_list, proxy_label
+from crawlers.spiders.tieba import tid_of
+from crawlers.spiders.weibo import mid_of
+from crawlers.spiders.xiaohongshu import note_ref
+from crawlers.spiders.zhihu import comment_root_of
+
+
+def test_targets_from_urls_and_ids() -> None:
+    assert aweme_id_of("https://www.douyin.com/video/7303456789012345678?previous_page=x") == "7303456789012345678"
+    assert aweme_id_of("https://www.douyin.com/discover?modal_id=7303456789012345678") == "7303456789012345678"
+    assert sec_uid_of("https://www.douyin.com/user/MS4wLjABAAAAx?from=share") == "MS4wLjABAAAAx"
+    assert photo_id_of("https://www.kuaishou.com/short-video/3xabc123?authorId=1") == "3xabc123"
+    assert note_ref("https://www.xiaohongshu.com/explore/6560a1b2?xsec_token=AB%3D&x=1") == ("6560a1b2", "AB=")
+    assert note_ref("6560a1b2") == ("6560a1b2", "")
+    assert mid_of("https://m.weibo.cn/detail/4970000000000001") == "4970000000000001"
+    assert mid_of("https://m.weibo.cn/status/4970000000000001") == "4970000000000001"
+    assert aid_of("https://www.bilibili.com/video/BV1ZF411g7EZ/?spm=1") == 298290791
+    assert aid_of("https://www.bilibili.com/video/av170001/") == 170001
+    assert comment_root_of("https://www.zhihu.com/question/1/answer/3300000001") == ("answers", "3300000001")
+    assert comment_root_of("https://zhuanlan.zhihu.com/p/660000001") == ("articles", "660000001")
+    assert tid_of("https://tieba.baidu.com/p/9200000001?pn=2") == "9200000001"
+    for func in (aweme_id_of, mid_of, aid_of, comment_root_of, tid_of):
+        with pytest.raises(ValueError):
+            func("https://example.com/nothing-here")
+
+
+def test_kuaishou_queries_select_what_the_parser_reads() -> None:
+    assert "caption" in QUERIES["visionSearchPhoto"] and "realLikeCount" in QUERIES["visionProfilePhotoList"]
+    assert "rootComments" in QUERIES["commentListQuery"] and "subComments" in QUERIES["commentListQuery"]
+    for query in QUERIES.values():
+        assert query.count("{") == query.count("}")
+
+
+def test_account_files_in_three_shapes(tmp_path: Path) -> None:
+    state = tmp_path / "zhihu-a.json"
+    state.write_text(
+        json.dumps(
+            {
+                "cookies": [
+                    {"name": "z_c0", "value": "tok", "domain": ".zhihu.com"},
+                    {"name": "other", "value": "x", "domain": "www.baidu.com"},
+                ],
+                "origins": [],
+            }
+        )
+    )
+    assert load_account(state, "zhihu").cookies == {"z_c0": "tok"}
+    plain = tmp_path / "b.json"
+    plain.write_text('{"SESSDATA": "abc", "buvid3": "def"}')
+    assert load_account(plain, "bilibili").cookies == {"SESSDATA": "abc", "buvid3": "def"}
+    listing = tmp_path / "c.json"
+    listing.write_text('[{"name": "web_session", "value": "v", "domain": ".xiaohongshu.com"}]')
+    assert load_account(listing, "xiaohongshu").cookies == {"web_session": "v"}
+    with pytest.raises(ValueError, match="no cookies for douyin") as info:
+        load_account(state, "douyin")
+    assert "tok" not in str(info.value)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"cookies": [{"name": "z_c0", "value": "tok"')
+    with pytest.raises(ValueError, match="unreadable"):
+        load_account(broken, "zhihu")
+
+
+def test_pool_rotation_and_labels(tmp_path: Path) -> None:
+    files = []
+    for n in (1, 2):
+        path = tmp_path / f"acct{n}.json"
+        path.write_text(json.dumps({"SUB": f"s{n}"}))
+        files.append(path)
+    pool = SessionPool("weibo", files, ["http://u:pw@10.0.0.1:8080", "http://10.0.0.2:3128"])
+    meta: dict[str, object] = {}
+    assert pool.apply(meta) == {"SUB": "s1"} and meta == {"cookiejar": 0, "proxy": "http://u:pw@10.0.0.1:8080"}
+    assert pool.rotate() == "account=acct2 proxy=10.0.0.2:3128"
+    assert pool.apply(meta) == {"SUB": "s2"} and meta["cookiejar"] == 1
+    assert proxy_label("http://user:secret@proxy.example:8080") == "proxy.example:8080"
+    assert not SessionPool("weibo", [], [])
+
+
+def test_parse_list_from_file(tmp_path: Path) -> None:
+    listing = tmp_path / "proxies.txt"
+    listing.write_text("# pool\nhttp://a:1\n\nhttp://b:2\n")
+    assert parse_list(f"@{listing}") == ["http://a:1", "http://b:2"]
+    assert parse_list("x, y,,") == ["x", "y"]
+    assert parse_list(None) == []
