@@ -1,0 +1,49 @@
+"""One Hit as the flat fields both backends index, so they sort and filter on identical values."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from core.records import Hit
+from indexer.segment import dictionary_fingerprint, index_fields
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Posts without a publication time sort after every dated post and never match a date range.
+MISSING_TS = -(2**62)
+
+
+def to_micros(value: datetime | None) -> int:
+    if value is None:
+        return MISSING_TS
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def searchable_text(hit: Hit) -> str:
+    """What words and phrases are matched against: title, text and hashtags."""
+    post = hit.post
+    parts = [post.title or "", post.text, " ".join(post.hashtags)]
+    return "\n".join(p for p in parts if p)
+
+
+def hit_fields(hit: Hit) -> dict[str, Any]:
+    post, verdict = hit.post, hit.verdict
+    words, chars = index_fields(searchable_text(hit))
+    return {
+        "key": hit.key,
+        "words": words,
+        "chars": chars,
+        "platform": post.platform.value,
+        "category": verdict.category.value if verdict.category else "",
+        "status": hit.status.value,
+        "label": verdict.label.value,
+        "author_id": post.author_id or "",
+        "score": float(verdict.score),
+        "published_ts": to_micros(post.published_at),
+        "first_seen_ts": to_micros(hit.first_seen),
+        "day": post.published_at.strftime("%Y-%m-%d") if post.published_at else "",
+        "segmenter": dictionary_fingerprint(),  # which dictionary segmented `words` (see stale_segmentation)
+    }

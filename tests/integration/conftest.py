@@ -1,0 +1,123 @@
+"""Real servers for integration tests.
+
+- Elasticsearch: the real 8.12.2 server started by scripts/elasticsearch.sh. Set QINGYUAN_TEST_ES_URL to use a
+  server that is already running. When the server cannot start, the Elasticsearch tests skip locally and FAIL
+  when the CI environment variable is set.
+- PostgreSQL (optional, for the casebook): QINGYUAN_TEST_PG_URL, or a throw-away cluster made with the Debian
+  server binaries (initdb/pg_ctl) when they and the psycopg driver are installed; otherwise those tests skip.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ES_SCRIPT = ROOT / "scripts" / "elasticsearch.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"Elasticsearch is required in CI: {reason}")
+    pytest.skip(f"Elasticsearch unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def es_url() -> Iterator[str]:
+    """URL of a real Elasticsearch 8.12.2: QINGYUAN_TEST_ES_URL, or one started for this session and stopped after."""
+    given = os.environ.get("QINGYUAN_TEST_ES_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    env = {**os.environ, "ES_PORT": str(_free_port()), "ES_EPHEMERAL": "1"}
+    try:
+        started = subprocess.run(
+            ["bash", str(ES_SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=900, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _unavailable(str(exc))
+        return
+    if started.returncode != 0:
+        _unavailable(started.stderr[-2000:])
+        return
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(ES_SCRIPT), "stop"], env=env, capture_output=True, timeout=120, check=False)
+
+
+def _as_unprivileged(cmd: list[str]) -> list[str]:
+    # PostgreSQL, like Elasticsearch, refuses to run as root.
+    if os.geteuid() == 0:
+        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", *cmd]
+    return cmd
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """SQLAlchemy URL of a real PostgreSQL: QINGYUAN_TEST_PG_URL, or a throw-away local cluster."""
+    given = os.environ.get("QINGYUAN_TEST_PG_URL")
+    if given:
+        yield given
+        return
+    pytest.importorskip("psycopg", reason="PostgreSQL driver not installed")
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not bins:
+        pytest.skip("PostgreSQL server binaries not installed")
+    bindir = Path(bins[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="qy-pg-"))
+    if os.geteuid() == 0:
+        os.chown(root, 65534, 65534)
+    data, port = root / "data", _free_port()
+    try:
+        subprocess.run(
+            _as_unprivileged([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "qingyuan", "-E", "UTF8"]),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            _as_unprivileged(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(root / "log"),
+                    "-w",
+                    "-o",
+                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"could not start PostgreSQL: {exc}")
+    try:
+        yield f"postgresql+psycopg://qingyuan@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_unprivileged([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
