@@ -18,10 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# Debian chromium (Playwright cannot download a browser here) and CJK fonts so screenshots show Chinese.
+# Debian chromium (Playwright cannot download a browser here), CJK fonts so screenshots show Chinese,
+# and the PostgreSQL server the casebook's PostgreSQL tests start a throw-away cluster from.
+APT_PACKAGES := chromium fonts-noto-cjk postgresql
 system:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi
 
 # The real Elasticsearch 8.12.2, cached outside the repo (see scripts/elasticsearch.sh).
