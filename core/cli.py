@@ -332,10 +332,10 @@ def demo(
 ) -> None:
     """The main job on embedded defaults: serve the demo site, crawl, classify, index, report."""
     from crawlers.run import run_crawl
-    from demo.server import serve_demo
 
     from core.pipeline import index_posts, write_reports
     from core.spool import Spool
+    from demo.server import serve_demo
 
     settings = get_settings()
     settings.ensure_dirs()
