@@ -7,15 +7,22 @@ Each function takes its dependencies as arguments, so a scheduled job is a thin 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from classifiers.base import Classifier, ClassifyInput
 from core.evidence import collect_evidence
-from core.records import Hit, HitStatus, Label, Post, Verdict
+from core.records import Category, Hit, HitStatus, Label, Post, Verdict
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SortOrder
+
+if TYPE_CHECKING:
+    from alerts.delivery import DeliveryChannel
+    from alerts.report import ReviewFacts
+    from indexer.casebook import Casebook
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +146,25 @@ class ReportOutcome:
     items: int = 0
 
 
+def _apply_reviews(hits: list[Hit], casebook: Casebook) -> tuple[list[Hit], dict[str, ReviewFacts]]:
+    """The analyst's word wins: a reviewed category replaces the model's, and the review goes in the notice."""
+    from alerts.report import ReviewFacts
+
+    latest = casebook.latest_reviews([h.key for h in hits])
+    facts: dict[str, ReviewFacts] = {}
+    reviewed: list[Hit] = []
+    for hit in hits:
+        review = latest.get(hit.key)
+        if review is not None:
+            facts[hit.key] = ReviewFacts(
+                reviewed=True, reviewer=review.analyst, reviewed_at=review.at, decision=review.decision, note=review.reason or None
+            )
+            if review.category_to and review.category_to in Category.__members__:
+                hit = hit.model_copy(update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})})
+        reviewed.append(hit)
+    return reviewed, facts
+
+
 def write_reports(
     *,
     settings: Settings,
@@ -149,30 +175,109 @@ def write_reports(
     out_dir: Path | None = None,
     resend: bool = False,
 ) -> ReportOutcome:
-    """Build one takedown batch per platform from reportable hits, write it, and mark its items reported."""
+    """Build one takedown batch per platform from reportable hits, write it, queue it in the outbox, mark it reported.
+
+    Order matters for crash safety: files, then outbox and casebook, then hit status. A crash before the status
+    change rebuilds the same batch id next time (ids derive from the keys), so nothing is reported twice.
+    """
+    from alerts.delivery import Outbox
     from alerts.render import write_batch
     from alerts.report import build_batches
+    from indexer.casebook import Casebook
 
-    hits = list(lead_gen_hits(store, platform))
-    already = set() if resend else {h.key for h in hits if h.report_ids}
-    batches = build_batches(
-        hits,
-        settings=settings,
-        include_unreviewed=include_unreviewed,
-        min_score=settings.report_min_score if min_score is None else min_score,
-        platform=platform,
-        already_reported=already,
+    casebook = Casebook(settings.casebook)
+    try:
+        hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook)
+        already = set() if resend else {h.key for h in hits if h.report_ids} | casebook.reported_keys(platform)
+        batches = build_batches(
+            hits,
+            settings=settings,
+            include_unreviewed=include_unreviewed,
+            min_score=settings.report_min_score if min_score is None else min_score,
+            platform=platform,
+            already_reported=already,
+            resend=resend,
+            reviews=reviews,
+        )
+        outcome = ReportOutcome()
+        target = Path(out_dir) if out_dir else settings.reports_dir
+        outbox = Outbox(settings.outbox_dir)
+        for batch in batches:
+            paths = write_batch(batch, target)
+            outbox.stage(batch, paths)
+            if casebook.get_batch(batch.batch_id) is None:
+                by_kind = {_path_kind(p): str(p) for p in paths}
+                casebook.add_batch(batch.batch_id, batch.platform, batch.keys, by_kind)
+            store.set_status(batch.keys, HitStatus.reported, report_id=batch.batch_id)
+            outcome.paths.extend(paths)
+            outcome.batches.append(batch.batch_id)
+            outcome.items += len(batch.keys)
+        return outcome
+    finally:
+        casebook.close()
+
+
+def _path_kind(path: Path) -> str:
+    name = path.name
+    if name.endswith("-evidence.zip.sha256"):
+        return "zip_sha256"
+    if name.endswith("-evidence.zip"):
+        return "zip"
+    return path.suffix.lstrip(".") or name
+
+
+def delivery_channel(options: dict[str, Any]) -> DeliveryChannel:
+    """A delivery channel from a job's options; secrets come from environment variables, never the file."""
+    from alerts.delivery import FolderDelivery, SmtpDelivery, WebhookDelivery
+
+    kind = options.get("channel", "folder")
+    if kind == "folder":
+        return FolderDelivery(Path(options["path"]))
+    if kind == "smtp":
+        recipients = options["recipients"]
+        return SmtpDelivery(
+            host=options.get("host", "127.0.0.1"),
+            port=int(options.get("port", 25)),
+            sender=options["sender"],
+            recipients=[recipients] if isinstance(recipients, str) else list(recipients),
+            username=options.get("username"),
+            password=os.environ.get(options["password_env"]) if options.get("password_env") else None,
+            starttls=bool(options.get("starttls", False)),
+        )
+    if kind == "webhook":
+        secret_env = options.get("secret_env", "QINGYUAN_WEBHOOK_SECRET")
+        secret = os.environ.get(secret_env)
+        if not secret:
+            raise ValueError(f"webhook delivery needs its HMAC secret in the environment variable {secret_env}")
+        return WebhookDelivery(options["url"], secret)
+    raise ValueError(f"unknown delivery channel {kind!r}: folder, smtp or webhook")
+
+
+def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    """Send every batch queued in the outbox that this channel has not taken, and record each outcome."""
+    from alerts.delivery import RetryPolicy
+    from alerts.delivery import deliver_pending as send_pending
+    from indexer.casebook import Casebook
+
+    channel = delivery_channel(options)
+    policy = RetryPolicy(
+        max_attempts=int(options.get("max_attempts", 5)),
+        base_delay=float(options.get("base_delay", 1.0)),
+        max_delay=float(options.get("max_delay", 60.0)),
     )
-    outcome = ReportOutcome()
-    target = Path(out_dir) if out_dir else settings.reports_dir
-    for batch in batches:
-        # Files first, then the status change: a crash in between only means the same batch id is rebuilt.
-        outcome.paths.extend(write_batch(batch, target))
-        keys = list(batch.keys)
-        store.set_status(keys, HitStatus.reported, report_id=batch.batch_id)
-        outcome.batches.append(batch.batch_id)
-        outcome.items += len(keys)
-    return outcome
+    results = send_pending(settings.outbox_dir, channel, policy=policy)
+    casebook = Casebook(settings.casebook)
+    try:
+        for result in results:
+            casebook.record_delivery(result.batch_id, result.channel, result.state.value, result.detail or "")
+            if result.sent and casebook.get_batch(result.batch_id) is not None:
+                casebook.set_batch_status(result.batch_id, "sent")
+    finally:
+        casebook.close()
+    states: dict[str, int] = {}
+    for result in results:
+        states[result.state.value] = states.get(result.state.value, 0) + 1
+    return {"channel": channel.name, "batches": len(results), "states": states}
 
 
 def hits_for_keys(store: HitStore, keys: Sequence[str]) -> list[Hit]:

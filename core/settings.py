@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         return self.home / "state"
 
+    @cached_property
+    def outbox_dir(self) -> Path:
+        return self.state_dir / "outbox"
+
     @property
     def casebook(self) -> str:
         return self.casebook_url or f"sqlite:///{self.home / 'casebook.sqlite3'}"

@@ -216,9 +216,24 @@ def char_tokens(text: str, *, normalised: bool = False) -> list[str]:
 
 
 def index_fields(text: str) -> tuple[str, str]:
-    """(words, chars) field values for a document text, normalising once."""
+    """(words, chars) field values for a document text, normalising once.
+
+    The words field also holds the words of the de-obfuscated text (征.信 -> 征信, 崔收 -> 催收), so an analyst
+    searching 征信 finds the posts that hid it; phrases stay on the text as written.
+    """
     text = normalise(text[:MAX_SEGMENT_CHARS])
-    return " ".join(index_words(text, normalised=True)), " ".join(char_tokens(text, normalised=True))
+    words = index_words(text, normalised=True)
+    decoded = _deobfuscate(text)
+    if decoded != text:
+        seen = set(words)
+        words += [w for w in index_words(decoded, normalised=True) if w not in seen]
+    return " ".join(words), " ".join(char_tokens(text, normalised=True))
+
+
+def _deobfuscate(text: str) -> str:
+    from classifiers.normalise import normalise as undo_slang
+
+    return undo_slang(text).text
 
 
 def split_query(text: str) -> tuple[list[str], list[list[str]]]:

@@ -1,0 +1,133 @@
+"""The command-line contracts of DESIGN.md, driven through the real CLI on the embedded index."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from core.cli import app
+from core.records import Post
+
+LEAD = [
+    "专业停息挂账，逾期不用怕，成功率高，不成功不收费，加薇❤ qy20261 详聊",
+    "征.信花了也能修复，zx修复找我们，主页有联系方式，评论区扣1",
+    "反催收团队，防爆通讯录，爆通讯录不用怕，私信我免费咨询 V信：huishou888",
+]
+BENIGN = [
+    "警惕！所谓“征信修复”都是骗局，金融监管总局提醒：不良记录无法花钱删除。",
+    "本行信用卡中心提示：如需协商还款，请拨打官方客服热线95588，切勿轻信代理机构。",
+    "今天去公园跑步，天气真好，晚上吃火锅。",
+]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("QINGYUAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("QINGYUAN_CLASSIFIER", "lexicon")
+    return tmp_path
+
+
+def _posts_file(path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for i, text in enumerate(LEAD + BENIGN):
+            post = Post(
+                platform="douyin" if i % 2 else "weibo",
+                post_id=f"p{i}",
+                text=text,
+                url=f"https://example.invalid/{i}",
+                author_id=f"u{i}",
+                author_name=f"作者{i}",
+                published_at=datetime(2026, 11, 1 + i, tzinfo=timezone.utc),
+            )
+            fh.write(post.model_dump_json() + "\n")
+    return path
+
+
+def test_classify_contract(home):
+    src = home / "in.jsonl"
+    rows = [{"id": f"x{i}", "text": t} for i, t in enumerate(LEAD + BENIGN)]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    dst = home / "out.jsonl"
+    result = CliRunner().invoke(app, ["classify", "--input", str(src), "--output", str(dst)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert [o["id"] for o in out] == [r["id"] for r in rows]
+    for o in out:
+        assert set(o) == {"id", "label", "score", "category", "slang", "contacts"}
+        assert o["label"] in {"lead_gen", "benign"} and 0.0 <= o["score"] <= 1.0
+    assert [o["label"] for o in out[:3]] == ["lead_gen"] * 3
+    assert [o["label"] for o in out[3:]] == ["benign"] * 3
+    wechat = [c for c in out[0]["contacts"] if c["type"] == "wechat"]
+    assert wechat and wechat[0]["value"] == "qy20261"
+    text = rows[1]["text"]
+    assert any(text[s["start"] : s["end"]] == s["surface"] for s in out[1]["slang"])
+
+
+def test_classify_rejects_bad_input_with_line_number(home):
+    src = home / "bad.jsonl"
+    src.write_text('{"id": "1", "text": "ok"}\n{"id": "2"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", "--input", str(src), "--output", str(home / "o.jsonl")])
+    assert result.exit_code == 1
+    assert "bad.jsonl:2" in result.output
+    assert not (home / "o.jsonl").exists()
+
+
+def test_index_is_idempotent_and_search_json(home):
+    posts = _posts_file(home / "posts.jsonl")
+    runner = CliRunner()
+    first = runner.invoke(app, ["index", "--input", str(posts)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["index", "--input", str(posts)])
+    assert second.exit_code == 0, second.output
+    assert "6 already indexed" in second.output
+
+    result = runner.invoke(app, ["search", "", "--json", "--limit", "50"])
+    payload = json.loads(result.stdout)
+    assert payload["total"] == 3
+    assert {h["post"]["post_id"] for h in payload["hits"]} == {"p0", "p1", "p2"}
+
+    everything = json.loads(runner.invoke(app, ["search", "", "--json", "--include-benign"]).stdout)
+    assert everything["total"] == 6
+
+    words = json.loads(runner.invoke(app, ["search", "征信", "--json"]).stdout)
+    assert {h["post"]["post_id"] for h in words["hits"]} == {"p1"}
+
+    only_douyin = json.loads(runner.invoke(app, ["search", "", "--json", "--platform", "douyin"]).stdout)
+    assert {h["post"]["platform"] for h in only_douyin["hits"]} == {"douyin"}
+
+
+def test_report_writes_batches_once(home):
+    posts = _posts_file(home / "posts.jsonl")
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", "--input", str(posts)]).exit_code == 0
+    out_dir = home / "reports"
+    result = runner.invoke(app, ["report", "--include-unreviewed", "--min-score", "0.5", "--out", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    paths = [Path(p) for p in result.stdout.split()]
+    assert {p.suffix for p in paths} >= {".xlsx", ".json", ".html", ".zip"}
+    assert all(p.exists() for p in paths)
+    xlsx = next(p for p in paths if p.suffix == ".xlsx")
+    headers = [c.value for c in next(load_workbook(xlsx).active.iter_rows(max_row=1))]
+    assert headers[:12] == ["序号", "平台", "链接", "作品ID", "账号ID", "账号昵称", "违规类型", "违规描述", "发现时间", "截图", "举报单位", "联系人"]
+    reported = json.loads(runner.invoke(app, ["search", "", "--json", "--status", "reported"]).stdout)
+    assert reported["total"] == 3
+
+    again = runner.invoke(app, ["report", "--include-unreviewed", "--min-score", "0.5", "--out", str(out_dir)])
+    assert again.exit_code == 0
+    assert again.stdout.strip() == ""
+    assert "nothing new to report" in again.output
+
+
+def test_parse_contract_unknown_shape_exits_1(home):
+    junk = home / "junk.json"
+    junk.write_text('{"hello": "world"}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["parse", "--platform", "douyin", str(junk)])
+    assert result.exit_code == 1
+    assert "junk.json" in result.output
+    unknown = CliRunner().invoke(app, ["parse", "--platform", "myspace", str(junk)])
+    assert unknown.exit_code == 1 and "unknown platform" in unknown.output
