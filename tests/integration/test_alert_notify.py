@@ -1,0 +1,200 @@
+"""Alert digests against real servers on loopback: http.server for the signed webhook (failing, then recovering)
+and aiosmtpd for the email digest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import SMTP as AioSMTP
+from aiosmtpd.smtp import Envelope, Session
+
+from alerts.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_signature
+from alerts.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
+from alerts.rules import AlertLog
+from core.records import Category, ContactMatch, Hit, Label, ModelInfo, Platform, Post, Verdict
+from core.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+SECRET = "alert-秘钥"  # noqa: S105 - a test key for the local receiver
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, jitter=0.5)
+
+
+def make_hit(i: int, text: str, wechat: str) -> Hit:
+    post = Post(
+        platform=Platform.xiaohongshu,
+        post_id=f"n{i}",
+        text=text,
+        author_id=f"acct{i}",
+        published_at=NOW - timedelta(hours=1 + i),
+    )
+    verdict = Verdict(
+        label=Label.lead_gen,
+        score=0.97,
+        category=Category.credit_repair,
+        contacts=(ContactMatch(type="wechat", value=wechat, start=0, end=len(wechat)),),
+        model=ModelInfo(name="test", version="1"),
+    )
+    return Hit(post=post, verdict=verdict, first_seen=NOW)
+
+
+def campaign_hits() -> list[Hit]:
+    """Five accounts, one WeChat id, one script with swapped phone numbers: a surge, a campaign and a cluster."""
+    script = "征信修复洗白，黑户白户都能做，逾期记录可以消除，不成功全额退款 <script>x</script> 电话 {phone}"
+    return [make_hit(i, script.format(phone=13800000000 + i), "zx_help01") for i in range(5)]
+
+
+# --- webhook ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    script: list[int] = field(default_factory=list)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    accepted: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@pytest.fixture()
+def webhook() -> Iterator[tuple[Receiver, str]]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with receiver.lock:
+                receiver.requests.append((dict(self.headers.items()), body))
+                n = len(receiver.requests)
+                status = receiver.script[n - 1] if n <= len(receiver.script) else 200
+                if status == 200 and not verify_signature(SECRET, body, self.headers.get("X-Qingyuan-Signature")):
+                    status = 401
+                if status == 200:
+                    key = self.headers.get("Idempotency-Key", "")
+                    receiver.accepted[key] = receiver.accepted.get(key, 0) + 1
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield receiver, f"http://127.0.0.1:{server.server_address[1]}/hooks/alerts?token=t0k"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver, str], tmp_path: Path) -> None:
+    receiver, url = webhook
+    receiver.script = [503]
+    settings = Settings(home=tmp_path)
+    channel = WebhookAlertChannel(url, SECRET, timeout=5)
+    counts = run_alerts(campaign_hits(), settings=settings, now=NOW, channel=channel, policy=FAST)
+    assert counts["new"] == 3 and counts["notified"] == 3  # category surge, campaign, near-duplicate cluster
+
+    assert len(receiver.requests) == 2  # one 503, one accepted
+    logged = AlertLog.for_settings(settings).list(limit=10)
+    expected_key = digest_id(logged)
+    assert receiver.accepted == {expected_key: 1}
+    for headers, body in receiver.requests:
+        assert headers["Idempotency-Key"] == expected_key
+        assert verify_signature(SECRET, body, headers["X-Qingyuan-Signature"])
+        assert not verify_signature("wrong", body, headers["X-Qingyuan-Signature"])
+    payload = json.loads(receiver.requests[-1][1].decode("utf-8"))
+    assert payload["digest_id"] == expected_key and payload["count"] == 3
+    assert {a["rule"] for a in payload["alerts"]} == {"surge", "campaign", "near_duplicate"}
+    campaign = next(a for a in payload["alerts"] if a["rule"] == "campaign")
+    assert campaign["subject"] == "wechat:zx_help01" and campaign["accounts"] == 5
+
+    again = run_alerts(campaign_hits(), settings=settings, now=NOW + timedelta(minutes=15), channel=channel)
+    assert again == {"evaluated_hits": 5, "raised": 3, "new": 0, "notified": 0}
+    assert len(receiver.requests) == 2
+
+
+def test_webhook_permanent_refusal_raises_and_report_channel_is_accepted(webhook: tuple[Receiver, str]) -> None:
+    receiver, url = webhook
+    from alerts.rules import evaluate
+
+    alerts = evaluate(campaign_hits(), NOW)
+    with pytest.raises(NotifyError):
+        notify(alerts, WebhookAlertChannel(url, "not-the-secret", timeout=5), policy=FAST)  # receiver answers 401
+    assert len(receiver.requests) == 1
+    # the partner's report webhook configuration works for alerts too
+    assert notify(alerts, WebhookDelivery(url, SECRET, timeout=5), policy=FAST) == len(alerts)
+    assert receiver.accepted == {digest_id(alerts): 1}
+
+
+# --- SMTP ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MailSink:
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: AioSMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)
+        self.messages.append(message_from_bytes(raw, policy=default_policy))  # type: ignore[arg-type]
+        self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+        return "250 OK queued"
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[tuple[MailSink, int]]:
+    sink = MailSink()
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(
+        loop.create_server(lambda: AioSMTP(sink, hostname="mx.test", enable_SMTPUTF8=True), "127.0.0.1", 0)
+    )
+    port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield sink, port
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+
+
+def test_email_digest_reaches_a_real_smtp_server(smtp_server: tuple[MailSink, int], tmp_path: Path) -> None:
+    sink, port = smtp_server
+    settings = Settings(home=tmp_path)
+    channel = EmailAlertChannel("127.0.0.1", port, "alerts@qingyuan.example", ["oncall@qingyuan.example"], timeout=5)
+    counts = run_alerts(campaign_hits(), settings=settings, now=NOW, channel=channel, policy=FAST)
+    assert counts["notified"] == 3
+    (msg,) = sink.messages
+    assert sink.envelopes == [("alerts@qingyuan.example", ["oncall@qingyuan.example"])]
+    key = digest_id(AlertLog.for_settings(settings).list(limit=10))
+    assert msg["Message-ID"] == f"<{key}@qingyuan.example>"
+    assert "3 条新预警" in str(msg["Subject"])
+    body = msg.get_content()
+    assert "引流团伙" in body and "wechat:zx_help01" in body and "xiaohongshu:n0" in body
+    assert "激增" in body and "批量同文" in body
+
+    # the report SmtpDelivery configuration is accepted too; nothing new means no mail
+    report_channel = SmtpDelivery("127.0.0.1", port, "alerts@qingyuan.example", ["oncall@qingyuan.example"], timeout=5)
+    assert run_alerts(campaign_hits(), settings=settings, now=NOW, channel=report_channel)["notified"] == 0
+    assert len(sink.messages) == 1
