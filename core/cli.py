@@ -528,3 +528,38 @@ def users_add(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     err.print(f"analyst {name!r} saved")
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@app.command()
+def alerts(
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
+    rule: Annotated[str | None, typer.Option(help="surge | campaign | near_duplicate")] = None,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help="Evaluate the rules on recent hits first (no sending).")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List raised alerts (surges, campaigns sharing a contact, near-duplicate clusters), newest first."""
+    from alerts.rules import AlertLog
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if evaluate:
+        from core.pipeline import evaluate_alerts
+
+        counts = evaluate_alerts(settings=settings, options={})
+        err.print(f"evaluated {counts['evaluated_hits']} hits: {counts['new']} new alerts")
+    items = AlertLog.for_settings(settings).list(limit=limit, rule=rule)
+    if as_json:
+        sys.stdout.write(json.dumps([a.model_dump(mode="json") for a in items], ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{len(items)} alerts")
+    for col in ("raised", "rule", "severity", "title", "current / baseline", "accounts"):
+        table.add_column(col, overflow="fold")
+    for a in items:
+        table.add_row(
+            a.created_at.strftime("%Y-%m-%d %H:%M"), a.rule.value, a.severity.value, a.title,
+            f"{a.current} / {a.baseline:.1f}", str(a.accounts), markup=False,
+        )
+    out.print(table)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from classifiers.base import Classifier, ClassifyInput
 from core.evidence import collect_evidence
-from core.records import Category, Hit, HitStatus, Label, Post, Verdict
+from core.records import Category, Hit, HitStatus, Label, Post, Verdict, utcnow
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SortOrder
 
@@ -278,6 +278,29 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     for result in results:
         states[result.state.value] = states.get(result.state.value, 0) + 1
     return {"channel": channel.name, "batches": len(results), "states": states}
+
+
+def alert_channel(options: dict[str, Any]) -> Any:
+    """The alerts' channel from a job's options (webhook or email); None when the job only logs alerts."""
+    if not options.get("channel"):
+        return None
+    return delivery_channel(options)
+
+
+def evaluate_alerts(*, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate alert rules on recent lead_gen hits, log new alerts, and send a digest of them."""
+    from alerts.notify import run_alerts
+    from alerts.rules import AlertConfig, recent_hits
+    from indexer import open_store
+
+    cfg = AlertConfig(**{k: v for k, v in options.items() if k in AlertConfig.model_fields})
+    channel_options = {k: v for k, v in options.items() if k not in AlertConfig.model_fields}
+    store = open_store(settings)
+    try:
+        hits = recent_hits(store, utcnow(), cfg)
+    finally:
+        store.close()
+    return run_alerts(hits, settings=settings, cfg=cfg, channel=alert_channel(channel_options))
 
 
 def hits_for_keys(store: HitStore, keys: Sequence[str]) -> list[Hit]:
