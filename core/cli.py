@@ -346,14 +346,19 @@ def demo(
     t0 = time.perf_counter()
     with serve_demo() as base_url:
         err.print(f"demo site at {base_url}")
-        with progress_bar("crawling demo site") as advance:
+        with progress_bar("crawling demo site (pages)") as advance:
 
             def on_progress(event: dict[str, Any]) -> None:
-                advance(0, total=event.get("total"), completed=event.get("posts", 0))
+                advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0))
 
             stats = run_crawl("demo", settings, "demo", on_progress=on_progress, base_url=base_url)
     timings["crawl"] = time.perf_counter() - t0
-    err.print(f"crawl: {stats.pages} pages, {stats.posts} posts spooled, {stats.errors} errors, {stats.soft_blocks} soft blocks")
+    err.print(
+        f"crawl: {stats.pages} pages rendered, {stats.posts} posts spooled ({stats.comments} comments), "
+        f"{stats.errors} errors, {stats.soft_blocks} soft blocks"
+    )
+    if stats.exit_code != 0:
+        raise fail(f"the demo crawl failed (exit {stats.exit_code}); rerun with -v for its log")
 
     t0 = time.perf_counter()
     posts = [p for p in Spool(settings.spool_dir) if p.platform is Platform.demo]

@@ -1,0 +1,47 @@
+"""Scrapy settings for Qingyuan crawls, derived from the typed Settings (one place decides how crawls run)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from core.settings import Settings
+from crawlers.browser import context_options, launch_options
+
+PLAYWRIGHT_SPIDERS = {"demo"}
+
+
+def scrapy_settings(settings: Settings, spider: str, job: str, *, progress: bool = False) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "BOT_NAME": "qingyuan",
+        "LOG_LEVEL": os.environ.get("QINGYUAN_LOG_LEVEL", "WARNING"),
+        "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        "TELNETCONSOLE_ENABLED": False,
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": True,
+        "CONCURRENT_REQUESTS": 8,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "DOWNLOAD_TIMEOUT": 60,
+        "ITEM_PIPELINES": {"crawlers.pipelines.SpoolPipeline": 300},
+        "QINGYUAN_SPOOL_DIR": str(settings.spool_dir),
+        "QINGYUAN_JOB": job,
+        "QINGYUAN_PROGRESS": progress,
+        "QINGYUAN_CRAWL_QUERIES": list(settings.crawl_queries),
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    }
+    if spider in PLAYWRIGHT_SPIDERS:
+        values.update(
+            {
+                "DOWNLOAD_HANDLERS": {
+                    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                },
+                "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+                "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(settings.chromium_path),
+                "PLAYWRIGHT_CONTEXTS": {"default": context_options()},
+                "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
+            }
+        )
+    return values

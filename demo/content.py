@@ -1,0 +1,38 @@
+"""Read the demo site's data file and its ground truth (labels never reach a page)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CONTENT_PATH = Path(__file__).resolve().parent / "content" / "posts.json"
+PLATFORM = "demo"
+
+
+@lru_cache(maxsize=4)
+def load_content(path: Path = CONTENT_PATH) -> dict[str, Any]:
+    """The parsed data file: {"authors": [...], "posts": [... each with "comments"]}, newest post first."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def bio_post_id(author_id: str) -> str:
+    """post_id the spider gives an author's profile bio (a bio is not a post, but it is published text)."""
+    return f"user-{author_id}"
+
+
+def truth(path: Path = CONTENT_PATH) -> dict[str, tuple[str, str | None]]:
+    """Ground truth by Post.key ("demo:<post_id>"): (label, category) for captions, comments and non-empty bios
+    of authors who have posts (the pages the spider reaches)."""
+    data = load_content(path)
+    out: dict[str, tuple[str, str | None]] = {}
+    posting = {p["author_id"] for p in data["posts"]}
+    for author in data["authors"]:
+        if author["id"] in posting and author["bio"]:
+            out[f"{PLATFORM}:{bio_post_id(author['id'])}"] = (author["label"], author["category"])
+    for post in data["posts"]:
+        out[f"{PLATFORM}:{post['id']}"] = (post["label"], post["category"])
+        for comment in post["comments"]:
+            out[f"{PLATFORM}:{comment['id']}"] = (comment["label"], comment["category"])
+    return out
