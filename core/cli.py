@@ -568,3 +568,35 @@ def alerts(
             f"{a.current} / {a.baseline:.1f}", str(a.accounts), markup=False,
         )
     out.print(table)
+
+
+@app.command()
+def recheck(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many reported posts.")] = 100,
+) -> None:
+    """Revisit reported posts now and record which were taken down."""
+    from core.pipeline import recheck_reported
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    counts = recheck_reported(settings=settings, options={"limit": limit})
+    out.print(json.dumps(counts, ensure_ascii=False))
+
+
+@app.command()
+def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Takedown rate and median time to takedown per platform partner."""
+    from core.pipeline import takedown_stats
+
+    rows = takedown_stats(get_settings())
+    if as_json:
+        payload = [{**vars(r), "takedown_rate": r.takedown_rate} for r in rows]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table(title="takedowns per platform")
+    for col in ("platform", "reported", "removed", "still up", "takedown rate", "median hours to takedown"):
+        table.add_column(col)
+    for r in rows:
+        hours = f"{r.median_hours_to_takedown:.1f}" if r.median_hours_to_takedown is not None else "-"
+        table.add_row(r.platform, str(r.reported), str(r.removed), str(r.still_up), f"{r.takedown_rate:.0%}", hours)
+    out.print(table)

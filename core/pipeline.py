@@ -280,6 +280,84 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     return {"channel": channel.name, "batches": len(results), "states": states}
 
 
+def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
+    """Revisit reported posts (oldest first) and record whether each was taken down or is still up."""
+    from crawlers.recheck import check_post
+    from indexer import open_store
+    from indexer.casebook import Casebook
+
+    limit = int(options.get("limit", 100))
+    job = f"recheck-{utcnow():%Y%m%d}"
+    store = open_store(settings)
+    casebook = Casebook(settings.casebook)
+    counts: dict[str, int] = {}
+    try:
+        query = SearchQuery(statuses=(HitStatus.reported, HitStatus.still_up), sort=SortOrder.first_seen)
+        for hit in list(iter_hits(store, query))[:limit]:
+            result = check_post(hit.post.platform.value, hit.post.url, settings, job=job, timeout=timeout)
+            batch = hit.report_ids[-1] if hit.report_ids else None
+            casebook.record_recheck(hit.key, result.outcome, batch_id=batch, http_status=result.http_status, detail=result.detail)
+            if result.outcome == "removed":
+                store.set_status([hit.key], HitStatus.removed)
+            elif result.outcome == "still_up":
+                store.set_status([hit.key], HitStatus.still_up)
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    finally:
+        casebook.close()
+        store.close()
+    return {"checked": sum(counts.values()), **counts}
+
+
+@dataclass
+class TakedownStats:
+    platform: str
+    reported: int = 0
+    removed: int = 0
+    still_up: int = 0
+    median_hours_to_takedown: float | None = None
+
+    @property
+    def takedown_rate(self) -> float:
+        return self.removed / self.reported if self.reported else 0.0
+
+
+def takedown_stats(settings: Settings) -> list[TakedownStats]:
+    """Per platform partner: items reported, taken down, still up, and median time from report to takedown."""
+    from statistics import median
+
+    from indexer.casebook import Casebook
+
+    casebook = Casebook(settings.casebook)
+    try:
+        batches = casebook.list_batches(limit=1_000_000)
+        rechecks = casebook.list_rechecks(limit=10_000_000)
+    finally:
+        casebook.close()
+    reported_at: dict[str, tuple[str, Any]] = {}
+    for batch in sorted(batches, key=lambda b: b.created_at):
+        for key in batch.item_keys:
+            reported_at.setdefault(key, (batch.platform, batch.created_at))
+    latest: dict[str, Any] = {}
+    removed_at: dict[str, Any] = {}
+    for row in sorted(rechecks, key=lambda r: r.at):
+        latest[row.hit_key] = row.outcome
+        if row.outcome == "removed":
+            removed_at.setdefault(row.hit_key, row.at)
+    stats: dict[str, TakedownStats] = {}
+    hours: dict[str, list[float]] = {}
+    for key, (platform, at) in reported_at.items():
+        entry = stats.setdefault(platform, TakedownStats(platform))
+        entry.reported += 1
+        if key in removed_at:
+            entry.removed += 1
+            hours.setdefault(platform, []).append((removed_at[key] - at).total_seconds() / 3600)
+        elif latest.get(key) == "still_up":
+            entry.still_up += 1
+    for platform, values in hours.items():
+        stats[platform].median_hours_to_takedown = median(values)
+    return sorted(stats.values(), key=lambda s: s.platform)
+
+
 def alert_channel(options: dict[str, Any]) -> Any:
     """The alerts' channel from a job's options (webhook or email); None when the job only logs alerts."""
     if not options.get("channel"):
