@@ -331,10 +331,9 @@ def demo(
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
 ) -> None:
     """The main job on embedded defaults: serve the demo site, crawl, classify, index, report."""
-    from crawlers.run import run_crawl
-
     from core.pipeline import index_posts, write_reports
     from core.spool import Spool
+    from crawlers.run import run_crawl
     from demo.server import serve_demo
 
     settings = get_settings()
