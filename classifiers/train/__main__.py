@@ -1,0 +1,320 @@
+"""`python -m classifiers.train --out classifiers/models/default --seed 13` reproduces the shipped model end to end.
+
+Stages (each logs its progress): pretraining corpus -> vocab + masked-LM pretraining (skipped with --base-model)
+-> fine-tuning data (generated + COLD everyday negatives; a separately seeded generated slice for model selection)
+-> fine-tune -> ONNX int8 export and torch/ONNX agreement -> lexicon combiner fitted on the generated slice
+-> thresholds chosen on the dev set -> dev metrics for the model and the baselines -> model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("qingyuan.train")
+
+VERSION = "0.1.0"
+ENSEMBLE_NAME = "qingyuan ensemble (BERT + n-gram + lexicon)"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("classifiers/models/default"))
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--base-model",
+        type=Path,
+        default=None,
+        help="fine-tune this Hugging Face BERT checkpoint on disk instead of pretraining one",
+    )
+    ap.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where the pretraining checkpoint goes (default: ../qy_build beside the checkout)",
+    )
+    ap.add_argument("--shared-dir", type=Path, default=None, help="the shared data folder (default: ../shared)")
+    ap.add_argument("--pretrain-steps", type=int, default=350)
+    ap.add_argument("--pretrain-generated", type=int, default=12000, help="unlabelled generated posts to pretrain on")
+    ap.add_argument(
+        "--reuse-pretrain", action="store_true", help="reuse work-dir/pretrain when it was made with the same settings"
+    )
+    ap.add_argument("--n-train", type=int, default=12000)
+    ap.add_argument("--n-valid", type=int, default=1000)
+    ap.add_argument("--cold", type=int, default=4000, help="COLD comments added as everyday negatives")
+    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--pooling", choices=["mean", "cls"], default="mean")
+    ap.add_argument("--combiner", choices=["fit", "average"], default="fit",
+                    help="fit: logistic combiner on the generated selection slice; average: mean of BERT and n-gram logits")
+    ap.add_argument("--max-steps", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=None, help="default 2e-4 (own small model) or 3e-5 (--base-model)")
+    ap.add_argument("--min-precision", type=float, default=0.95)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dev", type=Path, default=None, help="dev set JSONL (default classifiers/train/dev/dev.jsonl)")
+    ap.add_argument("--no-card", action="store_true", help="skip dev metrics and the model card (tests)")
+    return ap.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout)
+    # onnxruntime's quantiser logs every tensor on the root logger: keep root at WARNING, our progress at INFO
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("qingyuan").setLevel(logging.INFO)
+    args = parse_args(argv)
+    train_default(args)
+    return 0
+
+
+def train_default(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole run; returns what the model card reports."""
+    import torch
+
+    from classifiers.bert import load_normaliser
+    from classifiers.train.data import default_shared_dir, load_cold
+    from classifiers.train.finetune import FinetuneConfig, finetune
+    from classifiers.train.generate import generate
+
+    started = time.time()
+    torch.set_num_threads(args.threads)
+    shared = args.shared_dir or default_shared_dir()
+    work = args.work_dir or (Path(__file__).resolve().parents[3] / "qy_build")
+    run: dict[str, Any] = {
+        "version": VERSION,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "min_precision": args.min_precision,
+    }
+
+    # 1. the encoder to fine-tune
+    if args.base_model:
+        base = args.base_model
+        run["base_description"] = f"checkpoint on disk: {base}"
+        run["pretrain_summary"] = "none (--base-model)"
+    else:
+        base = pretrain_stage(args, shared, work)
+        run["base_description"] = f"own character-level BERT pretrained with masked-LM ({base})"
+        run["pretrain_summary"] = (
+            f"{args.pretrain_steps} steps, batch 32, sequences of <= 128 tokens packed from COLD (all splits) +"
+            f" {args.pretrain_generated} unlabelled generated posts (seed {args.seed + 100})"
+        )
+
+    # 2. data: generated + COLD everyday negatives; selection slice from its own seed
+    log.info("generating %d training and %d selection posts", args.n_train, args.n_valid)
+    train = list(generate(args.n_train, args.seed))
+    valid = list(generate(args.n_valid, args.seed + 1))
+    cold_train = load_cold(shared, splits=("train",))
+    cold_dev = load_cold(shared, splits=("dev",))
+    rng = random.Random(args.seed)
+    if cold_train and args.cold:
+        train += rng.sample(cold_train, min(args.cold, len(cold_train)))
+    if cold_dev:
+        valid += rng.sample(cold_dev, min(max(1, args.n_valid // 4), len(cold_dev)))
+    train_texts = {ex.text for ex in train}
+    valid = [ex for ex in valid if ex.text not in train_texts]  # selection on posts the model never saw
+    run["train_size"], run["valid_size"] = len(train), len(valid)
+
+    # 3. fine-tune
+    lr = args.lr or (3e-5 if args.base_model else 2e-4)
+    cfg = FinetuneConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=lr,
+        seed=args.seed,
+        threads=args.threads,
+        max_steps=args.max_steps,
+    )
+    out: Path = args.out
+    if out.exists():
+        shutil.rmtree(out)
+    normalise = load_normaliser()
+    result = finetune(base, train, valid, out, cfg, normalise=normalise, version=VERSION)
+    run["selection"] = result["selection"]
+    from transformers import BertConfig
+
+    bc = BertConfig.from_pretrained(str(out))
+    run["architecture"] = (
+        f"{bc.num_hidden_layers} layers, hidden {bc.hidden_size}, {bc.num_attention_heads} heads,"
+        f" intermediate {bc.intermediate_size}, vocab {bc.vocab_size}"
+    )
+    run["max_length"] = min(128, bc.max_position_embeddings - 2)
+
+    # 4. ONNX int8 export and agreement with torch
+    from classifiers.train.export import compare_backends, export_onnx
+
+    export_onnx(out)
+    sample = [normalise(ex.text) for ex in valid[:1000]]
+    run["export_check"] = compare_backends(out, sample)
+    print(f"torch vs onnx int8 agreement: {json.dumps(run['export_check'])}", flush=True)
+
+    # 5. combiner on the generated selection slice, thresholds and metrics on the dev set
+    fit_and_evaluate(args, out, valid, train, run)
+    run["elapsed_s"] = round(time.time() - started)
+    (out / "metrics.json").write_text(
+        json.dumps(run, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+    )
+    if not args.no_card:
+        from classifiers.train.model_card import write_card
+
+        write_card(out, run)
+    size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+    log.info("done in %.0fs: %s (%.1f MB)", run["elapsed_s"], out, size)
+    return run
+
+
+def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
+    from classifiers.train.pretrain import PretrainConfig, common_chars, pretrain, pretraining_corpus
+
+    cfg = PretrainConfig(steps=args.pretrain_steps, seed=args.seed, threads=args.threads)
+    target = work / "pretrain"
+    meta = {"config": repr(cfg), "generated": args.pretrain_generated, "shared": str(shared)}
+    meta_file = target / "pretrain_meta.json"
+    if args.reuse_pretrain and meta_file.is_file() and json.loads(meta_file.read_text()) == meta:
+        log.info("reusing pretrained checkpoint %s", target)
+        return target
+    texts = pretraining_corpus(shared, args.pretrain_generated, args.seed)
+    pretrain(texts, target, cfg, extra_chars=common_chars(shared))
+    meta_file.write_text(json.dumps(meta) + "\n")
+    return target
+
+
+def fit_and_evaluate(
+    args: argparse.Namespace, out: Path, valid: list[Any], train: list[Any], run: dict[str, Any]
+) -> None:
+    from classifiers.bert import THRESHOLD_FILE, BertClassifier
+    from classifiers.ensemble import Combiner, EnsembleClassifier, NgramModel, features, load_evidence_fn
+    from classifiers.train.data import DEV_PATH, load_jsonl
+    from classifiers.train.metrics import choose_threshold, evaluate
+
+    bert = BertClassifier.from_path(out, backend="onnx", threads=args.threads, threshold=0.5)
+    evidence_fn = load_evidence_fn()
+    log.info("fitting the character n-gram member on the %d training posts", len(train))
+    ngram = NgramModel.fit([bert.normalise(ex.text) for ex in train], [int(ex.label == "lead_gen") for ex in train],
+                           seed=args.seed)
+    ngram.save(out)
+    p_valid, _ = bert.predict([ex.text for ex in valid])
+    q_valid = ngram.predict([bert.normalise(ex.text) for ex in valid])
+    feats = np.array([features(float(p), evidence_fn(ex.text), float(q))
+                      for p, q, ex in zip(p_valid, q_valid, valid, strict=True)])
+    if getattr(args, "combiner", "fit") == "average":
+        combiner = Combiner.average()
+    else:
+        combiner = Combiner.fit(feats, np.array([ex.label == "lead_gen" for ex in valid], dtype=int), seed=args.seed)
+    combiner.save(out)
+    run["combiner"] = combiner.to_dict()
+    run["combiner_kind"] = getattr(args, "combiner", "fit")
+    log.info("combiner: %s", run["combiner"])
+    ensemble = EnsembleClassifier(bert, combiner, 0.5, evidence_fn, ngram=ngram)
+
+    dev_path = args.dev or DEV_PATH
+    if dev_path.is_file():
+        dev = load_jsonl(dev_path)
+        run["dev_source"] = str(dev_path.name)
+    else:  # only until the dev set exists; the card says so
+        log.warning("no dev set at %s: thresholds and figures come from the generated selection slice", dev_path)
+        dev = valid
+        run["dev_source"] = "generated selection slice (dev set missing at training time)"
+    run["dev_size"] = len(dev)
+    texts = [ex.text for ex in dev]
+    labels = [ex.label for ex in dev]
+    p_bert, cats = bert.predict(texts)
+    p_ens, _, _ = ensemble.scores(texts)
+    t_bert = choose_threshold(p_bert.tolist(), labels, args.min_precision)
+    t_ens = choose_threshold(p_ens.tolist(), labels, args.min_precision)
+    thresholds = {
+        "ensemble": t_ens,
+        "bert": t_bert,
+        "min_precision": args.min_precision,
+        "chosen_on": run["dev_source"],
+    }
+    (out / THRESHOLD_FILE).write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
+    run["thresholds"] = thresholds
+    category = [bert.categories[int(c.argmax())] for c in cats]
+
+    def report(
+        name: str, scores: Sequence[float], t: float, cat: Sequence[str | None], pred: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        pred = list(pred) if pred is not None else ["lead_gen" if s >= t else "benign" for s in scores]
+        rep = evaluate(
+            dev,
+            pred,
+            list(scores),
+            [c if p == "lead_gen" else None for c, p in zip(cat, pred, strict=True)],
+            threshold=t,
+            name=name,
+        )
+        if name in ("ensemble", "bert"):
+            print(rep.to_markdown(), flush=True)
+        d = summary(rep.to_dict(), t)
+        print(f"{name}: {json.dumps(d)}", flush=True)
+        return d
+
+    metrics: dict[str, dict[str, Any]] = {}
+    metrics[ENSEMBLE_NAME] = report("ensemble", p_ens.tolist(), t_ens, category)
+    metrics["qingyuan-bert alone"] = report("bert", p_bert.tolist(), t_bert, category)
+    metrics["qingyuan-bert alone @0.5"] = report("bert@0.5", p_bert.tolist(), 0.5, category)
+    q_dev = ngram.predict([bert.normalise(t) for t in texts]).tolist()
+    t_ngram = choose_threshold(q_dev, labels, args.min_precision)
+    metrics["char n-gram member alone"] = report("ngram", q_dev, t_ngram, category)
+    metrics.update(baseline_metrics(train, dev, args, report))
+    run["metrics"] = metrics
+
+
+def summary(d: dict[str, Any], t: float) -> dict[str, Any]:
+    return {
+        "threshold": t,
+        "precision": d.get("precision"),
+        "recall": d.get("recall"),
+        "f1": d.get("f1"),
+        "topic_benign_fpr": d.get("topic_benign_fpr"),
+        "obfuscated_recall": d.get("obfuscated_recall"),
+        "category_accuracy": d.get("category_accuracy"),
+        "auc": d.get("auc"),
+    }
+
+
+def baseline_metrics(train: list[Any], dev: list[Any], args: argparse.Namespace, report: Any) -> dict[str, Any]:
+    """TF-IDF + LR (same training data), the keyword filter and the lexicon alone, on the same dev set."""
+    from classifiers.train.metrics import choose_threshold
+
+    out: dict[str, Any] = {}
+    texts = [ex.text for ex in dev]
+    labels = [ex.label for ex in dev]
+    try:
+        from classifiers.train.baselines import KeywordFilter, TfidfLogReg
+    except ImportError:
+        log.warning("classifiers.train.baselines not available; no baseline figures")
+    else:
+        tfidf = TfidfLogReg(seed=args.seed).fit(train)
+        s = tfidf.predict_proba(texts)
+        c = tfidf.predict_category(texts)
+        out["TF-IDF char n-gram + LR @0.5"] = report("tfidf@0.5", s, 0.5, c)
+        t = choose_threshold(list(s), labels, args.min_precision)
+        out[f"TF-IDF char n-gram + LR @p{args.min_precision}"] = report("tfidf@p", s, t, c)
+        kw = KeywordFilter()
+        out["keyword filter"] = report("keywords", kw.predict_proba(texts), 0.5, kw.predict_category(texts))
+    try:
+        from classifiers.base import ClassifyInput
+        from classifiers.lexicon_classifier import LexiconClassifier
+    except ImportError:
+        log.warning("classifiers.lexicon_classifier not available; no lexicon-alone figures")
+    else:
+        verdicts = LexiconClassifier().classify([ClassifyInput(id=str(i), text=t) for i, t in enumerate(texts)])
+        s = [v.score for v in verdicts]
+        pred = [v.label.value for v in verdicts]  # the lexicon's own decision rule
+        cats = [v.category.value if v.category else None for v in verdicts]
+        out["lexicon alone"] = report("lexicon", s, float("nan"), cats, pred)
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""The model card (README.md in the model folder), written at training time from what the run measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from classifiers.train.finetune import CATEGORIES, LABELS
+from core.records import CATEGORY_NAMES_ZH, Category
+
+
+def _row(name: str, m: dict[str, Any]) -> str:
+    def f(key: str) -> str:
+        v = m.get(key)
+        return "—" if v is None else f"{v:.3f}"
+
+    return (
+        f"| {name} | {f('threshold')} | {f('precision')} | {f('recall')} | {f('f1')} | {f('topic_benign_fpr')} "
+        f"| {f('obfuscated_recall')} | {f('category_accuracy')} |"
+    )
+
+
+def _comparison(metrics: dict[str, dict[str, Any]]) -> list[str]:
+    """Say plainly, in the limits, when a baseline beats the BERT or the ensemble on the dev set."""
+    out: list[str] = []
+    baselines = {k: v for k, v in metrics.items() if k.startswith(("TF-IDF", "lexicon"))}
+    for system in ("qingyuan-bert alone", "qingyuan ensemble (BERT + n-gram + lexicon)"):
+        mine = metrics.get(system, {}).get("f1")
+        if mine is None:
+            continue
+        for name, m in baselines.items():
+            theirs = m.get("f1")
+            if theirs is not None and theirs > mine:
+                out.append(f"- On this dev set `{system}` (F1 {mine:.3f}) is below `{name}` (F1 {theirs:.3f}).")
+    return out
+
+
+def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
+    """run: the dict __main__ collects (args, data sizes, selection, export check, metrics per system)."""
+    metrics: dict[str, dict[str, Any]] = run.get("metrics", {})
+    dev_name = run.get("dev_source", "dev set")
+    lines = [
+        f"# qingyuan-bert {run.get('version', '')}",
+        "",
+        "Character-level Chinese BERT that flags posts recruiting victims for illegal debt-optimisation, credit-repair",
+        "and anti-collection agencies (`lead_gen`) and names the agency category, combined with the Qingyuan slang",
+        "lexicon in `classifiers/ensemble.py`. Written by `python -m classifiers.train` at training time.",
+        "",
+        "The shipped classifier (`EnsembleClassifier`) scores a post from three members: this BERT, a character",
+        "1-3-gram logistic regression over the same normalised text (`ngram.npz`, fitted on the same training posts)",
+        f"and the slang/contact lexicon's evidence; combiner: {run.get('combiner_kind', 'fit')}"
+        f" ({json.dumps(run.get('combiner', {}))}).",
+        "",
+        "## Labels",
+        f"- label head: {', '.join(f'`{x}`' for x in LABELS)} (score = probability of `lead_gen`)",
+        "- category head (only meaningful for `lead_gen`):",
+        *[f"  - `{c}` — {CATEGORY_NAMES_ZH[Category(c)]}" for c in CATEGORIES],
+        "",
+        "## Model",
+        f"- base: {run.get('base_description', '')}",
+        f"- architecture: {run.get('architecture', '')}",
+        f"- input: text normalised by `classifiers.normalise` (obfuscation undone), max {run.get('max_length')} tokens;"
+        " longer posts keep head and tail",
+        "- files: `model.safetensors` (torch), `model.int8.onnx` (default CPU path, dynamic int8 quantisation),"
+        " `tokenizer.json`, `config.json` (label/category maps), `ngram.npz` (n-gram member), `combiner.json`,"
+        " `threshold.json` (decision thresholds), `metrics.json` (everything below, machine-readable)",
+        f"- torch vs ONNX int8 on {run.get('export_check', {}).get('n', 0)} held-out generated posts: "
+        f"label agreement {run.get('export_check', {}).get('label_agreement', float('nan')):.4f}, "
+        f"category agreement {run.get('export_check', {}).get('category_agreement', float('nan')):.4f}, "
+        f"max |Δp| {run.get('export_check', {}).get('max_abs_prob_diff', float('nan')):.4f}",
+        "",
+        "## Data and provenance",
+        "- COLD (thu-coai/COLDataset, EMNLP 2022, Apache-2.0): Zhihu/Weibo comments; all text as unlabelled"
+        " pretraining text, a sample of its train split as everyday benign fine-tuning examples.",
+        "- confused_chinese (Macielyoung/Confused_Chinese, Apache-2.0): the 3,500 common characters seed the"
+        " vocabulary; its homophone/near-glyph tables drive the obfuscation augmentation and the normaliser.",
+        "- Generated posts (`classifiers/train/generate.py`, seeded): lead generation in many voices and platforms,"
+        " obfuscated with the operators in `classifiers/train/obfuscate.py`, plus hard negatives (news, regulators,"
+        " banks' 协商还款 notices, lawyers, victims) on the same topics.",
+        f"- Development set (`classifiers/train/dev/dev.jsonl`, hand-written apart from the generator): never trained"
+        f" on; used only to choose the decision threshold and for the figures below. Source here: {dev_name}.",
+        "",
+        "## Training run",
+        "```",
+        json.dumps(run.get("args", {}), ensure_ascii=False, indent=1),
+        "```",
+        f"- pretraining: {run.get('pretrain_summary', '')}",
+        f"- fine-tuning: {run.get('train_size')} training examples, {run.get('valid_size')} held-out generated"
+        f" examples for model selection; selected: {json.dumps(run.get('selection', {}))}",
+        f"- threshold: chosen on the dev set for precision >= {run.get('min_precision')}:"
+        f" {json.dumps(run.get('thresholds', {}))}",
+        "",
+        f"## Metrics on the development set ({run.get('dev_size', 0)} posts)",
+        "topic FPR = share of benign posts that use the topic words and are flagged; obf. recall = recall on"
+        " obfuscated lead generation; category acc. = on true hits.",
+        "",
+        "| system | threshold | precision | recall | F1 | topic FPR | obf. recall | category acc. |",
+        "|---|---|---|---|---|---|---|---|",
+        *[_row(name, m) for name, m in metrics.items()],
+        "",
+        "## Intended use",
+        "Triage of public posts for trust-and-safety analysts and takedown reports to platform partners. A flag is a",
+        "lead for human review, with the slang and contact spans as evidence; it is not proof of a crime.",
+        "",
+        "## Limits",
+        "- Trained mostly on generated text: the dev set is small and hand-written; expect lower figures on new",
+        "  platforms, new slang and new obfuscation tricks until the lexicon and training data catch up.",
+        "- Small from-scratch encoder (no pretrained Chinese weights were available); `--base-model PATH` fine-tunes",
+        "  a larger checkpoint (bert-base-chinese, hfl/rbt3) with the same code when one is on disk.",
+        "- The threshold was picked on the same dev set the figures come from, so they are optimistic.",
+        "- Text only: images, audio and links are not inspected beyond OCR/ASR text a crawler supplies.",
+        "",
+    ]
+    lines[-1:-1] = _comparison(metrics)
+    path = out_dir / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,203 @@
+"""Masked-language-model pretraining of a small character-level Chinese BERT from scratch.
+
+No pretrained Chinese weights can be downloaded here, so the encoder first learns the language from COLD
+social-media comments plus unlabelled generated posts. The checkpoint (model + tokenizer) goes to a folder
+outside the repo; only the fine-tuned model is shipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
+
+from classifiers.train.vocab import build_vocab, make_tokenizer, save_vocab
+
+log = logging.getLogger("qingyuan.train.pretrain")
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    steps: int = 350
+    batch_size: int = 32
+    max_length: int = 128
+    lr: float = 5e-4
+    warmup: int = 35
+    mask_prob: float = 0.15
+    seed: int = 13
+    layers: int = 4
+    hidden: int = 256
+    heads: int = 4
+    intermediate: int = 1024
+    threads: int = 2
+    log_every: int = 25
+
+
+def read_cold_texts(shared_dir: Path, splits: Sequence[str] = ("train",)) -> list[str]:
+    """TEXT column of the COLD csv files (`,split,topic,label,TEXT`)."""
+    texts: list[str] = []
+    for split in splits:
+        path = shared_dir / "data" / "cold" / f"{split}.csv"
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                text = (row.get("TEXT") or "").strip()
+                if text:
+                    texts.append(text)
+    return texts
+
+
+def common_chars(shared_dir: Path) -> str:
+    """The 3,500 common characters (confused_chinese), so the vocab covers text the corpus happens to lack."""
+    path = shared_dir / "data" / "confused_chinese" / "chinese_3500.txt"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def mask_tokens(
+    input_ids: torch.Tensor,
+    special: torch.Tensor,
+    tokenizer: PreTrainedTokenizerBase,
+    prob: float,
+    gen: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's 80/10/10 masking; labels are -100 except at chosen positions."""
+    labels = input_ids.clone()
+    chosen = (torch.rand(input_ids.shape, generator=gen) < prob) & ~special
+    labels[~chosen] = -100
+    ids = input_ids.clone()
+    to_mask = chosen & (torch.rand(ids.shape, generator=gen) < 0.8)
+    ids[to_mask] = tokenizer.mask_token_id
+    to_random = chosen & ~to_mask & (torch.rand(ids.shape, generator=gen) < 0.5)
+    n_special = 5  # never put a special token in by chance
+    ids[to_random] = torch.randint(n_special, len(tokenizer), (int(to_random.sum()),), generator=gen)
+    return ids, labels
+
+
+def batches(
+    encoded: list[list[int]], batch_size: int, rng: random.Random, pad_id: int
+) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless length-bucketed batches with dynamic padding (short COLD posts waste little compute)."""
+    while True:
+        order = list(range(len(encoded)))
+        rng.shuffle(order)
+        chunks = [order[i : i + batch_size * 50] for i in range(0, len(order), batch_size * 50)]
+        for chunk in chunks:
+            chunk.sort(key=lambda i: len(encoded[i]))
+            group = [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+            rng.shuffle(group)
+            for idx in group:
+                width = max(len(encoded[i]) for i in idx)
+                ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+                for row, i in enumerate(idx):
+                    ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+                yield ids, ids != pad_id
+
+
+def pack_texts(texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, max_length: int) -> list[list[int]]:
+    """Concatenate consecutive short texts into sequences of up to max_length tokens ([CLS] a [SEP] b [SEP] ...)."""
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    out: list[list[int]] = []
+    cur: list[int] = [cls]
+    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+        ids = ids[: max_length - 2]
+        if len(cur) + len(ids) + 1 > max_length:
+            out.append(cur)
+            cur = [cls]
+        cur.extend([*ids, sep])
+    if len(cur) > 1:
+        out.append(cur)
+    return out
+
+
+def pretrain(
+    texts: Sequence[str], out_dir: Path, cfg: PretrainConfig = PretrainConfig(), extra_chars: str = ""
+) -> Path:
+    """Build the vocab from `texts`, pretrain BertForMaskedLM for cfg.steps, save model + tokenizer to out_dir."""
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    tokens = build_vocab(texts, extra_chars=extra_chars)
+    tokenizer = make_tokenizer(tokens, model_max_length=cfg.max_length)
+    log.info("vocab: %d tokens from %d texts", tokenizer.vocab_size, len(texts))
+    shuffled = list(texts)
+    rng.shuffle(shuffled)
+    encoded = pack_texts(shuffled, tokenizer, cfg.max_length)
+    log.info("pretraining sequences: %d (packed to <= %d tokens)", len(encoded), cfg.max_length)
+    config = BertConfig(
+        vocab_size=len(tokens),
+        hidden_size=cfg.hidden,
+        num_hidden_layers=cfg.layers,
+        num_attention_heads=cfg.heads,
+        intermediate_size=cfg.intermediate,
+        max_position_embeddings=cfg.max_length + 2,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = BertForMaskedLM(config)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+
+    def lr_at(step: int) -> float:
+        if step < cfg.warmup:
+            return (step + 1) / cfg.warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    special_ids = torch.tensor([tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id])
+    start = time.time()
+    running = 0.0
+    for step, (ids, attn) in enumerate(batches(encoded, cfg.batch_size, rng, tokenizer.pad_token_id)):
+        if step >= cfg.steps:
+            break
+        special = torch.isin(ids, special_ids)
+        inputs, labels = mask_tokens(ids, special, tokenizer, cfg.mask_prob, gen)
+        # MLM head only at the masked positions: the vocab projection is a large share of the compute
+        hidden = model.bert(input_ids=inputs, attention_mask=attn.long()).last_hidden_state
+        picked = labels != -100
+        logits = model.cls(hidden[picked])
+        loss = torch.nn.functional.cross_entropy(logits, labels[picked])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        running += loss.item()
+        if (step + 1) % cfg.log_every == 0:
+            elapsed = time.time() - start
+            log.info(
+                "pretrain step %d/%d loss %.3f (%.0fs elapsed, ~%.0fs left)",
+                step + 1,
+                cfg.steps,
+                running / cfg.log_every,
+                elapsed,
+                elapsed / (step + 1) * (cfg.steps - step - 1),
+            )
+            running = 0.0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    save_vocab(tokens, out_dir / "vocab.txt")
+    log.info("pretrained checkpoint saved to %s", out_dir)
+    return out_dir
+
+
+def pretraining_corpus(shared_dir: Path, n_generated: int, seed: int) -> list[str]:
+    """COLD comments (all splits; no labels are used) plus unlabelled generated posts from a seed of their own."""
+    texts = read_cold_texts(shared_dir, ("train", "dev", "test"))
+    if n_generated:
+        try:
+            from classifiers.train.generate import generate
+        except ImportError:
+            log.warning("classifiers.train.generate not available; pretraining on COLD only")
+        else:
+            texts.extend(ex.text for ex in generate(n_generated, seed + 100))
+    return texts

@@ -1,0 +1,249 @@
+"""The BERT path on tiny models built here: vocab/tokenizer, pretraining, fine-tuning via --base-model, ONNX
+export, and the BertClassifier / EnsembleClassifier Verdicts. No downloaded weights; the real loading code
+(`from_pretrained(path)`) runs on what the tests save."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+transformers = pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+
+from classifiers.base import Classifier, ClassifyInput  # noqa: E402
+from classifiers.bert import BertClassifier, Encoder, truncate_head_tail  # noqa: E402
+from classifiers.ensemble import Combiner, EnsembleClassifier, Evidence, NgramModel, features  # noqa: E402
+from classifiers.train.vocab import SPECIAL_TOKENS, build_vocab, make_tokenizer, save_vocab  # noqa: E402
+from core.records import Category, ContactMatch, Label, SlangMatch, Verdict  # noqa: E402
+
+CORPUS = [
+    "征信修复，逾期记录可以洗白，加V信了解",
+    "停息挂账找我们，专业团队协商还款",
+    "今天天气很好，去公园散步了",
+    "银行提醒：请通过官方渠道办理协商还款，谨防代理退保骗局",
+    "反催收联盟是骗局，警方提醒大家不要上当",
+    "代理退保，全额退，看主页",
+    "网贷逾期了怎么办？求助",
+    "ABC abc 123 QQ群 vx",
+]
+LEAD = [
+    ("征信修复，逾期记录可以洗白，加V信了解", "credit_repair"),
+    ("停息挂账找我们，专业团队协商还款", "stop_interest"),
+    ("代理退保，全额退，看主页", "surrender_agency"),
+]
+BENIGN = ["今天天气很好，去公园散步了", "银行提醒：请通过官方渠道办理协商还款，谨防代理退保骗局", "网贷逾期了怎么办？求助"]
+
+
+def test_vocab_has_specials_han_and_hash_pieces() -> None:
+    tokens = build_vocab(CORPUS)
+    assert tokens[:5] == SPECIAL_TOKENS
+    assert len(tokens) == len(set(tokens))
+    for piece in ("征", "信", "a", "##a", "7", "##7", "，", "。"):
+        assert piece in tokens
+    assert "A" not in tokens  # lower-cased by the tokenizer
+
+
+def test_tokenizer_vocab_size_and_round_trip(tmp_path: Path) -> None:
+    tokens = build_vocab(CORPUS)
+    tok = make_tokenizer(tokens)
+    assert tok.vocab_size == len(tokens)  # the 5.x vocab_file trap gives 5
+    ids = tok("征信 ABC123 龘")["input_ids"]
+    pieces = tok.convert_ids_to_tokens(ids)
+    assert pieces == ["[CLS]", "征", "信", "a", "##b", "##c", "##1", "##2", "##3", "[UNK]", "[SEP]"]
+    tok.save_pretrained(tmp_path)
+    again = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
+    assert again.vocab_size == len(tokens)
+    assert again("征信 ABC123 龘")["input_ids"] == ids
+
+
+def test_tokenizer_from_vocab_txt_only(tmp_path: Path) -> None:
+    """A checkpoint folder holding only vocab.txt (bert-base-chinese style) still gives the full vocabulary."""
+    from classifiers.train.finetune import load_tokenizer
+
+    tokens = build_vocab(CORPUS)
+    save_vocab(tokens, tmp_path / "vocab.txt")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    tok = load_tokenizer(tmp_path)
+    assert tok.vocab_size == len(tokens)
+    assert tok.convert_ids_to_tokens(tok("征信")["input_ids"]) == ["[CLS]", "征", "信", "[SEP]"]
+
+
+def test_truncate_keeps_head_and_tail() -> None:
+    ids = list(range(300))
+    out = truncate_head_tail(ids, 126)
+    assert len(out) == 126
+    assert out[:84] == ids[:84]
+    assert out[84:] == ids[-42:]
+    assert truncate_head_tail([1, 2, 3], 126) == [1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BertForMaskedLM pretrained for a few steps by the real pretrain() and saved with from_pretrained."""
+    from classifiers.train.pretrain import PretrainConfig, pretrain
+
+    out = tmp_path_factory.mktemp("base")
+    cfg = PretrainConfig(steps=3, batch_size=4, layers=1, hidden=32, heads=2, intermediate=64, threads=1, log_every=1)
+    pretrain(CORPUS * 4, out, cfg)
+    return out
+
+
+def test_pretrain_saves_a_reloadable_checkpoint(tiny_base: Path) -> None:
+    model = transformers.BertForMaskedLM.from_pretrained(str(tiny_base))
+    tok = transformers.AutoTokenizer.from_pretrained(str(tiny_base))
+    assert model.config.vocab_size == tok.vocab_size == len(build_vocab(CORPUS))
+    assert model.config.num_hidden_layers == 1
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m classifiers.train --base-model PATH` end to end on the tiny base, a few steps."""
+    from classifiers.train.__main__ import main
+
+    out = tmp_path_factory.mktemp("model") / "m"
+    rc = main([
+        "--out", str(out), "--base-model", str(tiny_base), "--n-train", "60", "--n-valid", "40", "--cold", "20",
+        "--max-steps", "4", "--batch-size", "8", "--threads", "1", "--dev", str(tmp_path_factory.mktemp("nodev") / "x"),
+    ])
+    assert rc == 0
+    return out
+
+
+def test_finetune_saves_label_maps_and_files(tiny_model: Path) -> None:
+    config = json.loads((tiny_model / "config.json").read_text())
+    assert config["id2label"] == {"0": "benign", "1": "lead_gen"}
+    assert config["category_labels"] == [c.value for c in Category]
+    for name in ("model.safetensors", "model.int8.onnx", "tokenizer.json", "threshold.json", "combiner.json",
+                 "README.md", "metrics.json"):
+        assert (tiny_model / name).is_file(), name
+    thresholds = json.loads((tiny_model / "threshold.json").read_text())
+    assert 0.0 <= thresholds["ensemble"] <= 1.0 and thresholds["min_precision"] == 0.95
+    from classifiers.train.finetune import BertForLeadGen
+
+    model = BertForLeadGen.from_pretrained(str(tiny_model))
+    assert model.category_head.out_features == 9 and model.label_head.out_features == 2
+
+
+def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
+    """--base-model also takes a BertModel folder (as bert-base-chinese ships), with its own tokenizer."""
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+
+    tokens = build_vocab(CORPUS)
+    config = transformers.BertConfig(vocab_size=len(tokens), hidden_size=32, num_hidden_layers=1,
+                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    base = transformers.BertModel(config)
+    base.save_pretrained(tmp_path / "base")
+    make_tokenizer(tokens).save_pretrained(tmp_path / "base")
+    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    result = finetune(tmp_path / "base", data * 4, data, tmp_path / "out",
+                      FinetuneConfig(max_steps=3, batch_size=4, eval_every=2, threads=1))
+    assert result["steps"] == 3
+    loaded = BertForLeadGen.from_pretrained(str(tmp_path / "out"))
+    # the encoder weights came from the base checkpoint (fine-tuning moved them only a little)
+    emb_base = base.embeddings.word_embeddings.weight.detach()
+    emb_new = loaded.bert.embeddings.word_embeddings.weight.detach()
+    assert torch.allclose(emb_base, emb_new, atol=0.05)
+    assert loaded.config.max_position_embeddings == 64
+
+
+def test_onnx_export_agrees_with_torch(tiny_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import onnxruntime as ort
+
+    from classifiers.train.export import FP32_FILE, compare_backends, export_onnx
+    from classifiers.train.finetune import BertForLeadGen
+
+    work = tmp_path / "m"
+    shutil.copytree(tiny_model, work)
+    export_onnx(work, keep_fp32=True)
+    model = BertForLeadGen.from_pretrained(str(work)).eval()
+    enc = Encoder.from_dir(work)
+    # batch size and lengths other than the export example: the axes must be dynamic
+    ids, mask = enc.pad(enc.encode([*CORPUS, "很长的帖子" * 40]))
+    session = ort.InferenceSession(str(work / FP32_FILE), providers=["CPUExecutionProvider"])
+    lab, cat = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    with torch.inference_mode():
+        out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+    np.testing.assert_allclose(lab, out["label_logits"].numpy(), atol=1e-4)
+    np.testing.assert_allclose(cat, out["category_logits"].numpy(), atol=1e-4)
+    check = compare_backends(work, CORPUS)
+    assert check["n"] == len(CORPUS)
+    assert check["max_abs_prob_diff"] < 0.05  # int8 vs fp32
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_bert_classifier_returns_valid_verdicts(tiny_model: Path, backend: str) -> None:
+    clf = BertClassifier.from_path(tiny_model, backend=backend, batch_size=3)
+    assert isinstance(clf, Classifier)
+    assert clf.info.name == "qingyuan-bert"
+    items = [ClassifyInput(id=str(i), text=t) for i, t in enumerate(CORPUS)]
+    items += [ClassifyInput(id="empty", text=""), ClassifyInput(id="huge", text="征信\u200b修复" * 5000)]
+    verdicts = clf.classify(items)
+    assert len(verdicts) == len(items)
+    for v in verdicts:
+        assert isinstance(v, Verdict) and 0.0 <= v.score <= 1.0
+        assert (v.category is not None) == (v.label is Label.lead_gen)
+    # batching and length sorting must not change a post's score (int8 activations are quantised per batch,
+    # so the ONNX path may move a little)
+    single = [clf.classify([it])[0].score for it in items]
+    np.testing.assert_allclose(single, [v.score for v in verdicts], atol=1e-4 if backend == "torch" else 0.02)
+    assert clf.classify([]) == []
+
+
+def test_threshold_decides_the_label(tiny_model: Path) -> None:
+    items = [ClassifyInput(id="1", text=CORPUS[0])]
+    assert BertClassifier.from_path(tiny_model, threshold=0.0).classify(items)[0].label is Label.lead_gen
+    assert BertClassifier.from_path(tiny_model, threshold=1.01).classify(items)[0].label is Label.benign
+
+
+def test_ensemble_carries_lexicon_evidence(tiny_model: Path) -> None:
+    slang = SlangMatch(surface="zx", canonical="征信", start=0, end=2, category=Category.credit_repair)
+    contact = ContactMatch(type="wechat", value="abc123", start=5, end=11)
+
+    def evidence(text: str) -> Evidence:
+        return Evidence([slang], [contact], agency=1.0) if text.startswith("zx") else Evidence()
+
+    bert = BertClassifier.from_path(tiny_model)
+    ens = EnsembleClassifier(bert, Combiner([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0], -2.0), 0.5, evidence)
+    verdicts = ens.classify([ClassifyInput(id="a", text="zx修复 vx abc123"), ClassifyInput(id="b", text="天气")])
+    assert verdicts[0].slang == (slang,) and verdicts[0].contacts == (contact,)
+    assert verdicts[0].label is Label.lead_gen and verdicts[0].category is not None
+    assert verdicts[1].label is Label.benign and verdicts[1].slang == () and verdicts[1].contacts == ()
+    assert ens.info.name == "qingyuan-bert"
+
+
+def test_ensemble_from_path_uses_stored_threshold(tiny_model: Path) -> None:
+    ens = EnsembleClassifier.from_path(tiny_model)
+    stored = json.loads((tiny_model / "threshold.json").read_text())["ensemble"]
+    assert ens.threshold == pytest.approx(stored)
+    verdicts = ens.classify([ClassifyInput(id=str(i), text=t) for i, t in enumerate(CORPUS)])
+    assert [v.label is Label.lead_gen for v in verdicts] == [s >= stored for s in ens.scores(CORPUS)[0]]
+
+
+def test_combiner_round_trip_and_identity() -> None:
+    c = Combiner([1.5, 1.0, 0.2, 0.3, 0.1, -0.4, 0.5, 0.2, 0.1], -0.7)
+    again = Combiner.from_dict(json.loads(json.dumps(c.to_dict())))
+    f = np.array([features(0.8, Evidence())])
+    assert again.score(f) == pytest.approx(c.score(f))
+    assert Combiner.identity().score(np.array([features(0.8, Evidence())]))[0] == pytest.approx(0.8)
+    with pytest.raises(ValueError):
+        Combiner.from_dict({"features": ["x"], "coef": [1.0], "intercept": 0.0})
+
+
+def test_ngram_member_learns_and_round_trips(tmp_path: Path) -> None:
+    texts = [t for t, _ in LEAD] + BENIGN
+    labels = [1] * len(LEAD) + [0] * len(BENIGN)
+    model = NgramModel.fit(texts * 3, labels * 3)
+    p = model.predict(texts)
+    assert min(p[:3]) > max(p[3:])  # separates what it was fitted on
+    model.save(tmp_path)
+    again = NgramModel.load(tmp_path)
+    assert again is not None
+    np.testing.assert_allclose(again.predict(texts), p, atol=1e-4)  # stored as float32
+    assert NgramModel.load(tmp_path / "missing") is None
+    assert model.predict([]).shape == (0,)
