@@ -599,3 +599,97 @@ def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         hours = f"{r.median_hours_to_takedown:.1f}" if r.median_hours_to_takedown is not None else "-"
         table.add_row(r.platform, str(r.reported), str(r.removed), str(r.still_up), f"{r.takedown_rate:.0%}", hours)
     out.print(table)
+
+
+# ---------------------------------------------------------------- model training and evaluation
+
+
+@app.command()
+def train(
+    out_dir: Annotated[Path, typer.Option("--out", help="Model folder to write.")] = Path("classifiers/models/default"),
+    seed: Annotated[int, typer.Option()] = 13,
+    base_model: Annotated[Path | None, typer.Option("--base-model", help="Fine-tune this Hugging Face Chinese BERT on disk.")] = None,
+    from_reviews: Annotated[bool, typer.Option("--from-reviews", help="Add the analysts' review decisions as training data.")] = False,
+    pretrain_steps: Annotated[int | None, typer.Option(help="Masked-LM pretraining steps (own model only).")] = None,
+) -> None:
+    """Train the classifier (pretrain, fine-tune, export ONNX int8, write the model card); logs progress."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "classifiers.train", "--out", str(out_dir), "--seed", str(seed)]
+    if base_model is not None:
+        if not (base_model / "config.json").is_file():
+            raise fail(f"--base-model {base_model}: no config.json there (a Hugging Face BERT checkpoint folder)")
+        cmd += ["--base-model", str(base_model)]
+    if pretrain_steps is not None:
+        cmd += ["--pretrain-steps", str(pretrain_steps)]
+    if from_reviews:
+        settings = get_settings()
+        settings.ensure_dirs()
+        path = export_review_examples(settings, settings.state_dir / "reviews.jsonl")
+        cmd += ["--extra-train", str(path)]
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def export_review_examples(settings: Settings, path: Path) -> Path:
+    """Analysts' decisions as training Examples; a confirmation without a category change keeps the model's."""
+    from webui.export import export_reviews
+
+    written = export_reviews(settings, path)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    missing = [r["id"] for r in rows if r["label"] == "lead_gen" and not r.get("category")]
+    if missing:
+        store = _open_store(settings)
+        try:
+            found = {h.key: h for h in store.get_many(missing)}
+        finally:
+            store.close()
+    kept = []
+    for row in rows:
+        if row["label"] == "lead_gen" and not row.get("category"):
+            hit = found.get(row["id"])
+            if hit is None or hit.verdict.category is None:
+                continue  # a lead without a category cannot train the category head
+            row["category"] = hit.verdict.category.value
+        platform = row["id"].split(":", 1)[0]
+        kept.append({**row, "platform": platform if platform in Platform.__members__ else "demo", "source": "review"})
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
+    err.print(f"{written} review decisions exported, {len(kept)} usable as training data -> {path}")
+    return path
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Labelled JSONL: id, text, label (lead_gen|benign), category, ...")],
+    classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Precision, recall and F1 overall, per category, per difficulty and obfuscation, and topic-word false positives."""
+    from classifiers.base import ClassifyInput
+    from classifiers.train.data import load_jsonl
+    from classifiers.train.metrics import evaluate as score_examples
+    from core.pipeline import classify_items
+
+    settings = get_settings()
+    if not data.is_file():
+        raise fail(f"data file not found: {data}")
+    try:
+        gold = load_jsonl(data)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if not gold:
+        raise fail(f"{data} holds no examples")
+    model = _load_classifier(settings, classifier)
+    items = (ClassifyInput(id=ex.id, text=ex.text, platform=ex.platform, kind=ex.kind) for ex in gold)
+    with progress_bar(f"evaluating {model.info.name}", len(gold)) as advance:
+        verdicts = [v for _, v in classify_items(model, items, settings.batch_size, advance)]
+    report = score_examples(
+        gold,
+        [v.label.value for v in verdicts],
+        [v.score for v in verdicts],
+        [v.category.value if v.category else None for v in verdicts],
+        name=f"{model.info.name} {model.info.version}",
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, default=str) + "\n")
+    else:
+        out.print(report.to_markdown(), markup=False)

@@ -50,6 +50,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--reuse-pretrain", action="store_true", help="reuse work-dir/pretrain when it was made with the same settings"
     )
     ap.add_argument("--n-train", type=int, default=12000)
+    ap.add_argument(
+        "--extra-train", type=Path, action="append", default=[],
+        help="more labelled JSONL (e.g. analysts' reviews from `qingyuan train --from-reviews`); repeatable",
+    )
     ap.add_argument("--n-valid", type=int, default=1000)
     ap.add_argument("--cold", type=int, default=4000, help="COLD comments added as everyday negatives")
     ap.add_argument("--epochs", type=float, default=2.0)
@@ -81,7 +85,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from classifiers.bert import load_normaliser
-    from classifiers.train.data import default_shared_dir, load_cold
+    from classifiers.train.data import default_shared_dir, load_cold, load_jsonl
     from classifiers.train.finetune import FinetuneConfig, finetune
     from classifiers.train.generate import generate
 
@@ -119,6 +123,10 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         train += rng.sample(cold_train, min(args.cold, len(cold_train)))
     if cold_dev:
         valid += rng.sample(cold_dev, min(max(1, args.n_valid // 4), len(cold_dev)))
+    for extra in args.extra_train:
+        more = load_jsonl(extra)
+        log.info("adding %d labelled posts from %s", len(more), extra)
+        train += more
     train_texts = {ex.text for ex in train}
     valid = [ex for ex in valid if ex.text not in train_texts]  # selection on posts the model never saw
     run["train_size"], run["valid_size"] = len(train), len(valid)

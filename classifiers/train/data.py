@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 LabelName = Literal["lead_gen", "benign"]
 Kind = Literal["caption", "post", "comment", "profile_bio", "asr", "ocr"]
 Difficulty = Literal["plain", "obfuscated", "hard_negative", "everyday"]
-Source = Literal["generated", "dev_handwritten", "cold"]
+Source = Literal["generated", "dev_handwritten", "cold", "review"]
 
 LABELS: tuple[str, ...] = ("benign", "lead_gen")  # index = class id used by the trainers
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
