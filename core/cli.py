@@ -371,6 +371,7 @@ def demo(
             f"classify+index: {index_stats.seen} posts in spool, {index_stats.already_indexed} already indexed, "
             f"{index_stats.classified} classified, {index_stats.lead_gen} lead_gen, index holds {store.count()}"
         )
+        _print_demo_accuracy(store)
         t0 = time.perf_counter()
         outcome = write_reports(settings=settings, store=store, include_unreviewed=True)
         timings["report"] = time.perf_counter() - t0
@@ -384,6 +385,27 @@ def demo(
             out.print(str(path))
     else:
         err.print(f"report: nothing new to report (earlier reports are in {settings.reports_dir})")
+
+
+def _print_demo_accuracy(store: Any) -> None:
+    """The demo site knows the truth about every post: say how the classifier did on it."""
+    from demo.content import truth
+
+    gold = truth()
+    hits = {h.key: h for h in store.get_many(list(gold))}
+    flagged = {k for k, h in hits.items() if h.verdict.is_hit}
+    leads = {k for k, (label, _) in gold.items() if label == "lead_gen"}
+    tp = len(flagged & leads)
+    precision = tp / len(flagged) if flagged else 0.0
+    recall = tp / len(leads) if leads else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    right_category = sum(
+        1 for k in flagged & leads if hits[k].verdict.category and hits[k].verdict.category.value == gold[k][1]
+    )
+    err.print(
+        f"against the demo's ground truth ({len(leads)} lead_gen of {len(gold)}): precision {precision:.3f}, "
+        f"recall {recall:.3f}, F1 {f1:.3f}, category right on {right_category}/{tp} true hits"
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -28,9 +28,9 @@ USER_AGENT = (
 )
 
 # Scrolls to the bottom until the page says it is done (data-done="1" on `done_selector`) or nothing new appears
-# for `idle_rounds` rounds. Returns how many rounds it took. Used as a page method for feeds and comment lists.
+# for `idleRounds` rounds (or `enough` items are there). Returns how many rounds it took. Used as a page method for feeds and comment lists.
 SCROLL_UNTIL_DONE_JS = """
-async ({doneSelector, countSelector, pauseMs, idleRounds, maxRounds}) => {
+async ({doneSelector, countSelector, pauseMs, idleRounds, maxRounds, enough}) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let last = -1, idle = 0;
   for (let round = 1; round <= maxRounds; round++) {
@@ -39,6 +39,7 @@ async ({doneSelector, countSelector, pauseMs, idleRounds, maxRounds}) => {
     const done = document.querySelector(doneSelector);
     if (done && done.dataset.done === "1") return round;
     const count = document.querySelectorAll(countSelector).length;
+    if (enough && count >= enough) return round;
     idle = count === last ? idle + 1 : 0;
     if (idle >= idleRounds) return -round;
     last = count;

@@ -24,8 +24,10 @@ def content_fingerprint(post: Post) -> str:
 class SpoolPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        qy = Settings.model_validate(crawler.settings.getdict("QINGYUAN_SETTINGS"))
-        self.spool = Spool(qy.spool_dir)
+        spool_dir = crawler.settings.get("QINGYUAN_SPOOL_DIR")
+        if not spool_dir:
+            spool_dir = Settings.model_validate(crawler.settings.getdict("QINGYUAN_SETTINGS")).spool_dir
+        self.spool = Spool(spool_dir)
         self.batch_size = crawler.settings.getint("QINGYUAN_SPOOL_BATCH", 50)
         self.skip_known = crawler.settings.getbool("QINGYUAN_SKIP_KNOWN", True)
         self.job = "default"
@@ -39,7 +41,11 @@ class SpoolPipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
-        self.job = getattr(spider, "job", None) or getattr(spider, "name", "default")
+        self.job = str(
+            self.crawler.settings.get("QINGYUAN_JOB")
+            or getattr(spider, "job", None)
+            or getattr(spider, "name", "default")
+        )
         if self.skip_known:  # a re-crawl only spools what changed, so a second run adds nothing
             self.known = {p.key: content_fingerprint(p) for p in self.spool}
 
@@ -59,6 +65,7 @@ class SpoolPipeline:
             raise DropItem(f"duplicate in run: {post.key}")
         self.seen.add(post.key)
         stats.inc_value(f"qingyuan/kind/{post.kind.value}")
+        stats.inc_value("qingyuan/posts")
         if self.known.get(post.key) == content_fingerprint(post):
             stats.inc_value("qingyuan/unchanged")
             return post

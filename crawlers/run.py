@@ -1,79 +1,93 @@
-"""Run one crawl in its own process (a Twisted reactor cannot restart), and read back what it did.
+"""Run one crawl in its own process (a Twisted reactor cannot restart) and read back its stats.
 
-    stats = run_crawl("demo", settings, job="demo", base_url=url, on_progress=print)
-
-The child (`python -m crawlers.run`) runs Scrapy, spools posts through crawlers.pipelines.SpoolPipeline,
-prints one JSON progress line per flush on stdout, and writes its final stats to a JSON file. The parent
-enforces a timeout: SIGTERM first (Scrapy closes gracefully and flushes the spool), SIGKILL if that hangs.
+Parent:  run_crawl("demo", settings, job="demo", base_url=url, on_progress=print) -> CrawlStats
+Child:   python -m crawlers.run --spider demo --job demo --settings-file S.json --stats-file OUT.json --arg k=v
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
-log = logging.getLogger(__name__)
+PROGRESS_PREFIX = "QY-PROGRESS "  # same as crawlers.middlewares.PROGRESS_PREFIX (not imported: keeps parent light)
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
-SPIDERS: dict[str, str] = {
-    "demo": "crawlers.spiders.demo.DemoSpider",
-    "douyin": "crawlers.spiders.douyin.DouyinSpider",
-    "kuaishou": "crawlers.spiders.kuaishou.KuaishouSpider",
-    "xiaohongshu": "crawlers.spiders.xiaohongshu.XiaohongshuSpider",
-    "weibo": "crawlers.spiders.weibo.WeiboSpider",
-    "bilibili": "crawlers.spiders.bilibili.BilibiliSpider",
-    "zhihu": "crawlers.spiders.zhihu.ZhihuSpider",
-    "tieba": "crawlers.spiders.tieba.TiebaSpider",
-}
+
+class CrawlError(RuntimeError):
+    """The crawl process failed before it could write its stats."""
 
 
 class CrawlStats(BaseModel):
+    """What a crawl did, read back from the JSON file the child writes."""
+
     spider: str
     job: str
-    pages: int = 0
-    posts: int = 0
+    exit_code: int = 0
+    finish_reason: str = ""
+    pages: int = 0  # responses received (rendered pages)
+    posts: int = 0  # Posts that passed validation and in-run dedup (captions + comments + bios)
+    posts_spooled: int = 0  # of those, new or changed ones appended to the spool (0 on an unchanged re-crawl)
+    captions: int = 0
     comments: int = 0
+    bios: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    screenshots: int = 0
+    raw_saved: int = 0
     errors: int = 0
     soft_blocks: int = 0
-    gone: int = 0
-    duration: float = 0.0
-    finish_reason: str = ""
-    exit_code: int = 0
-    timed_out: bool = False
-    raw: dict[str, Any] = Field(default_factory=dict)
+    gone: int = 0  # detail mode: the platform served no post (taken down)
+    duration_s: float = 0.0
+    log_file: str = ""
+    raw: dict[str, Any] = {}  # Scrapy's own stats, JSON-safe
+
+
+def _stats_from_scrapy(s: dict[str, Any], spider: str, job: str, duration: float, log_file: str) -> CrawlStats:
+    return CrawlStats(
+        spider=spider,
+        job=job,
+        finish_reason=str(s.get("finish_reason", "")),
+        pages=s.get("response_received_count", 0),
+        posts=s.get("qingyuan/posts", 0),
+        posts_spooled=s.get("qingyuan/posts_spooled", 0),
+        captions=s.get("qingyuan/kind/caption", 0) + s.get("qingyuan/kind/post", 0),
+        comments=s.get("qingyuan/kind/comment", 0),
+        bios=s.get("qingyuan/kind/profile_bio", 0),
+        unchanged=s.get("qingyuan/unchanged", 0),
+        duplicates=s.get("qingyuan/duplicates", 0),
+        screenshots=s.get("qingyuan/screenshots", 0),
+        raw_saved=s.get("qingyuan/raw_saved", 0),
+        errors=s.get("log_count/ERROR", 0),
+        soft_blocks=s.get("qingyuan/soft_blocks", 0) + _sum(s, "qingyuan/soft_block/"),
+        gone=_sum(s, "qingyuan/gone/"),
+        duration_s=round(duration, 2),
+        log_file=log_file,
+        raw=json.loads(json.dumps(s, default=str)),
+    )
 
 
 def _sum(stats: dict[str, Any], prefix: str) -> int:
     return int(sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int | float)))
 
 
-def summarise(spider: str, job: str, stats: dict[str, Any]) -> CrawlStats:
-    return CrawlStats(
-        spider=spider,
-        job=job,
-        pages=int(stats.get("response_received_count", 0)),
-        posts=int(stats.get("qingyuan/spooled", 0)),
-        comments=int(stats.get("qingyuan/comments", 0)),
-        errors=int(stats.get("qingyuan/errors", 0)) + _sum(stats, "log_count/ERROR"),
-        soft_blocks=_sum(stats, "qingyuan/soft_block/"),
-        gone=_sum(stats, "qingyuan/gone/"),
-        finish_reason=str(stats.get("finish_reason", "")),
-        raw={k: v for k, v in stats.items() if isinstance(v, int | float | str)},
-    )
+SPIDERS = ("demo", "douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba")
+
+
+def known_spiders() -> list[str]:
+    """Spider names run_crawl accepts: each is the spider class named so in crawlers/spiders/<name>.py."""
+    return sorted(SPIDERS)
 
 
 def run_crawl(
@@ -82,96 +96,120 @@ def run_crawl(
     job: str,
     *,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
-    timeout: float | None = None,
-    **spider_args: Any,
+    timeout: float = 1800.0,
+    **spider_args: str,
 ) -> CrawlStats:
-    """Run `spider` in a child process with `spider_args` (strings, as `scrapy crawl -a` takes them)."""
-    if spider not in SPIDERS:
-        raise ValueError(f"unknown spider {spider!r}; choose one of: {', '.join(sorted(SPIDERS))}")
+    """Run `spider` in a child process against `settings.home`; blocks until it ends and returns its stats.
+
+    Progress dicts ({"stage", "pages", "posts", "items", "soft_blocks", "errors"}) go to on_progress as they come.
+    The child's log goes to settings.state_dir/logs/crawl-<job>.log.
+    """
+    if spider not in known_spiders():
+        raise ValueError(f"unknown spider {spider!r}; known: {', '.join(known_spiders())}")
     settings.ensure_dirs()
+    log_dir = settings.state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    safe_job = "".join(c if c.isalnum() or c in "-_." else "_" for c in job)
+    log_file = log_dir / f"crawl-{safe_job}.log"
     with tempfile.TemporaryDirectory(prefix="qy-crawl-") as tmp:
+        settings_file = Path(tmp) / "settings.json"
         stats_file = Path(tmp) / "stats.json"
-        cmd = [sys.executable, "-m", "crawlers.run", "--spider", spider, "--job", job, "--stats-out", str(stats_file)]
-        for name, value in spider_args.items():
-            cmd += ["--arg", f"{name}={value}"]
-        env = {**os.environ, "QINGYUAN_HOME": str(settings.home)}
-        started = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-        timed_out = threading.Event()
-
-        def stop_on_timeout() -> None:
-            timed_out.set()
-            log.warning("crawl %s/%s passed its %.0fs timeout: stopping it", spider, job, timeout)
-            proc.send_signal(signal.SIGTERM)  # Scrapy closes gracefully and the pipeline flushes
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-        timer = threading.Timer(timeout, stop_on_timeout) if timeout else None
-        if timer:
-            timer.daemon = True
-            timer.start()
-        try:
+        settings_file.write_text(settings.model_dump_json(), encoding="utf-8")
+        cmd = [
+            sys.executable,
+            "-m",
+            "crawlers.run",
+            "--spider",
+            spider,
+            "--job",
+            job,
+            "--settings-file",
+            str(settings_file),
+            "--stats-file",
+            str(stats_file),
+            "--log-file",
+            str(log_file),
+        ]
+        for k, v in spider_args.items():
+            cmd += ["--arg", f"{k}={v}"]
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        deadline = time.monotonic() + timeout
+        with subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO_ROOT)
+        ) as proc:
             assert proc.stdout is not None
+            tail: list[str] = []
             for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if on_progress and isinstance(event, dict) and event.get("event") == "progress":
-                    on_progress(event)
-            code = proc.wait()
-        finally:
-            if timer:
-                timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-        raw = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
-    stats = summarise(spider, job, raw)
-    stats.duration = time.monotonic() - started
-    stats.exit_code = code
-    stats.timed_out = timed_out.is_set()
-    if code != 0 and not stats.timed_out:
-        log.error("crawl %s/%s exited with %d", spider, job, code)
-    return stats
+                if line.startswith(PROGRESS_PREFIX):
+                    if on_progress is not None:
+                        try:
+                            on_progress(json.loads(line[len(PROGRESS_PREFIX) :]))
+                        except json.JSONDecodeError:
+                            pass
+                else:
+                    tail = [*tail, line.rstrip()][-20:]
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise CrawlError(f"crawl {job} timed out after {timeout}s")
+            rc = proc.wait()
+        if not stats_file.exists():
+            raise CrawlError(f"crawl {job} exited {rc} without stats; see {log_file}\n" + "\n".join(tail))
+        stats = CrawlStats.model_validate_json(stats_file.read_text(encoding="utf-8"))
+        return stats.model_copy(update={"exit_code": rc})
 
 
-def _child(spider: str, job: str, stats_out: Path, args: dict[str, str]) -> int:
-    from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.misc import load_object
+def _spider_class(name: str) -> type:
+    """The Spider subclass called `name` in crawlers/spiders/<name>.py (no project-wide module walk needed)."""
+    import importlib
 
-    from crawlers.settings import scrapy_settings
+    from scrapy import Spider
 
-    settings = get_settings()
-    # Scrapy's own root handler, at the LOG_LEVEL in scrapy_settings, logs to stderr; stdout carries progress.
-    process = CrawlerProcess(scrapy_settings(settings, spider, job, progress=True))
-    crawler = process.create_crawler(load_object(SPIDERS[spider]))
-    final: dict[str, Any] = {}
-
-    def on_closed(spider: Any, reason: str) -> None:
-        final.update(crawler.stats.get_stats())
-        final["finish_reason"] = reason
-
-    crawler.signals.connect(on_closed, signals.spider_closed)
-    process.crawl(crawler, job=job, **args)
-    process.start()
-    stats = final or crawler.stats.get_stats() or {}
-    stats_out.write_text(json.dumps(stats, default=str, ensure_ascii=False), encoding="utf-8")
-    return 0 if stats.get("finish_reason") in ("finished", "shutdown", None) else 1
+    module = importlib.import_module(f"crawlers.spiders.{name}")
+    for obj in vars(module).values():
+        if isinstance(obj, type) and issubclass(obj, Spider) and getattr(obj, "name", None) == name:
+            return obj
+    raise KeyError(f"no spider named {name!r} in crawlers.spiders.{name}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run one Qingyuan crawl (normally started by run_crawl).")
-    parser.add_argument("--spider", required=True, choices=sorted(SPIDERS))
+def _child(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run")
+    parser.add_argument("--spider", required=True)
     parser.add_argument("--job", required=True)
-    parser.add_argument("--stats-out", required=True, type=Path)
-    parser.add_argument("--arg", action="append", default=[], help="NAME=VALUE spider argument")
+    parser.add_argument("--settings-file", required=True)
+    parser.add_argument("--stats-file", required=True)
+    parser.add_argument("--log-file", default=None)
+    parser.add_argument("--arg", action="append", default=[])
     ns = parser.parse_args(argv)
-    args = dict(item.split("=", 1) for item in ns.arg)
-    return _child(ns.spider, ns.job, ns.stats_out, args)
+
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings as ScrapySettings
+
+    from crawlers.settings import scrapy_settings as project_settings
+
+    qy = Settings.model_validate_json(Path(ns.settings_file).read_text(encoding="utf-8"))
+    scrapy_settings = ScrapySettings(project_settings(qy, ns.spider, ns.job, progress=True), priority="project")
+    if ns.log_file:
+        scrapy_settings.set("LOG_FILE", ns.log_file, priority="cmdline")
+        scrapy_settings.set("LOG_FILE_APPEND", False, priority="cmdline")
+    args = dict(a.split("=", 1) for a in ns.arg)
+    started = time.monotonic()
+    process = CrawlerProcess(scrapy_settings)
+    crawler = process.create_crawler(_spider_class(ns.spider))
+    process.crawl(crawler, job=ns.job, **args)
+    process.start()
+    stats = _stats_from_scrapy(
+        crawler.stats.get_stats() if crawler.stats else {},
+        ns.spider,
+        ns.job,
+        time.monotonic() - started,
+        ns.log_file or "",
+    )
+    Path(ns.stats_file).write_text(stats.model_dump_json(), encoding="utf-8")
+    return 0 if stats.finish_reason == "finished" else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(_child())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -30,6 +31,12 @@ def scrapy_settings(settings: Settings, spider: str, job: str, *, progress: bool
         "QINGYUAN_PROGRESS": progress,
         "QINGYUAN_CRAWL_QUERIES": list(settings.crawl_queries),
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        # the whole typed Settings, so spiders and pipelines see the same data home as the parent
+        "QINGYUAN_SETTINGS": json.loads(settings.model_dump_json()),
+        "QINGYUAN_SPOOL_BATCH": 50,
+        "QINGYUAN_PROGRESS_INTERVAL": 1.0,
+        "EXTENSIONS": {"crawlers.middlewares.ProgressExtension": 500},
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }
     if spider in PLAYWRIGHT_SPIDERS:
         values.update(
@@ -42,6 +49,15 @@ def scrapy_settings(settings: Settings, spider: str, job: str, *, progress: bool
                 "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(settings.chromium_path),
                 "PLAYWRIGHT_CONTEXTS": {"default": context_options()},
                 "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
+                # Platform spiders judge blocks per platform in parse (crawlers.extract.common.detect_soft_block);
+                # browser-rendered pages are judged here before they reach the spider.
+                "DOWNLOADER_MIDDLEWARES": {"crawlers.middlewares.SoftBlockMiddleware": 560},
+                # each request is a chromium tab: 4 keep 2 cores busy without thrashing
+                "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
+                "CONCURRENT_REQUESTS": 4,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+                "AUTOTHROTTLE_TARGET_CONCURRENCY": 4.0,
+                "AUTOTHROTTLE_START_DELAY": 0.1,
             }
         )
     return values

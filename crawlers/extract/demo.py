@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 from urllib.parse import urljoin
 
-from parsel import Selector
+from parsel import Selector, SelectorList
 
 from core.records import Metrics, Platform, Post, PostKind, make_key
+from crawlers.extract.common import UnknownShape
 
 _TAG = re.compile(r"#([^\s#]+)")
 
@@ -29,16 +30,16 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _text(sel: Selector, css: str) -> str:
+def _text(sel: Selector | SelectorList[Selector], css: str) -> str:
     return "".join(sel.css(css).xpath(".//text()").getall()).strip()
 
 
 def parse_detail(html: str, url: str) -> list[Post]:
-    """A rendered /video/<id> page -> [caption Post, comment Posts...]; [] when the caption never rendered."""
+    """A rendered /video/<id> page -> [caption Post, comment Posts...]; UnknownShape when nothing rendered."""
     sel = Selector(text=html)
     art = sel.css("article.post[data-post-id]")
     if not art:
-        return []
+        raise UnknownShape("demo video page without a rendered post (did the JavaScript run?)")
     post_id = art.attrib["data-post-id"]
     author = art.css("a.author-link")
     metrics = {li.attrib.get("data-metric"): _int(li.attrib.get("data-value")) for li in art.css("[data-metric]")}
@@ -88,7 +89,7 @@ def parse_author(html: str, url: str) -> list[Post]:
     sel = Selector(text=html)
     box = sel.css("#profile[data-user-id]")
     if not box:
-        return []
+        raise UnknownShape("demo author page without a rendered profile (did the JavaScript run?)")
     user_id = box.attrib["data-user-id"]
     bio = _text(box, "[data-role=bio]")
     if not bio:
@@ -104,6 +105,38 @@ def parse_author(html: str, url: str) -> list[Post]:
             author_name=_text(box, "h1.name") or None,
         )
     ]
+
+
+def parse(body: bytes | str, url: str = "") -> list[Post]:
+    """Registry entry (crawlers.extract.parse): detect a rendered video or author page by its markup."""
+    html = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    sel = Selector(text=html)
+    if sel.css("article.post[data-post-id]"):
+        return parse_detail(html, url)
+    if sel.css("#profile[data-user-id]"):
+        return parse_author(html, url)
+    raise UnknownShape("not a rendered demo video or author page")
+
+
+def feed_links(html: str, url: str) -> tuple[list[str], list[str]]:
+    """(video URLs, author URLs) on a rendered feed page, in page order, without repeats."""
+    sel = Selector(text=html)
+    videos: dict[str, None] = {}
+    authors: dict[str, None] = {}
+    for card in sel.css("a.card[data-post-id]"):
+        videos.setdefault(urljoin(url, card.attrib.get("href", "")), None)
+        for aid in card.css("[data-author-id]::attr(data-author-id)").getall():
+            authors.setdefault(urljoin(url, f"/user/{aid}"), None)
+    return list(videos), list(authors)
+
+
+def feed_cards(html: str, url: str) -> list[tuple[str, str | None]]:
+    """(video URL, author URL or None) per card on a rendered feed page, in page order, without repeats."""
+    out: dict[str, str | None] = {}
+    for card in Selector(text=html).css("a.card[data-post-id]"):
+        aid = card.css("[data-author-id]::attr(data-author-id)").get()
+        out.setdefault(urljoin(url, card.attrib.get("href", "")), urljoin(url, f"/user/{aid}") if aid else None)
+    return list(out.items())
 
 
 def author_links(html: str, url: str) -> list[str]:

@@ -1,50 +1,52 @@
 """Spider for the bundled demo site: feed (infinite scroll) -> video pages (JS caption + scrolled comments)
--> author pages (bio). Every page is rendered in chromium through scrapy-playwright."""
+-> author pages (bio). Every page is rendered in chromium through scrapy-playwright; each video and author page
+is kept as a full-page screenshot (evidence) and as gzipped rendered HTML (raw response)."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import re
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from scrapy_playwright.page import PageMethod
 
+from core.evidence import screenshot_path
 from core.records import CrawlInfo, Post
 from core.settings import Settings
 from crawlers.browser import SCROLL_UNTIL_DONE_JS
-from crawlers.extract.demo import author_links, parse_author, parse_detail, video_links
+from crawlers.extract.common import UnknownShape
+from crawlers.extract.demo import author_links, feed_cards, parse_author, parse_detail, video_links
+from crawlers.rawstore import save_raw
 
 
-def save_raw(raw_dir: Path, name: str, body: bytes) -> str:
-    """Gzip the rendered page under raw_dir/demo/; returns the ref relative to raw_dir (content-addressed)."""
-    digest = hashlib.sha256(body).hexdigest()
-    ref = f"demo/{name}-{digest[:16]}.html.gz"
-    path = raw_dir / ref
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(gzip.compress(body, mtime=0))
-        tmp.replace(path)
-    return ref
-
-
-def _scroll(done: str, count: str, pause_ms: int, max_rounds: int) -> PageMethod:
-    args = {"doneSelector": done, "countSelector": count, "pauseMs": pause_ms, "idleRounds": 12, "maxRounds": max_rounds}
+def _scroll(done: str, count: str, pause_ms: int, max_rounds: int, enough: int | None = None) -> PageMethod:
+    args = {
+        "doneSelector": done,
+        "countSelector": count,
+        "pauseMs": pause_ms,
+        "idleRounds": 12,
+        "maxRounds": max_rounds,
+        "enough": enough or 0,
+    }
     return PageMethod("evaluate", SCROLL_UNTIL_DONE_JS, args)
+
+
+def _last_segment(url: str) -> str:
+    return url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 class DemoSpider(scrapy.Spider):
     name = "demo"
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", job: str = "demo", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8000", job: str = "demo", max_posts: str | int | None = None, **kw: Any
+    ) -> None:
+        super().__init__(**kw)
         self.base_url = base_url.rstrip("/")
         self.job = job
+        self.max_posts = int(max_posts) if max_posts not in (None, "", "0", 0) else None
+        self.scheduled_videos: set[str] = set()
 
     @property
     def qy(self) -> Settings:
@@ -52,8 +54,10 @@ class DemoSpider(scrapy.Spider):
             self._qy = Settings.model_validate(self.settings.getdict("QINGYUAN_SETTINGS"))
         return self._qy
 
-    def _crawl_info(self) -> CrawlInfo:
-        return CrawlInfo(spider=self.name, job=self.job, mode="browser")
+    def _stamp(self, post: Post, ref: str) -> Post:
+        return post.model_copy(
+            update={"raw_ref": ref, "crawl": CrawlInfo(spider=self.name, job=self.job, mode="browser")}
+        )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(
@@ -63,64 +67,87 @@ class DemoSpider(scrapy.Spider):
                 "playwright": True,
                 "playwright_page_methods": [
                     PageMethod("wait_for_selector", "#feed"),
-                    _scroll("#feed", "#feed .card", 200, 400),
+                    _scroll("#feed", "#feed .card", 200, 400, self.max_posts),
                 ],
             },
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        for url in video_links(response.text, response.url):
-            yield self._detail_request(url)
+        cards = feed_cards(response.text, response.url)
+        if self.max_posts is not None:
+            cards = cards[: self.max_posts]
+        authors = {a for _, a in cards if a}
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("qingyuan/expected_pages", 1 + len(cards) + len(authors))
+        if not cards:
+            self.logger.error("feed rendered no posts at %s", response.url)
+        for url, _ in cards:
+            yield from self._detail_request(url)
 
-    def _detail_request(self, url: str) -> scrapy.Request:
-        post_id = url.rstrip("/").rsplit("/", 1)[-1]
-        shot = self.qy.evidence_dir / "demo" / f"{post_id}.png"
+    def _detail_request(self, url: str) -> Iterator[scrapy.Request]:
+        if url in self.scheduled_videos:
+            return
+        if self.max_posts is not None and len(self.scheduled_videos) >= self.max_posts:
+            return
+        self.scheduled_videos.add(url)
+        shot = screenshot_path(self.qy, "demo", _last_segment(url))
         shot.parent.mkdir(parents=True, exist_ok=True)
-        return scrapy.Request(
+        yield scrapy.Request(
             url,
-            callback=self.parse_detail,
-            cb_kwargs={"post_id": post_id, "screenshot": str(shot)},
+            callback=self.parse_video,
+            cb_kwargs={"shot": str(shot)},
             meta={
                 "playwright": True,
                 "playwright_page_methods": [
                     PageMethod("wait_for_selector", "#detail[data-state=ready], #detail[data-state=error]"),
-                    _scroll("#comments", "li.comment", 120, 120),
+                    _scroll("#comments", "li.comment", 120, 150),  # comments arrive only while scrolling
+                    PageMethod("evaluate", "window.scrollTo(0, 0)"),
                     PageMethod("screenshot", path=str(shot), full_page=True),
                 ],
             },
         )
 
-    def parse_detail(self, response: Response, post_id: str, screenshot: str) -> Iterator[Any]:
-        posts = parse_detail(response.text, response.url)
-        if not posts:
-            self.crawler.stats.inc_value("qingyuan/empty_detail")
-            self.logger.warning("no caption rendered at %s", response.url)
+    def parse_video(self, response: Response, shot: str) -> Iterator[Any]:
+        assert self.crawler.stats is not None
+        try:
+            posts = parse_detail(response.text, response.url)
+        except UnknownShape:
+            self.crawler.stats.inc_value("qingyuan/unrendered")
+            self.logger.error("no caption rendered at %s", response.url)
             return
-        ref = save_raw(self.qy.raw_dir, f"video-{re.sub(r'[^0-9A-Za-z_-]', '_', post_id)}", response.body)
+        ref = save_raw(self.qy.raw_dir, "demo", f"video-{posts[0].post_id}.html", response.body)
         self.crawler.stats.inc_value("qingyuan/raw_saved")
-        if Path(screenshot).exists():
-            self.crawler.stats.inc_value("qingyuan/screenshots")
-        info = self._crawl_info()
+        self.crawler.stats.inc_value("qingyuan/screenshots")
         for post in posts:
-            yield post.model_copy(update={"raw_ref": ref, "crawl": info})
+            yield self._stamp(post, ref)
         for url in author_links(response.text, response.url):
+            shot_path = screenshot_path(self.qy, "demo", f"user-{_last_segment(url)}")
             yield scrapy.Request(
                 url,
                 callback=self.parse_author,
                 meta={
                     "playwright": True,
                     "playwright_page_methods": [
-                        PageMethod("wait_for_selector", "#profile[data-state=ready], #profile[data-state=error]")
+                        PageMethod("wait_for_selector", "#profile[data-state=ready], #profile[data-state=error]"),
+                        PageMethod("screenshot", path=str(shot_path), full_page=True),
                     ],
                 },
             )
 
     def parse_author(self, response: Response) -> Iterator[Any]:
-        uid = response.url.rstrip("/").rsplit("/", 1)[-1]
-        posts: list[Post] = parse_author(response.text, response.url)
+        assert self.crawler.stats is not None
+        try:
+            posts = parse_author(response.text, response.url)
+        except UnknownShape:
+            self.crawler.stats.inc_value("qingyuan/unrendered")
+            self.logger.error("no profile rendered at %s", response.url)
+            return
+        self.crawler.stats.inc_value("qingyuan/screenshots")
         if posts:
-            ref = save_raw(self.qy.raw_dir, f"user-{re.sub(r'[^0-9A-Za-z_-]', '_', uid)}", response.body)
+            ref = save_raw(self.qy.raw_dir, "demo", f"user-{_last_segment(response.url)}.html", response.body)
+            self.crawler.stats.inc_value("qingyuan/raw_saved")
             for post in posts:
-                yield post.model_copy(update={"raw_ref": ref, "crawl": self._crawl_info()})
-        for url in video_links(response.text, response.url):  # the dupefilter drops the ones the feed gave
-            yield self._detail_request(url)
+                yield self._stamp(post, ref)
+        if self.max_posts is None:  # the dupefilter drops the videos the feed already gave
+            for url in video_links(response.text, response.url):
+                yield from self._detail_request(url)

@@ -47,13 +47,18 @@ function onReachBottom(sentinel, load) {
     try {
       while (visible()) {
         const more = await load();
-        if (!more) { observer.disconnect(); break; }
+        if (!more) { finished = true; observer.disconnect(); window.removeEventListener("scroll", onScroll); break; }
         await new Promise((res) => setTimeout(res, 50));
       }
     } finally { busy = false; }
   };
+  // Both an observer and a scroll listener: an observer alone misses a sentinel that is pushed out and scrolled
+  // back into view within one frame.
   const observer = new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) pump(); });
   observer.observe(sentinel);
+  let finished = false;
+  const onScroll = () => { if (!finished && visible()) pump(); };
+  window.addEventListener("scroll", onScroll, { passive: true });
 }
 
 function initFeed() {

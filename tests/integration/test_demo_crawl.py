@@ -77,3 +77,37 @@ def test_stats_file_round_trip_is_json(crawled):
     _, first, _, _ = crawled
     json.dumps(first.model_dump(mode="json"))
     assert Path(first.raw.get("finish_reason", "finished")).name == "finished"
+
+
+@pytest.mark.slow
+def test_full_demo_crawl_reaches_every_post_comment_and_bio(tmp_path):
+    """The whole site, as `qingyuan demo` crawls it: every key in the ground truth is spooled, and no other."""
+    from demo.content import truth
+
+    settings = Settings(home=tmp_path)
+    with serve_demo() as url:
+        stats = run_crawl("demo", settings, "demo-full", base_url=url)
+    assert stats.exit_code == 0 and stats.errors == 0 and stats.soft_blocks == 0
+    expected = truth()
+    spooled = {p.key: p for p in Spool(settings.spool_dir)}
+    assert set(spooled) == set(expected)
+    data = load_content()
+    assert stats.captions == len(data["posts"])
+    assert stats.comments == sum(len(p["comments"]) for p in data["posts"])
+    for post in data["posts"]:
+        for comment in post["comments"]:
+            got = spooled[f"demo:{comment['id']}"]
+            assert got.text == comment["text"] and got.published_at == datetime.fromisoformat(comment["published_at"])
+    assert all(screenshot_path(settings, "demo", p["id"]).is_file() for p in data["posts"])
+
+
+def test_screenshot_helper_recaptures_pages(tmp_path):
+    from crawlers.browser import screenshot
+
+    data = load_content()
+    with serve_demo() as url:
+        urls = [f"{url}/video/{data['posts'][0]['id']}", f"{url}/video/999"]  # the second is a 404 page
+        shots = screenshot(urls, tmp_path, wait_selector=None)
+    assert set(shots) == set(urls)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots.values())
+    assert len({p.name for p in shots.values()}) == 2
