@@ -161,7 +161,7 @@ def _deliver(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
 
 def _recheck(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from core.pipeline import recheck_reported
+    from core.crawling import recheck_reported
 
     return recheck_reported(settings=settings, options=spec.options, timeout=spec.timeout)
 
@@ -271,15 +271,20 @@ def sync_jobs(scheduler: BackgroundScheduler, schedule: Schedule, schedule_path:
             scheduler.pause_job(spec.id)
 
 
-def run_forever(schedule_path: Path, settings: Settings | None = None, stop_after: float | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or `stop_after` seconds); a clean shutdown waits for running jobs."""
+def run_forever(
+    schedule_path: Path,
+    settings: Settings | None = None,
+    stop_after: float | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT, `stop` is set, or `stop_after` seconds; a clean shutdown waits for running jobs."""
     settings = settings or get_settings()
     schedule = load_schedule(schedule_path)
     scheduler = build_scheduler(settings, schedule_path)
     scheduler.start(paused=True)
     sync_jobs(scheduler, schedule, schedule_path)
     scheduler.resume()
-    stop = threading.Event()
+    stop = stop or threading.Event()
 
     def _stop(signum: int, _frame: object) -> None:
         log.warning("signal %d: finishing running jobs, then stopping", signum)

@@ -596,7 +596,7 @@ def recheck(
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many reported posts.")] = 100,
 ) -> None:
     """Revisit reported posts now and record which were taken down."""
-    from core.pipeline import recheck_reported
+    from core.crawling import recheck_reported
 
     settings = get_settings()
     settings.ensure_dirs()

@@ -280,34 +280,6 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     return {"channel": channel.name, "batches": len(results), "states": states}
 
 
-def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
-    """Revisit reported posts (oldest first) and record whether each was taken down or is still up."""
-    from crawlers.recheck import check_post
-    from indexer import open_store
-    from indexer.casebook import Casebook
-
-    limit = int(options.get("limit", 100))
-    job = f"recheck-{utcnow():%Y%m%d}"
-    store = open_store(settings)
-    casebook = Casebook(settings.casebook)
-    counts: dict[str, int] = {}
-    try:
-        query = SearchQuery(statuses=(HitStatus.reported, HitStatus.still_up), sort=SortOrder.first_seen)
-        for hit in list(iter_hits(store, query))[:limit]:
-            result = check_post(hit.post.platform.value, hit.post.url, settings, job=job, timeout=timeout)
-            batch = hit.report_ids[-1] if hit.report_ids else None
-            casebook.record_recheck(hit.key, result.outcome, batch_id=batch, http_status=result.http_status, detail=result.detail)
-            if result.outcome == "removed":
-                store.set_status([hit.key], HitStatus.removed)
-            elif result.outcome == "still_up":
-                store.set_status([hit.key], HitStatus.still_up)
-            counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    finally:
-        casebook.close()
-        store.close()
-    return {"checked": sum(counts.values()), **counts}
-
-
 @dataclass
 class TakedownStats:
     platform: str

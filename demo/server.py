@@ -35,9 +35,11 @@ _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=
 class DemoSite:
     """Indexes the data file once; every handler thread reads it, nobody writes."""
 
-    def __init__(self, content_path: Path = CONTENT_PATH) -> None:
+    def __init__(self, content_path: Path = CONTENT_PATH, taken_down: set[str] | None = None) -> None:
         data = load_content(content_path)
         self.posts: list[dict[str, Any]] = data["posts"]
+        # Post ids the "platform" has taken down: their pages answer 404, as a takedown re-check expects.
+        self.taken_down = taken_down if taken_down is not None else set()
         self.by_id = {p["id"]: p for p in self.posts}
         self.authors = {a["id"]: a for a in data["authors"]}
         self.posts_by_author: dict[str, list[dict[str, Any]]] = {}
@@ -145,6 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._static("feed.html")
         if path.startswith("/static/"):
             return self._static(path.removeprefix("/static/"))
+        if (m := re.fullmatch(r"/(?:video|api/post)/(\d+)(?:/comments)?", path)) and m[1] in site.taken_down:
+            return self._send(404, b"not found", "text/plain")
         if m := re.fullmatch(r"/video/(\d+)", path):
             return self._static("video.html") if m[1] in site.by_id else self._send(404, b"not found", "text/plain")
         if m := re.fullmatch(r"/user/(\d+)", path):
@@ -172,9 +176,14 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_demo(host: str = "127.0.0.1", port: int = 0, content_path: Path = CONTENT_PATH) -> Iterator[str]:
-    """Serve the demo site in a background thread; yields its base URL (no trailing slash)."""
-    server = _Server((host, port), DemoSite(content_path))
+def serve_demo(
+    host: str = "127.0.0.1", port: int = 0, content_path: Path = CONTENT_PATH, taken_down: set[str] | None = None
+) -> Iterator[str]:
+    """Serve the demo site in a background thread; yields its base URL (no trailing slash).
+
+    `taken_down` is shared, not copied: adding a post id to it later takes that post down (tests of re-checks).
+    """
+    server = _Server((host, port), DemoSite(content_path, taken_down))
     thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)
     thread.start()
     try:

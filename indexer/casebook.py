@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -146,6 +148,9 @@ def verify_password(password: str, stored: str) -> bool:
 # -- the casebook -------------------------------------------------------------------------------------------------
 
 
+_CREATE_LOCK = threading.Lock()
+
+
 class Casebook:
     """Small typed methods over the casebook database at `url` (tables created when missing)."""
 
@@ -154,8 +159,19 @@ class Casebook:
         self.engine: Engine = create_engine(url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        self._create_tables()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _create_tables(self) -> None:
+        """Create missing tables; several jobs may open a fresh casebook at once, so losing that race is fine."""
+        with _CREATE_LOCK:
+            for attempt in range(3):
+                try:
+                    Base.metadata.create_all(self.engine)
+                    return
+                except OperationalError as exc:  # another process created a table between check and create
+                    if "already exists" not in str(exc) or attempt == 2:
+                        raise
 
     def __repr__(self) -> str:
         return f"Casebook({self.engine.url.render_as_string(hide_password=True)!r})"

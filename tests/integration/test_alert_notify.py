@@ -28,7 +28,7 @@ from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-SECRET = "alert-秘钥"  # noqa: S105 - a test key for the local receiver
+SECRET = "alert-秘钥"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, jitter=0.5)
 

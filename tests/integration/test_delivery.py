@@ -42,7 +42,7 @@ from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-SECRET = "s3cret-分享"  # noqa: S105 - a test key for the local receiver
+SECRET = "s3cret-分享"
 FAST = RetryPolicy(max_attempts=4, base_delay=0.02, max_delay=0.2, jitter=0.5)
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

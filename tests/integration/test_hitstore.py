@@ -501,7 +501,7 @@ def test_elastic_deep_pages_use_search_after(es_url: str) -> None:
 def test_elastic_api_key_never_appears(es_url: str, caplog: pytest.LogCaptureFixture) -> None:
     from indexer.elastic_store import ElasticHitStore, redact_url
 
-    secret = "c2VjcmV0LWtleS1kby1ub3QtbG9n"  # noqa: S105 (a made-up key)
+    secret = "c2VjcmV0LWtleS1kby1ub3QtbG9n"
     caplog.set_level(logging.DEBUG)
     store = ElasticHitStore(es_url, f"test-secret-{uuid.uuid4().hex[:8]}", api_key=secret)
     try:

@@ -37,7 +37,7 @@ from webui.export import export_reviews
 from webui.highlight import highlight, query_terms
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)> 停息挂账 加V信 qy8888"
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account
+PASSWORD = "correct horse battery"
 MODEL = ModelInfo(name="qingyuan-bert-tiny", version="2026.11.1")
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
 

@@ -1,0 +1,39 @@
+"""Stage wiring that drives crawlers (re-checks), kept apart from core/pipeline.py so the web console, which
+imports the pipeline to build reports, never reaches a crawler (import-linter holds that line)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.pipeline import iter_hits
+from core.records import HitStatus, utcnow
+from core.settings import Settings
+from indexer.base import SearchQuery, SortOrder
+
+
+def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
+    """Revisit reported posts (oldest first) and record whether each was taken down or is still up."""
+    from crawlers.recheck import check_post
+    from indexer import open_store
+    from indexer.casebook import Casebook
+
+    limit = int(options.get("limit", 100))
+    job = f"recheck-{utcnow():%Y%m%d}"
+    store = open_store(settings)
+    casebook = Casebook(settings.casebook)
+    counts: dict[str, int] = {}
+    try:
+        query = SearchQuery(statuses=(HitStatus.reported, HitStatus.still_up), sort=SortOrder.first_seen)
+        for hit in list(iter_hits(store, query))[:limit]:
+            result = check_post(hit.post.platform.value, hit.post.url, settings, job=job, timeout=timeout)
+            batch = hit.report_ids[-1] if hit.report_ids else None
+            casebook.record_recheck(hit.key, result.outcome, batch_id=batch, http_status=result.http_status, detail=result.detail)
+            if result.outcome == "removed":
+                store.set_status([hit.key], HitStatus.removed)
+            elif result.outcome == "still_up":
+                store.set_status([hit.key], HitStatus.still_up)
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    finally:
+        casebook.close()
+        store.close()
+    return {"checked": sum(counts.values()), **counts}
