@@ -419,31 +419,62 @@ class SmtpDelivery:
 
     def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
         msg = self.build_message(batch, files, idempotency_key)
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                refused = smtp.send_message(msg, from_addr=self.sender, to_addrs=self.recipients)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if codes and all(400 <= c < 500 for c in codes):
-                raise RetryableDeliveryError(f"recipients deferred: {codes}") from exc
-            raise PermanentDeliveryError(f"recipients refused: {codes}") from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            raise PermanentDeliveryError(f"server does not support: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:
-            message = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
-            if 400 <= exc.smtp_code < 500:
-                raise RetryableDeliveryError(message) from exc
-            raise PermanentDeliveryError(message) from exc
-        except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
-            raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        refused = send_smtp(
+            msg,
+            host=self.host,
+            port=self.port,
+            sender=self.sender,
+            recipients=self.recipients,
+            username=self.username,
+            password=self.password,
+            starttls=self.starttls,
+            timeout=self.timeout,
+            ssl_context=self.ssl_context,
+        )
         note = f"accepted by {self.host}:{self.port} as {msg['Message-ID']}"
         if refused:
             note += f"; refused for {sorted(refused)}"
         return note
+
+
+def send_smtp(
+    msg: EmailMessage,
+    *,
+    host: str,
+    port: int,
+    sender: str,
+    recipients: Sequence[str],
+    username: str | None = None,
+    password: str | None = None,
+    starttls: bool = False,
+    timeout: float = 30.0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> dict[str, Any]:
+    """Send one message; SMTP failures become Retryable (4xx, connection trouble) or Permanent (5xx) errors.
+
+    Returns the recipients the server refused while accepting the others.
+    """
+    try:
+        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+            if starttls:
+                smtp.starttls(context=ssl_context or ssl.create_default_context())
+            if username:
+                smtp.login(username, password or "")
+            return dict(smtp.send_message(msg, from_addr=sender, to_addrs=list(recipients)))
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(400 <= c < 500 for c in codes):
+            raise RetryableDeliveryError(f"recipients deferred: {codes}") from exc
+        raise PermanentDeliveryError(f"recipients refused: {codes}") from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise PermanentDeliveryError(f"server does not support: {exc}") from exc
+    except smtplib.SMTPResponseException as exc:
+        message = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+        if 400 <= exc.smtp_code < 500:
+            raise RetryableDeliveryError(message) from exc
+        raise PermanentDeliveryError(message) from exc
+    except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
+        raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def sign_body(secret: str | bytes, body: bytes) -> str:

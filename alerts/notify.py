@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import smtplib
 import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +32,7 @@ from alerts.delivery import (
     RetryPolicy,
     SmtpDelivery,
     WebhookDelivery,
+    send_smtp,
     sign_body,
 )
 from alerts.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
@@ -191,27 +191,18 @@ class EmailAlertChannel:
 
     def send_digest(self, digest: AlertDigest) -> str:
         msg = self.build_message(digest)
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(msg, from_addr=self.sender, to_addrs=self.recipients)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if codes and all(400 <= c < 500 for c in codes):
-                raise RetryableDeliveryError(f"recipients deferred: {codes}") from exc
-            raise PermanentDeliveryError(f"recipients refused: {codes}") from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            raise PermanentDeliveryError(f"server does not support: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:
-            message = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
-            if 400 <= exc.smtp_code < 500:
-                raise RetryableDeliveryError(message) from exc
-            raise PermanentDeliveryError(message) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        send_smtp(
+            msg,
+            host=self.host,
+            port=self.port,
+            sender=self.sender,
+            recipients=self.recipients,
+            username=self.username,
+            password=self.password,
+            starttls=self.starttls,
+            timeout=self.timeout,
+            ssl_context=self.ssl_context,
+        )
         return f"accepted by {self.host}:{self.port} as {msg['Message-ID']}"
 
 
