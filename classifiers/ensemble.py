@@ -227,8 +227,13 @@ class EnsembleClassifier:
         threshold: float,
         evidence_fn: Callable[[str], Evidence] | None = None,
         ngram: NgramModel | None = None,
+        no_evidence_factor: float = 1.0,
     ) -> None:
         self.bert = bert
+        # Recruiting must point somewhere: a post with no service/slang term and no way to reach anyone is
+        # scaled down by this factor (1.0 = off). It mostly removes short everyday comments ("好看！") that the
+        # learned members over-score; the threshold is chosen after it is applied.
+        self.no_evidence_factor = float(no_evidence_factor)
         self.combiner = combiner
         self.threshold = float(threshold)
         self.evidence_fn = evidence_fn or load_evidence_fn()
@@ -239,7 +244,13 @@ class EnsembleClassifier:
         path = Path(path)
         bert = BertClassifier.from_path(path, backend=backend, **kwargs)
         thresholds = read_thresholds(path)
-        return cls(bert, Combiner.load(path), float(thresholds.get("ensemble", 0.5)), ngram=NgramModel.load(path))
+        return cls(
+            bert,
+            Combiner.load(path),
+            float(thresholds.get("ensemble", 0.5)),
+            ngram=NgramModel.load(path),
+            no_evidence_factor=float(thresholds.get("no_evidence_factor", 1.0)),
+        )
 
     @property
     def info(self) -> ModelInfo:
@@ -257,7 +268,11 @@ class EnsembleClassifier:
         feats = np.array(
             [features(float(p), ev, q) for p, ev, q in zip(probs, evidence, p_ngram, strict=True)]
         )
-        return self.combiner.score(feats), cats, evidence
+        scores = self.combiner.score(feats)
+        if self.no_evidence_factor != 1.0:
+            bare = np.array([not ev.slang and not ev.contacts for ev in evidence])
+            scores = np.where(bare, scores * self.no_evidence_factor, scores)
+        return scores, cats, evidence
 
     def classify(self, items: Sequence[ClassifyInput]) -> list[Verdict]:
         scores, cats, evidence = self.scores([item.text for item in items])

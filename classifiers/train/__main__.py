@@ -221,7 +221,7 @@ def fit_and_evaluate(
     run["combiner"] = combiner.to_dict()
     run["combiner_kind"] = getattr(args, "combiner", "fit")
     log.info("combiner: %s", run["combiner"])
-    ensemble = EnsembleClassifier(bert, combiner, 0.5, evidence_fn, ngram=ngram)
+    ensemble = EnsembleClassifier(bert, combiner, 0.5, evidence_fn, ngram=ngram, no_evidence_factor=NO_EVIDENCE_FACTOR)
 
     dev_path = args.dev or DEV_PATH
     if dev_path.is_file():
@@ -240,6 +240,7 @@ def fit_and_evaluate(
     t_ens = choose_threshold(p_ens.tolist(), labels, args.min_precision)
     thresholds = {
         "ensemble": t_ens,
+        "no_evidence_factor": NO_EVIDENCE_FACTOR,
         "bert": t_bert,
         "min_precision": args.min_precision,
         "chosen_on": run["dev_source"],
@@ -275,6 +276,10 @@ def fit_and_evaluate(
     metrics["char n-gram member alone"] = report("ngram", q_dev, t_ngram, category)
     metrics.update(baseline_metrics(train, dev, args, report))
     run["metrics"] = metrics
+
+
+# Ensemble scores of posts with neither slang nor a contact handle are scaled by this (see EnsembleClassifier).
+NO_EVIDENCE_FACTOR = 0.5
 
 
 def summary(d: dict[str, Any], t: float) -> dict[str, Any]:
