@@ -135,6 +135,10 @@ class PlatformSpider(scrapy.Spider):
         """Follow-ups other than the next page (long-text expansion, reply pages)."""
         return ()
 
+    def complete(self, response: Response, post: Post) -> Post:
+        """Fill a partial post from what an earlier response knew (e.g. an expanded long text); default as is."""
+        return post
+
     # ------------------------------------------------------------------ plumbing
 
     def start_queries(self) -> list[str]:
@@ -211,7 +215,7 @@ class PlatformSpider(scrapy.Spider):
         for post in fresh[: max(0, room)]:
             self._items[seed] = self._items.get(seed, 0) + 1
             stats.inc_value(f"qingyuan/posts/{self.platform}")
-            yield post.model_copy(update={"crawl": info})
+            yield self.complete(response, post).model_copy(update={"crawl": info})
         for extra in self.extra_requests(response, posts):
             yield extra
         if self._items.get(seed, 0) >= self.max_items or response.meta.get("page", 1) >= self.max_pages:

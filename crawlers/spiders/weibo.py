@@ -84,10 +84,20 @@ class WeiboSpider(PlatformSpider):
                 )
         return None
 
+    def complete(self, response: Response, post: Post) -> Post:
+        known = response.meta.get("truncated_post")
+        if not known or known.get("post_id") != post.post_id:
+            return post
+        return Post.model_validate({**known, "text": post.text, "fetched_at": post.fetched_at})
+
     def extra_requests(self, response: Response, posts: list[Post]) -> Iterable[Request]:
+        truncated = {p.post_id: p for p in posts}
         for mid in long_text_ids(response.body):
             url = f"{API}/statuses/extend?id={mid}"
-            yield self.request(url, seed=response.meta.get("seed", ""), page=1, expect=False, meta={"source_url": url})
+            meta = {"source_url": url}
+            if mid in truncated:  # the expanded text comes alone: keep the author, time and metrics seen here
+                meta["truncated_post"] = truncated[mid].model_dump(mode="json")
+            yield self.request(url, seed=response.meta.get("seed", ""), page=1, expect=False, meta=meta)
         if self.mode != "comments" or "/comments/hotflow?" not in response.url:
             return
         try:

@@ -170,7 +170,9 @@ def test_weibo_search_survives_blocks_and_expands_long_text(replay: tuple[Replay
     assert {"weibo:4970000000000001", "weibo:4970000000000002", "weibo:4969999999999999"} <= set(keys)
     expanded = [i for i in items if i["key"] == "weibo:4970000000000001" and "减免违约金" in i["text"]]
     assert expanded, "the long-text expansion was not fetched"
-    assert all(i["crawl"]["query"] == "停息挂账" and i["crawl"]["job"] == "t1" for i in items if i["author_id"])
+    # The expansion keeps what only the listing knew: author, publish time, metrics.
+    assert all(i["author_id"] and i["published_at"] for i in expanded)
+    assert all(i["crawl"]["query"] == "停息挂账" and i["crawl"]["job"] == "t1" for i in items)
     stats = result["stats"]
     assert stats["qingyuan/soft_block/weibo"] == 2
     assert stats.get("retry/count", 0) >= 3  # two soft blocks + one 503
