@@ -54,9 +54,50 @@ def launch_options(executable_path: str = "/usr/bin/chromium", headless: bool = 
     return {"executable_path": executable_path, "headless": headless, "args": list(CHROMIUM_ARGS)}
 
 
-def context_options() -> dict[str, Any]:
-    """Keyword arguments for `browser.new_context()` (Chinese locale, Beijing time, a desktop viewport)."""
-    return {"viewport": dict(VIEWPORT), "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "user_agent": USER_AGENT}
+def context_options(storage_state: Path | str | None = None) -> dict[str, Any]:
+    """Keyword arguments for `browser.new_context()` (Chinese locale, Beijing time, a desktop viewport).
+
+    `storage_state` is a Playwright storage-state file (cookies + local storage) holding an account's login.
+    """
+    options: dict[str, Any] = {
+        "viewport": dict(VIEWPORT),
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "user_agent": USER_AGENT,
+    }
+    if storage_state is not None:
+        options["storage_state"] = str(storage_state)
+    return options
+
+
+def render(
+    url: str,
+    *,
+    storage_state: Path | str | None = None,
+    wait_selector: str | None = None,
+    screenshot_to: Path | None = None,
+    executable_path: str = "/usr/bin/chromium",
+    timeout_ms: int = 30_000,
+) -> str:
+    """Open one page logged in as the account in `storage_state`, optionally screenshot it; returns its HTML."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**launch_options(executable_path))
+        try:
+            context = browser.new_context(**context_options(storage_state))
+            page = context.new_page()
+            page.goto(url, wait_until="networkidle", timeout=timeout_ms)
+            if wait_selector:
+                page.wait_for_selector(wait_selector, timeout=timeout_ms)
+            if screenshot_to is not None:
+                Path(screenshot_to).parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot_to), full_page=True)
+            html = page.content()
+            context.close()
+            return html
+        finally:
+            browser.close()
 
 
 def screenshot_name(url: str) -> str:
