@@ -266,7 +266,8 @@ def test_upsert_replaces_by_key(store: HitStore) -> None:
     [
         # 征信 must find 征信修复 (indexed in jieba search mode), including through zero-width junk.
         ("征信", {"douyin:1", "douyin:2", "weibo:4", "douyin:9", "weibo:10", "douyin:11"}),
-        ("征信修复", {"douyin:1", "douyin:2", "weibo:4", "douyin:11"}),
+        # The words field also holds the de-obfuscated text, so the spaced-out "征信 修复" is found too.
+        ("征信修复", {"douyin:1", "douyin:2", "weibo:4", "douyin:11", "weibo:10"}),
         ("征信 上岸", {"douyin:2"}),  # words are ANDed
         ("停息挂账", {"kuaishou:3"}),
         ("挂账", {"kuaishou:3"}),
