@@ -140,7 +140,9 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     bobs = other.get_attribute(".review-item", "data-key")
     assert bobs and bobs != first
 
-    page.keyboard.press("c")
+    # Each key submits a form; wait for the new page, or the old page's flash would satisfy the wait.
+    with page.expect_navigation():
+        page.keyboard.press("c")
     page.wait_for_selector(".flash")
     assert "已确认" in page.inner_text(".flash")
     second = page.get_attribute(".review-item", "data-key")
@@ -148,12 +150,14 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     page.keyboard.press("d")
     assert page.evaluate("document.activeElement.id") == "reason"
     page.keyboard.type("银行官方提醒，不是中介")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_selector(".flash")
     assert "已排除" in page.inner_text(".flash")
     third = page.get_attribute(".review-item", "data-key")
     assert third not in (first, second, bobs)
-    page.keyboard.press("n")  # skip: bob still holds his item, so alice's queue is now empty
+    with page.expect_navigation():
+        page.keyboard.press("n")  # skip: bob still holds his item, so alice's queue is now empty
     page.wait_for_selector("#queue-empty")
 
     store = open_store(settings)
