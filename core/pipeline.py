@@ -351,7 +351,3 @@ def evaluate_alerts(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     finally:
         store.close()
     return run_alerts(hits, settings=settings, cfg=cfg, channel=alert_channel(channel_options))
-
-
-def hits_for_keys(store: HitStore, keys: Sequence[str]) -> list[Hit]:
-    return store.get_many(list(keys))
