@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -122,7 +123,8 @@ interval = "2s"
             victim = next(
                 h for h in _hits(settings).values() if h.status is HitStatus.still_up and "/video/" in h.post.url
             ).key
-            taken_down.add(_hits(settings)[victim].post.url.rsplit("/", 1)[-1])
+            # A comment's URL is its video page plus a #comment- fragment: take down the page itself.
+            taken_down.add(urlsplit(_hits(settings)[victim].post.url).path.rsplit("/", 1)[-1])
             _wait(lambda: _statuses(settings).get(victim) is HitStatus.removed, 120, "the re-check seeing the takedown")
         finally:
             stop.set()
