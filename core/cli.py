@@ -353,8 +353,8 @@ def demo(
             stats = run_crawl("demo", settings, "demo", on_progress=on_progress, base_url=base_url)
     timings["crawl"] = time.perf_counter() - t0
     err.print(
-        f"crawl: {stats.pages} pages rendered, {stats.posts} posts spooled ({stats.comments} comments), "
-        f"{stats.errors} errors, {stats.soft_blocks} soft blocks"
+        f"crawl: {stats.pages} pages rendered, {stats.posts} posts fetched ({stats.comments} comments), "
+        f"{stats.posts_spooled} new or changed spooled, {stats.errors} errors, {stats.soft_blocks} soft blocks"
     )
     if stats.exit_code != 0:
         raise fail(f"the demo crawl failed (exit {stats.exit_code}); rerun with -v for its log")
