@@ -19,6 +19,7 @@ import pytest
 from alerts.delivery import FolderDelivery
 from core.records import HitStatus
 from indexer import open_store
+from tests.integration.conftest import missing_real_part
 from tests.unit.test_webui import PASSWORD, seed_home
 from webui.app import create_app
 
@@ -61,7 +62,7 @@ def console(tmp_path: Path) -> Iterator[tuple[str, object, Path]]:
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+        missing_real_part("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
