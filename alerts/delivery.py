@@ -499,6 +499,21 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def post_signed(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str:
+    """POST once; 5xx, 408/425/429 and transport errors are retryable, any other 4xx is permanent."""
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.TransportError as exc:  # connect errors, timeouts, broken connections
+        raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+    message = f"HTTP {response.status_code}: {response.text[:300]}"
+    if response.is_success:
+        return message
+    if response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS:
+        raise RetryableDeliveryError(message, retry_after=_retry_after(response))
+    raise PermanentDeliveryError(message)
+
+
 class WebhookDelivery:
     """POST the batch JSON, HMAC-signed, with the batch id as Idempotency-Key."""
 
@@ -524,15 +539,4 @@ class WebhookDelivery:
             "X-Qingyuan-Batch": batch.batch_id,
             "User-Agent": "qingyuan-delivery/1",
         }
-        try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
-                response = client.post(self.url, content=body, headers=headers)
-        except httpx.TransportError as exc:  # connect errors, timeouts, broken connections
-            raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
-        snippet = response.text[:300]
-        if response.is_success:
-            return f"HTTP {response.status_code}: {snippet}"
-        message = f"HTTP {response.status_code}: {snippet}"
-        if response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS:
-            raise RetryableDeliveryError(message, retry_after=_retry_after(response))
-        raise PermanentDeliveryError(message)
+        return post_signed(self.url, body, headers, self.timeout)

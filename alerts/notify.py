@@ -21,7 +21,6 @@ from email.utils import formatdate
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel
 
 from alerts.delivery import (
@@ -32,6 +31,7 @@ from alerts.delivery import (
     RetryPolicy,
     SmtpDelivery,
     WebhookDelivery,
+    post_signed,
     send_smtp,
     sign_body,
 )
@@ -39,7 +39,6 @@ from alerts.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
 from core.records import Hit, utcnow
 
 DIGEST_HEADER = "X-Qingyuan-Alert-Digest"
-_RETRYABLE_STATUS = {408, 425, 429}
 
 
 class NotifyError(RuntimeError):
@@ -133,21 +132,7 @@ class WebhookAlertChannel:
             DIGEST_HEADER: digest.digest_id,
             "User-Agent": "qingyuan-alerts/1",
         }
-        try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
-                response = client.post(self.url, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
-        message = f"HTTP {response.status_code}: {response.text[:300]}"
-        if response.is_success:
-            return message
-        if response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS:
-            try:
-                retry_after: float | None = max(0.0, float(response.headers.get("Retry-After", "")))
-            except ValueError:
-                retry_after = None
-            raise RetryableDeliveryError(message, retry_after=retry_after)
-        raise PermanentDeliveryError(message)
+        return post_signed(self.url, body, headers, self.timeout)
 
 
 class EmailAlertChannel:
