@@ -19,6 +19,9 @@ class ClassifyInput(BaseModel):
     text: str
     platform: str | None = None
     kind: str | None = None
+    # The thread a comment answers (its parent post's text). A shill comment ("可以办的，qq:...") names no service;
+    # its category is the thread's. Classifiers may use it for the category, never for the label.
+    context: str | None = None
 
 
 @runtime_checkable

@@ -116,7 +116,11 @@ def classify(
                     if not isinstance(row, dict):
                         raise ValueError("not a JSON object")
                     yield ClassifyInput(
-                        id=str(row["id"]), text=str(row["text"]), platform=row.get("platform"), kind=row.get("kind")
+                        id=str(row["id"]),
+                        text=str(row["text"]),
+                        platform=row.get("platform"),
+                        kind=row.get("kind"),
+                        context=str(row["context"]) if row.get("context") else None,
                     )
                 except (json.JSONDecodeError, KeyError, ValueError, ValidationError) as exc:
                     raise fail(f"{input}:{lineno}: each line must be a JSON object with 'id' and 'text' ({exc})") from exc

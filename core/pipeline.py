@@ -53,9 +53,40 @@ def classify_items(
             progress(len(batch))
 
 
-def post_input(post: Post) -> ClassifyInput:
-    text = post.text if not post.title or post.title in post.text else f"{post.title}\n{post.text}"
-    return ClassifyInput(id=post.key, text=text, platform=post.platform.value, kind=post.kind.value)
+def post_text(post: Post) -> str:
+    return post.text if not post.title or post.title in post.text else f"{post.title}\n{post.text}"
+
+
+def post_input(post: Post, context: str | None = None) -> ClassifyInput:
+    return ClassifyInput(
+        id=post.key, text=post_text(post), platform=post.platform.value, kind=post.kind.value, context=context
+    )
+
+
+def thread_texts(posts: dict[str, Post], store: HitStore, depth: int = 3) -> dict[str, str]:
+    """For each comment in `posts`, the text of the post its thread hangs under (the video or note, found by
+    following parent keys up to `depth` levels, through this batch and then the index), keyed by comment key."""
+    known: dict[str, Post] = dict(posts)
+
+    def fetch(keys: set[str]) -> None:
+        wanted = [k for k in keys if k and k not in known]
+        known.update({hit.key: hit.post for hit in store.get_many(wanted)} if wanted else {})
+
+    heads = {key: p.parent_key for key, p in posts.items() if p.parent_key}
+    tops: dict[str, str] = {}
+    for _ in range(depth):
+        fetch(set(heads.values()))
+        climbing: dict[str, str] = {}
+        for key, parent in heads.items():
+            if parent in known:
+                tops[key] = parent  # the highest ancestor found so far
+                grand = known[parent].parent_key
+                if grand:
+                    climbing[key] = grand
+        if not climbing:
+            break
+        heads = climbing
+    return {key: post_text(known[top]) for key, top in tops.items()}
 
 
 @dataclass
@@ -93,9 +124,11 @@ def index_posts(
             continue
         fresh[post.key] = post  # the newest fetch of a key wins
     previous = {h.key: h for h in store.get_many(list(fresh))} if reclassify else {}
+    threads = thread_texts(fresh, store)
     for chunk in batched(fresh.values(), 256):
         hits: list[Hit] = []
-        for item, verdict in classify_items(classifier, (post_input(p) for p in chunk), settings.batch_size, progress):
+        inputs = (post_input(p, threads.get(p.key)) for p in chunk)
+        for item, verdict in classify_items(classifier, inputs, settings.batch_size, progress):
             post = fresh[item.id]
             old = previous.get(post.key)
             hits.append(
