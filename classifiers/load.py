@@ -29,7 +29,9 @@ def load_classifier(settings: Settings, kind: str | None = None) -> Classifier:
     path = model_dir(settings)
     if kind == "bert" or (kind == "auto" and has_model(path)):
         if not has_model(path):
-            raise FileNotFoundError(f"no model at {path} (config.json missing); run `make model` or set QINGYUAN_MODEL_PATH")
+            raise FileNotFoundError(
+                f"no model at {path} (config.json missing); run `make model` or set QINGYUAN_MODEL_PATH"
+            )
         from classifiers.ensemble import EnsembleClassifier
 
         return EnsembleClassifier.from_path(path)

@@ -45,21 +45,36 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--shared-dir", type=Path, default=None, help="the shared data folder (default: ../shared)")
     ap.add_argument("--pretrain-steps", type=int, default=350)
+    ap.add_argument("--pretrain-lr", type=float, default=5e-4)
+    ap.add_argument("--pretrain-warmup", type=int, default=35)
+    ap.add_argument(
+        "--bf16", action="store_true", help="bfloat16 autocast in pretraining and fine-tuning (CPUs with AVX-512 BF16)"
+    )
+    ap.add_argument("--pretrain-only", action="store_true", help="stop after the pretraining checkpoint")
     ap.add_argument("--pretrain-generated", type=int, default=12000, help="unlabelled generated posts to pretrain on")
     ap.add_argument(
         "--reuse-pretrain", action="store_true", help="reuse work-dir/pretrain when it was made with the same settings"
     )
     ap.add_argument("--n-train", type=int, default=12000)
     ap.add_argument(
-        "--extra-train", type=Path, action="append", default=[],
+        "--extra-train",
+        type=Path,
+        action="append",
+        default=[],
         help="more labelled JSONL (e.g. analysts' reviews from `qingyuan train --from-reviews`); repeatable",
     )
     ap.add_argument("--n-valid", type=int, default=1000)
     ap.add_argument("--cold", type=int, default=4000, help="COLD comments added as everyday negatives")
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--pooling", choices=["mean", "cls"], default="mean")
-    ap.add_argument("--combiner", choices=["fit", "average"], default="fit",
-                    help="fit: logistic combiner on the generated selection slice; average: mean of BERT and n-gram logits")
+    ap.add_argument(
+        "--combiner",
+        choices=["fit", "average"],
+        default="fit",
+        help="fit: logistic combiner on the generated selection slice; average: mean of BERT and n-gram logits",
+    )
+    ap.add_argument("--input-mask", type=float, default=0.0, help="fine-tuning: share of input tokens masked")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=None, help="default 2e-4 (own small model) or 3e-5 (--base-model)")
@@ -106,6 +121,8 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         run["pretrain_summary"] = "none (--base-model)"
     else:
         base = pretrain_stage(args, shared, work)
+        if args.pretrain_only:
+            return run
         run["base_description"] = f"own character-level BERT pretrained with masked-LM ({base})"
         run["pretrain_summary"] = (
             f"{args.pretrain_steps} steps, batch 32, sequences of <= 128 tokens packed from COLD (all splits) +"
@@ -140,6 +157,10 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
         threads=args.threads,
         max_steps=args.max_steps,
+        input_mask_prob=args.input_mask,
+        label_smoothing=args.label_smoothing,
+        bf16=args.bf16,
+        pooling=args.pooling,
     )
     out: Path = args.out
     if out.exists():
@@ -182,7 +203,15 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
 def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
     from classifiers.train.pretrain import PretrainConfig, common_chars, pretrain, pretraining_corpus
 
-    cfg = PretrainConfig(steps=args.pretrain_steps, seed=args.seed, threads=args.threads)
+    cfg = PretrainConfig(
+        steps=args.pretrain_steps,
+        lr=args.pretrain_lr,
+        warmup=args.pretrain_warmup,
+        seed=args.seed,
+        threads=args.threads,
+        bf16=args.bf16,
+        save_every=1000,
+    )
     target = work / "pretrain"
     meta = {"config": repr(cfg), "generated": args.pretrain_generated, "shared": str(shared)}
     meta_file = target / "pretrain_meta.json"
@@ -206,13 +235,15 @@ def fit_and_evaluate(
     bert = BertClassifier.from_path(out, backend="onnx", threads=args.threads, threshold=0.5)
     evidence_fn = load_evidence_fn()
     log.info("fitting the character n-gram member on the %d training posts", len(train))
-    ngram = NgramModel.fit([bert.normalise(ex.text) for ex in train], [int(ex.label == "lead_gen") for ex in train],
-                           seed=args.seed)
+    ngram = NgramModel.fit(
+        [bert.normalise(ex.text) for ex in train], [int(ex.label == "lead_gen") for ex in train], seed=args.seed
+    )
     ngram.save(out)
     p_valid, _ = bert.predict([ex.text for ex in valid])
     q_valid = ngram.predict([bert.normalise(ex.text) for ex in valid])
-    feats = np.array([features(float(p), evidence_fn(ex.text), float(q))
-                      for p, q, ex in zip(p_valid, q_valid, valid, strict=True)])
+    feats = np.array(
+        [features(float(p), evidence_fn(ex.text), float(q)) for p, q, ex in zip(p_valid, q_valid, valid, strict=True)]
+    )
     if getattr(args, "combiner", "fit") == "average":
         combiner = Combiner.average()
     else:

@@ -50,6 +50,7 @@ class BertForLeadGen(BertPreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         category_labels: torch.Tensor | None = None,
+        label_smoothing: float = 0.0,
         **_: Any,
     ) -> dict[str, torch.Tensor]:
         states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -64,9 +65,11 @@ class BertForLeadGen(BertPreTrainedModel):
         hidden = self.dropout(hidden)
         out = {"label_logits": self.label_head(hidden), "category_logits": self.category_head(hidden)}
         if labels is not None:
-            loss = nn.functional.cross_entropy(out["label_logits"], labels)
+            loss = nn.functional.cross_entropy(out["label_logits"].float(), labels, label_smoothing=label_smoothing)
             if category_labels is not None and bool((category_labels != IGNORE).any()):
-                loss = loss + nn.functional.cross_entropy(out["category_logits"], category_labels, ignore_index=IGNORE)
+                loss = loss + nn.functional.cross_entropy(
+                    out["category_logits"].float(), category_labels, ignore_index=IGNORE
+                )
             out["loss"] = loss
         return out
 
@@ -85,6 +88,12 @@ class FinetuneConfig:
     log_every: int = 25
     max_steps: int | None = None
     pooling: str = "mean"  # mean | cls
+    # Regularisers against fitting the generator's phrasing: each training token (not [CLS]/[SEP]/padding) is
+    # replaced by [MASK] with this probability, so no single cue word decides; and label smoothing, so hard negatives
+    # that look like the templates are not pushed to certainty.
+    input_mask_prob: float = 0.0
+    label_smoothing: float = 0.0
+    bf16: bool = False  # bfloat16 autocast (CPUs with AVX-512 BF16); the saved weights stay fp32
 
 
 class Labelled(Protocol):
@@ -170,6 +179,17 @@ def predict(
     return probs, cats
 
 
+def mask_inputs(
+    ids: torch.Tensor, attention: torch.Tensor, tokenizer: PreTrainedTokenizerBase, prob: float, gen: torch.Generator
+) -> torch.Tensor:
+    """A copy of `ids` with real tokens replaced by [MASK] at rate `prob` ([CLS], [SEP] and padding kept)."""
+    special = torch.isin(ids, torch.tensor([tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id]))
+    chosen = (torch.rand(ids.shape, generator=gen) < prob) & ~special & attention.bool()
+    out = ids.clone()
+    out[chosen] = tokenizer.mask_token_id
+    return out
+
+
 def selection_score(probs: np.ndarray, cats: np.ndarray, labels: np.ndarray, cat_ids: np.ndarray) -> dict[str, float]:
     """F1 of lead_gen at 0.5 and category accuracy on true hits: what model selection maximises."""
     pred = probs >= 0.5
@@ -202,6 +222,7 @@ def finetune(
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
     tokenizer = load_tokenizer(base, cfg.max_length)
     model = build_model(base, tokenizer, cfg.pooling)
     max_len = min(cfg.max_length, model.config.max_position_embeddings - 2)
@@ -256,12 +277,16 @@ def finetune(
             if step >= total:
                 break
             ids, mask = _tensors(encoder, [tr_seqs[i] for i in idx])
-            out = model(
-                input_ids=ids,
-                attention_mask=mask,
-                labels=torch.from_numpy(tr_labels[idx]),
-                category_labels=torch.from_numpy(tr_cats[idx]),
-            )
+            if cfg.input_mask_prob > 0:
+                ids = mask_inputs(ids, mask, tokenizer, cfg.input_mask_prob, gen)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                out = model(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    labels=torch.from_numpy(tr_labels[idx]),
+                    category_labels=torch.from_numpy(tr_cats[idx]),
+                    label_smoothing=cfg.label_smoothing,
+                )
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()

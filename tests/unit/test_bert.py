@@ -247,3 +247,44 @@ def test_ngram_member_learns_and_round_trips(tmp_path: Path) -> None:
     np.testing.assert_allclose(again.predict(texts), p, atol=1e-4)  # stored as float32
     assert NgramModel.load(tmp_path / "missing") is None
     assert model.predict([]).shape == (0,)
+
+
+def test_mask_inputs_keeps_specials_and_padding() -> None:
+    from classifiers.train.finetune import mask_inputs
+
+    tok = make_tokenizer(build_vocab(CORPUS))
+    enc = tok(["征信修复加微信", "好"], padding=True, return_tensors="pt")
+    ids, attention = enc["input_ids"], enc["attention_mask"]
+    gen = torch.Generator().manual_seed(0)
+    everything = mask_inputs(ids, attention, tok, 1.0, gen)
+    special = torch.isin(ids, torch.tensor([tok.cls_token_id, tok.sep_token_id, tok.pad_token_id]))
+    assert bool((everything[special] == ids[special]).all())  # [CLS]/[SEP]/[PAD] untouched
+    assert bool((everything[~special] == tok.mask_token_id).all())  # every real token masked at rate 1
+    assert torch.equal(mask_inputs(ids, attention, tok, 0.0, gen), ids)
+    assert not torch.equal(ids, everything)  # a copy was changed, not the input
+
+
+def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tiny_base: Path) -> None:
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+
+    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    cfg = FinetuneConfig(max_steps=3, batch_size=4, eval_every=2, threads=1, input_mask_prob=0.2,
+                         label_smoothing=0.1, bf16=True)
+    result = finetune(tiny_base, data * 4, data, tmp_path / "out", cfg)
+    assert result["steps"] == 3
+    loaded = BertForLeadGen.from_pretrained(str(tmp_path / "out"))
+    assert loaded.label_head.weight.dtype == torch.float32
+    assert bool(torch.isfinite(loaded.label_head.weight).all())
+
+
+def test_ensemble_category_adds_the_thread_but_label_ignores_it(tiny_model: Path) -> None:
+    ens = EnsembleClassifier.from_path(tiny_model, threshold=0.0)
+    ens.threshold = 0.0  # every post a hit, so every verdict carries a category
+    own, ctx = CORPUS[0], CORPUS[1]
+    plain = ens.classify([ClassifyInput(id="a", text=own)])[0]
+    threaded = ens.classify([ClassifyInput(id="a", text=own, context=ctx)])[0]
+    _, cats_own = ens.bert.predict([own])
+    _, cats_ctx = ens.bert.predict([ctx])
+    assert threaded.category.value == ens.bert.categories[int((cats_own[0] + cats_ctx[0]).argmax())]
+    assert plain.category.value == ens.bert.categories[int(cats_own[0].argmax())]
+    assert threaded.score == pytest.approx(plain.score)  # the label and score come from the post's own text
