@@ -29,6 +29,9 @@ COOKIE_DOMAINS: dict[str, tuple[str, ...]] = {
 class Account:
     label: str  # file stem: safe to log
     cookies: dict[str, str] = field(repr=False)  # never printed
+    # The file itself when it is a Playwright storage state (cookies + local storage): a browser context for
+    # in-page request signing loads it whole; None for plain cookie files.
+    storage_state: Path | None = field(default=None, repr=False, compare=False)
 
 
 def _domain_ok(domain: str, platform: str) -> bool:
@@ -54,7 +57,8 @@ def load_account(path: Path, platform: str) -> Account:
                     cookies[str(item["name"])] = str(item["value"])
     if not cookies:
         raise ValueError(f"account file {path.name}: no cookies for {platform}")
-    return Account(label=path.stem, cookies=cookies)
+    is_state = isinstance(data, dict) and isinstance(data.get("cookies"), list)
+    return Account(label=path.stem, cookies=cookies, storage_state=path if is_state else None)
 
 
 def parse_list(value: str | None) -> list[str]:

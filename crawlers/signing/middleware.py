@@ -1,0 +1,282 @@
+"""Scrapy downloader middleware that signs the platform spiders' requests the way each platform's web client does.
+
+Per platform (the spider's `platform` attribute):
+
+- bilibili: requests to `/wbi/` endpoints get `wts` + `w_rid` (crawlers.signing.wbi). The img/sub keys come from
+  x/web-interface/nav, fetched once through Scrapy itself (same cookie jar and proxy as the request being signed)
+  and cached for QINGYUAN_WBI_KEY_TTL seconds (12 h; the platform rotates them daily). An answer that rejects the
+  signature (-352, v_voucher) drops the cached keys, so the retry signs with fresh ones. Other endpoints (view,
+  reply) need no signature and pass untouched.
+- xiaohongshu: x-s / x-t headers from the logged-in page's own `window._webmsxyw(uri, data)` (PageSigner), plus a
+  random x-b3-traceid. Not added: x-s-common (computed by the web app from browser fingerprint data; the API has
+  accepted requests without it, but that may change).
+- douyin: the request is not downloaded by Scrapy at all: it is sent with XMLHttpRequest from inside a logged-in
+  www.douyin.com page, whose security SDK hooks XMLHttpRequest and appends a_bogus / msToken itself. The answer
+  comes back as a normal Scrapy response carrying the original request (and so its meta): callbacks, soft-block
+  detection, retries and raw storage work as for any download. The browser context's cookies and proxy are used,
+  not Scrapy's.
+- zhihu: not signed. The account's d_c0 / z_c0 cookies travel with every request (session pool), which is enough
+  for the member answer lists, comment_v5 and answer pages. x-zse-93 / x-zse-96 are not computed: search_v3
+  (and any other endpoint that starts demanding them) answers with a block the spider counts as a soft block,
+  and each such request also counts under `qingyuan/signing_unsupported/zhihu`, so the crawl stats say why.
+- kuaishou, weibo, tieba: cookies only (the session pool); nothing to sign.
+
+Switch: Scrapy setting QINGYUAN_SIGNING = "auto" (default: sign when crawling the live platforms, not when the spider
+has a base_url, i.e. a replay server in tests) | "on" | "off"; the spider argument `signing=` overrides it for one
+crawl; `request.meta["qy_signing"] = False` leaves a single request alone. When signing fails (no wbi keys, login
+wall on the signing page) the request goes out unsigned: the platform's block then shows as a soft block, and
+`qingyuan/signing_failed/<platform>` says why. Stats: qingyuan/signing/<platform>/signed, .../keys_fetched,
+qingyuan/signing_failed/<platform>, qingyuan/signing_unsupported/zhihu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+import weakref
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadFailedError, DownloadTimeoutError
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+from crawlers.signing.browser_signer import PLATFORM_PAGES, InPageFetchError, PageSigner, SigningUnavailable
+from crawlers.signing.wbi import is_wbi_path, keys_from_nav, sign_wbi_url
+from crawlers.spiders.sessions import Account
+
+log = logging.getLogger(__name__)
+
+SIGNING_META = "qy_signing"
+MODES = ("auto", "on", "off")
+NAV_URL = "https://api.bilibili.com/x/web-interface/nav"
+ZHIHU_SIGNED_PATHS = ("/api/v4/search_v3",)
+# How long a wbi signature counts as fresh when a signed request comes back as a copy (seconds).
+WBI_FRESH_S = 300
+# Headers that describe the transfer, not the content: the browser already undid them.
+_TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
+
+
+class SigningMiddleware:
+    """Signs requests per platform; see the module docstring. Install for the platform spiders only."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.mode = _mode(settings.get("QINGYUAN_SIGNING") or "auto", "QINGYUAN_SIGNING")
+        self.timeout_s = settings.getfloat("QINGYUAN_SIGNING_TIMEOUT", 20.0)
+        self.key_ttl_s = settings.getfloat("QINGYUAN_WBI_KEY_TTL", 12 * 3600.0)
+        qy = settings.getdict("QINGYUAN_SETTINGS")
+        self.chromium = str(qy.get("chromium_path") or settings.get("QINGYUAN_CHROMIUM") or "/usr/bin/chromium")
+        self._keys: tuple[str, str, float] | None = None
+        self._keys_lock = asyncio.Lock()
+        self._signer: PageSigner | None = None
+        # Requests this middleware re-issued with a fresh signature: let them through once, re-sign any copy.
+        self._just_signed: weakref.WeakSet[Request] = weakref.WeakSet()
+        self._reported: set[str] = set()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SigningMiddleware:
+        return cls(crawler)
+
+    # ------------------------------------------------------------------ switch
+
+    def spider_opened(self, spider: Spider) -> None:
+        override = getattr(spider, "signing", None)
+        if override is not None:
+            try:
+                self.mode = _mode(str(override), "signing=")
+            except ValueError as exc:
+                spider.logger.error("%s; request signing stays off", exc)
+                self.mode = "off"
+        active = self.active(spider)
+        self._stats().set_value("qingyuan/signing/active", active)
+        spider.logger.info("request signing %s (mode %s)", "on" if active else "off", self.mode)
+
+    def active(self, spider: Spider | None) -> bool:
+        if spider is None or self.mode == "off":
+            return False
+        return self.mode == "on" or not getattr(spider, "base_url", None)
+
+    async def spider_closed(self, spider: Spider) -> None:
+        if self._signer is not None:
+            await self._signer.close()
+            self._signer = None
+
+    # ------------------------------------------------------------------ downloader hooks
+
+    async def process_request(self, request: Request) -> Request | Response | None:
+        spider = self.crawler.spider
+        if request.meta.get(SIGNING_META) is False or not self.active(spider):
+            return None
+        platform = getattr(spider, "platform", "")
+        if platform == "bilibili":
+            return await self._bilibili(request, spider)
+        if platform == "xiaohongshu":
+            await self._xiaohongshu(request, spider)
+        elif platform == "douyin":
+            return await self._douyin(request, spider)
+        elif platform == "zhihu":
+            self._zhihu(request)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        keys = self._keys
+        signed_with = request.meta.get("qy_wbi_signed")
+        if keys is not None and signed_with == keys[0] + keys[1] and _wbi_rejected(response.body):
+            # The keys may have rotated under us: fetch them again for the next (retried) request. Only a rejection
+            # of the current keys counts, so a late answer to an old signature cannot drop fresh keys.
+            self._keys = None
+            self._stats().inc_value("qingyuan/signing/bilibili/keys_rejected")
+        return response
+
+    # ------------------------------------------------------------------ bilibili
+
+    async def _bilibili(self, request: Request, spider: Any) -> Request | None:
+        if not is_wbi_path(request.url):
+            return None
+        now = int(time.time())
+        if request in self._just_signed:
+            self._just_signed.discard(request)
+            return None
+        # A copy that lost its identity (a disk queue) but carries a fresh signature from the current keys passes
+        # too; any other copy (retries, a signature from rotated keys) is signed again.
+        keys = self._keys
+        if (
+            keys is not None
+            and request.meta.get("qy_wbi_signed") == keys[0] + keys[1]
+            and now - int(request.meta.get("qy_wbi_wts", 0)) < WBI_FRESH_S
+            and request.meta.get("qy_wbi_url") == request.url
+        ):
+            return None
+        try:
+            img_key, sub_key = await self._wbi_keys(request, spider)
+        except Exception as exc:  # download failure, block page or a changed nav shape: send unsigned
+            self._failed("bilibili", f"no wbi keys from nav: {type(exc).__name__}: {exc}")
+            return None
+        signed_url = sign_wbi_url(request.url, img_key, sub_key, now)
+        meta = {**request.meta, "qy_wbi_signed": img_key + sub_key, "qy_wbi_wts": now, "qy_wbi_url": signed_url}
+        signed = request.replace(url=signed_url, meta=meta)
+        self._just_signed.add(signed)
+        self._stats().inc_value("qingyuan/signing/bilibili/signed")
+        return signed  # re-scheduled by the engine, then let through above
+
+    async def _wbi_keys(self, request: Request, spider: Any) -> tuple[str, str]:
+        async with self._keys_lock:
+            if self._keys is not None and time.monotonic() - self._keys[2] < self.key_ttl_s:
+                return self._keys[0], self._keys[1]
+            meta: dict[str, Any] = {SIGNING_META: False}
+            for key in ("cookiejar", "proxy"):
+                if key in request.meta:
+                    meta[key] = request.meta[key]
+            nav = Request(
+                spider.url(NAV_URL),
+                meta=meta,
+                cookies=request.cookies,
+                headers={"Referer": "https://www.bilibili.com/"},
+                dont_filter=True,
+            )
+            assert self.crawler.engine is not None
+            response = await self.crawler.engine.download_async(nav)
+            img_key, sub_key = keys_from_nav(response.body)
+            self._keys = (img_key, sub_key, time.monotonic())
+            self._stats().inc_value("qingyuan/signing/bilibili/keys_fetched")
+            return img_key, sub_key
+
+    # ------------------------------------------------------------------ in-page platforms
+
+    def _page_signer(self, spider: Any) -> PageSigner:
+        if self._signer is None:
+            # With a base_url (tests), the signing pages live on the replay server like the API does.
+            pages = {p: spider.url(u) for p, u in PLATFORM_PAGES.items()} if hasattr(spider, "url") else {}
+            self._signer = PageSigner(executable_path=self.chromium, timeout_s=self.timeout_s, page_urls=pages)
+        return self._signer
+
+    async def _xiaohongshu(self, request: Request, spider: Any) -> None:
+        account, proxy = _session(spider, request)
+        try:
+            headers = await self._page_signer(spider).sign_headers(
+                "xiaohongshu", _platform_url(spider, request.url), request.body or None, account=account, proxy=proxy
+            )
+        except SigningUnavailable as exc:
+            self._failed("xiaohongshu", str(exc))
+            return
+        for name, value in headers.items():
+            request.headers[name] = value
+        request.headers["x-b3-traceid"] = secrets.token_hex(8)
+        self._stats().inc_value("qingyuan/signing/xiaohongshu/signed")
+
+    async def _douyin(self, request: Request, spider: Any) -> Response | None:
+        account, proxy = _session(spider, request)
+        headers = {
+            k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in request.headers.items() if v is not None
+        }
+        try:
+            status, got, body = await self._page_signer(spider).fetch_in_page(
+                request.url, request.method, headers, request.body or None, account=account, proxy=proxy
+            )
+        except SigningUnavailable as exc:
+            self._failed("douyin", str(exc))
+            return None
+        except InPageFetchError as exc:
+            # A download fault like any other: RetryMiddleware retries these.
+            raise (DownloadTimeoutError if exc.timeout else DownloadFailedError)(str(exc)) from exc
+        kept = Headers({k: v for k, v in got.items() if k not in _TRANSFER_HEADERS})
+        cls = responsetypes.from_args(headers=kept, url=request.url, body=body)
+        self._stats().inc_value("qingyuan/signing/douyin/signed")
+        return cls(url=request.url, status=status, headers=kept, body=body, request=request, flags=["in-page"])
+
+    # ------------------------------------------------------------------ zhihu and helpers
+
+    def _zhihu(self, request: Request) -> None:
+        if any(p in request.url for p in ZHIHU_SIGNED_PATHS):
+            self._stats().inc_value("qingyuan/signing_unsupported/zhihu")
+            self._report("zhihu", "zhihu: x-zse-96 is not computed; search_v3 may answer with a block")
+
+    def _failed(self, platform: str, reason: str) -> None:
+        self._stats().inc_value(f"qingyuan/signing_failed/{platform}")
+        self._report(platform, f"request signing failed, sending unsigned: {reason}", level=logging.ERROR)
+
+    def _report(self, platform: str, message: str, level: int = logging.WARNING) -> None:
+        if message not in self._reported:  # once per distinct reason, not once per request
+            self._reported.add(message)
+            log.log(level, "%s", message)
+
+    def _stats(self) -> Any:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
+
+
+def _mode(value: str, where: str) -> str:
+    mode = value.strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"{where} must be one of {', '.join(MODES)}, got {value!r}")
+    return mode
+
+
+def _session(spider: Any, request: Request) -> tuple[Account | None, str | None]:
+    """The account and proxy the session pool put on this request (the signing page must be the same login)."""
+    pool = getattr(spider, "sessions", None)
+    jar = request.meta.get("cookiejar")
+    account = None
+    if pool is not None and pool.accounts and isinstance(jar, int):
+        account = pool.accounts[jar % len(pool.accounts)]
+    return account, request.meta.get("proxy")
+
+
+def _platform_url(spider: Any, url: str) -> str:
+    """Undo the spider's base_url rewrite (`<base>/<host><path>`): signatures cover the platform's own path."""
+    base = getattr(spider, "base_url", None)
+    if base and url.startswith(base + "/"):
+        return "https://" + url[len(base) + 1 :]
+    return url
+
+
+def _wbi_rejected(body: bytes) -> bool:
+    head = body[:2000]
+    return b'"v_voucher"' in head or b'"code":-352' in head.replace(b" ", b"")
