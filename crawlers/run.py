@@ -49,6 +49,8 @@ class CrawlStats(BaseModel):
     errors: int = 0
     soft_blocks: int = 0
     gone: int = 0  # detail mode: the platform served no post (taken down)
+    signed: int = 0  # requests signed (crawlers.signing)
+    signing_failed: int = 0  # requests sent unsigned because signing failed (login wall, no keys): expect blocks
     duration_s: float = 0.0
     log_file: str = ""
     raw: dict[str, Any] = {}  # Scrapy's own stats, JSON-safe
@@ -72,14 +74,18 @@ def _stats_from_scrapy(s: dict[str, Any], spider: str, job: str, duration: float
         errors=s.get("log_count/ERROR", 0),
         soft_blocks=s.get("qingyuan/soft_blocks", 0) + _sum(s, "qingyuan/soft_block/"),
         gone=_sum(s, "qingyuan/gone/"),
+        signed=_sum(s, "qingyuan/signing/", suffix="/signed"),
+        signing_failed=_sum(s, "qingyuan/signing_failed/") + _sum(s, "qingyuan/signing_unsupported/"),
         duration_s=round(duration, 2),
         log_file=log_file,
         raw=json.loads(json.dumps(s, default=str)),
     )
 
 
-def _sum(stats: dict[str, Any], prefix: str) -> int:
-    return int(sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int | float)))
+def _sum(stats: dict[str, Any], prefix: str, suffix: str = "") -> int:
+    return int(
+        sum(v for k, v in stats.items() if k.startswith(prefix) and k.endswith(suffix) and isinstance(v, int | float))
+    )
 
 
 SPIDERS = ("demo", "douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba")
