@@ -3,7 +3,7 @@
 search: x/web-interface/wbi/search/type?search_type=video (page) · creator: x/space/wbi/arc/search (pn) ·
 detail: x/web-interface/view · comments: x/v2/reply (pn) + x/v2/reply/reply for threads longer than the preview.
 The wbi endpoints want a w_rid/wts signature (derived from the day's img/sub keys of x/web-interface/nav) and a
-buvid3 cookie; a signing middleware adds them. view and reply work without.
+buvid3 cookie; crawlers.signing adds the signature, the account the cookie. view and reply work without.
 """
 
 from __future__ import annotations

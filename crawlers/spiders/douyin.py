@@ -3,7 +3,8 @@
 search: general/search/single (offset cursor) · creator: aweme/post (sec_user_id, max_cursor) ·
 detail: aweme/detail · comments: comment/list (cursor) + comment/list/reply for threads with more replies.
 The live API also wants browser-made signatures (a_bogus/X-Bogus, msToken) and a logged-in cookie: those come
-from the Playwright session (crawlers/browser.py) or a signing middleware; this spider only builds the requests.
+from crawlers.signing (each request is sent from inside a logged-in douyin page, whose SDK adds them); this spider
+only builds the requests.
 """
 
 from __future__ import annotations

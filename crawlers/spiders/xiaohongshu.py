@@ -3,7 +3,7 @@
 search: POST search/notes (page) · creator: user_posted (cursor) · detail: POST feed (needs the note's
 xsec_token, carried in the note URL) · comments: v2/comment/page (cursor) + comment/sub/page for longer threads.
 The live API signs each request (x-s, x-t, x-s-common) with the page's own JS and wants a logged-in a1/web_session
-cookie: that comes from the Playwright session or a signing middleware; this spider only builds the requests.
+cookie: crawlers.signing adds x-s/x-t from the logged-in page's own function; this spider only builds the requests.
 """
 
 from __future__ import annotations
