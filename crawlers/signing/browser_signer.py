@@ -8,11 +8,16 @@ platform's web origin, reused for many requests, and lets that page do the work:
   {"X-s", "X-t"}, sent as the x-s / x-t headers).
 - `fetch_in_page`: send the request with XMLHttpRequest from inside the page, so the security SDK that hooks
   XMLHttpRequest (Douyin: a_bogus, msToken) adds its parameters exactly as it does for the site's own calls.
+- `capture`: let the web app make the request itself and keep its answer. For a platform whose signing lives in the
+  app's own request code (Zhihu: x-zse-93 / x-zse-96 computed inside its fetch interceptors, nothing global to
+  call), a fresh page of the login's context opens the platform page (e.g. the search page for a keyword), scrolls
+  as a reader would until the app asks for the wanted page of results, and returns that answer. Each capture has a
+  page of its own, closed afterwards; the context (cookies, proxy) is shared per login.
 
-A page whose signing function or hook never appears (login wall, changed page) raises `SigningUnavailable` after the
-timeout, and that page is not tried again for a cool-down (so a crawl does not wait a full timeout per request); a
-crashed page is re-opened on the next call. Cookie values are never logged: accounts appear by label, proxies by
-host.
+A page whose signing function or hook never appears, or that never makes the API call a capture waits for (login
+wall, changed page), raises `SigningUnavailable` after the timeout, and that login is not tried again for a
+cool-down (so a crawl does not wait a full timeout per request); a crashed page is re-opened on the next call.
+Cookie values are never logged: accounts appear by label, proxies by host.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from crawlers.browser import context_options, launch_options
@@ -122,6 +127,10 @@ class SigningUnavailable(SigningError):
     """The page cannot sign: its signing function or SDK hook never appeared, or it failed to load or to sign."""
 
 
+class _NoCall(SigningUnavailable):
+    """A capture saw no call to the API at all: the page cannot serve this login for now (cool-down)."""
+
+
 class InPageFetchError(SigningError):
     """The request sent from inside the page failed (network error or timeout): a download fault, worth a retry."""
 
@@ -130,14 +139,24 @@ class InPageFetchError(SigningError):
         self.timeout = timeout
 
 
+class Captured(NamedTuple):
+    """One answer the web app received: its URL (as the app asked for it), status, headers and decoded body."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class _Slot:
     context: BrowserContext
-    page: Page
+    # The resident signing page; None for a context used only by captures (they open pages of their own).
+    page: Page | None = None
     crashed: bool = False
 
     def dead(self) -> bool:
-        return self.crashed or self.page.is_closed()
+        return self.crashed or (self.page is not None and self.page.is_closed())
 
 
 def _first_line(exc: BaseException) -> str:
@@ -247,37 +266,68 @@ class PageSigner:
         key = self._key(platform, account, proxy)
         async with self._lock:
             slot = self._slots.get(key)
-            if slot is not None and not slot.dead():
+            if slot is not None and not slot.dead() and slot.page is not None:
                 return slot.page
-            if slot is not None:
+            if slot is not None and slot.dead():
                 log.warning("signing page for %s crashed or closed: re-opening", self._who(platform, account, proxy))
                 await self._discard(key)
-            until, reason = self._unavailable.get(key, (0.0, ""))
-            if until > time.monotonic():
-                raise SigningUnavailable(reason)
+                slot = None
+            self._check_cooldown(key)
             try:
-                slot = await self._open(platform, account, proxy)
+                if slot is None:
+                    slot = await self._open(platform, account, proxy)
+                else:  # a context the captures opened: give it its resident page
+                    await self._open_page(platform, account, proxy, slot)
             except SigningUnavailable as exc:
                 self._unavailable[key] = (time.monotonic() + self.cooldown_s, str(exc))
                 raise
             self._slots[key] = slot
+            assert slot.page is not None
             return slot.page
 
-    async def _open(self, platform: str, account: Account | None, proxy: str | None) -> _Slot:
-        url = self.page_urls.get(platform)
-        if not url:
-            raise SigningUnavailable(f"{platform}: no signing page known")
+    def _check_cooldown(self, key: tuple[str, str, str]) -> None:
+        until, reason = self._unavailable.get(key, (0.0, ""))
+        if until > time.monotonic():
+            raise SigningUnavailable(reason)
+
+    async def _new_context(self, platform: str, account: Account | None, proxy: str | None) -> BrowserContext:
+        """A context with the login's cookies (storage state, or a cookie export) and its proxy."""
         browser = await self._browser_ready()
         options = context_options(account.storage_state if account is not None else None)
         if proxy:
             options["proxy"] = _playwright_proxy(proxy)
         context = await browser.new_context(**options)
-        where = urlsplit(url)._replace(query="", fragment="").geturl()
-        try:
-            if account is not None and account.storage_state is None and account.cookies:
+        if account is not None and account.storage_state is None and account.cookies:
+            try:
                 await context.add_cookies(_cookie_entries(platform, account.cookies))  # type: ignore[arg-type]
-            page = await context.new_page()
-            slot = _Slot(context, page)
+            except Exception as exc:
+                await self._close_quietly(context)
+                raise SigningUnavailable(
+                    f"{platform}: could not set the account's cookies: {_first_line(exc)}"
+                ) from exc
+        return context
+
+    async def _open(self, platform: str, account: Account | None, proxy: str | None) -> _Slot:
+        if not self.page_urls.get(platform):
+            raise SigningUnavailable(f"{platform}: no signing page known")
+        slot = _Slot(await self._new_context(platform, account, proxy))
+        try:
+            await self._open_page(platform, account, proxy, slot)
+        except SigningUnavailable:
+            await self._close_quietly(slot.context)
+            raise
+        return slot
+
+    async def _open_page(self, platform: str, account: Account | None, proxy: str | None, slot: _Slot) -> None:
+        """Open the resident signing page in the slot's context and wait until it can sign."""
+        url = self.page_urls.get(platform)
+        if not url:
+            raise SigningUnavailable(f"{platform}: no signing page known")
+        where = urlsplit(url)._replace(query="", fragment="").geturl()
+        page: Page | None = None
+        try:
+            page = await slot.context.new_page()
+            slot.crashed = False
 
             def on_crash(_: object) -> None:
                 slot.crashed = True
@@ -285,15 +335,15 @@ class PageSigner:
             page.on("crash", on_crash)
             await page.goto(url, wait_until="domcontentloaded", timeout=self.timeout_s * 1000)
             await self._wait_ready(platform, page, where)
-        except SigningUnavailable:
-            await self._close_quietly(context)
-            raise
-        except Exception as exc:  # Playwright's errors: navigation failed, browser gone
-            await self._close_quietly(context)
+        except Exception as exc:  # Playwright's errors (navigation failed, browser gone) or SigningUnavailable
+            if page is not None:
+                await _close_page_quietly(page)
+            if isinstance(exc, SigningUnavailable):
+                raise
             raise SigningUnavailable(f"{platform}: could not open {where}: {_first_line(exc)}") from exc
+        slot.page = page
         self.pages_opened += 1
         log.info("signing page ready for %s on %s", self._who(platform, account, proxy), where)
-        return slot
 
     async def _wait_ready(self, platform: str, page: Page, where: str) -> None:
         check = self.ready_checks.get(platform)
@@ -416,6 +466,159 @@ class PageSigner:
             base64.b64decode(str(result.get("body") or "")),
         )
 
+    async def capture(
+        self,
+        platform: str,
+        page_url: str,
+        api_match: str,
+        *,
+        account: Account | None = None,
+        proxy: str | None = None,
+        want: Callable[[str], bool] | None = None,
+        scroll_rounds: int = 0,
+        pause_s: float = 1.0,
+    ) -> Captured:
+        """Open `page_url` in a new page of the login's context and return the app's own answer to an API call.
+
+        Every response whose URL contains `api_match` is read; the first one whose URL satisfies `want` (any, when
+        `want` is None) is returned. While the answers so far are not the wanted one, the page is scrolled to the
+        bottom, at most `scroll_rounds` times, `pause_s` apart, so an infinite list asks for its next page.
+        `SigningUnavailable` when no wanted answer arrives within the timeout of the last answer (or of the page
+        load); when the app made no such call at all (login wall, changed page) the login also gets the cool-down.
+        `InPageFetchError` when the page itself cannot be loaded (a download fault, worth a retry).
+        """
+        key = self._key(platform, account, proxy)
+        self._check_cooldown(key)
+        where = urlsplit(page_url)._replace(query="", fragment="").geturl()
+        page = await self._capture_page(platform, account, proxy)
+        answers: asyncio.Queue[Captured] = asyncio.Queue()
+        inflight: set[Any] = set()  # the app's API requests still under way: no scrolling meanwhile
+
+        def on_request(request: Any) -> None:
+            if api_match in request.url:
+                inflight.add(request)
+
+        def on_request_done(request: Any) -> None:
+            inflight.discard(request)
+
+        async def on_response(response: Any) -> None:
+            if api_match not in response.url:
+                return
+            try:
+                body = await response.body()
+                headers = await response.all_headers()
+            except Exception as exc:  # a redirect, or the page closed under it: nothing to keep
+                log.debug("%s: could not read an answer from %s: %s", platform, where, _first_line(exc))
+                return
+            kept = {k: v for k, v in headers.items() if k != "set-cookie"}  # the context keeps its own cookies
+            answers.put_nowait(Captured(response.url, response.status, kept, body))
+
+        page.on("request", on_request)
+        page.on("requestfinished", on_request_done)
+        page.on("requestfailed", on_request_done)
+        page.on("response", on_response)
+        # The per-answer timeouts come first; this only guards against an app that keeps calling forever.
+        guard = self.timeout_s * (scroll_rounds + 2) + 5
+        try:
+            return await asyncio.wait_for(
+                self._await_answer(
+                    platform, page, page_url, api_match, answers, inflight, want, scroll_rounds, pause_s
+                ),
+                guard,
+            )
+        except _NoCall as exc:
+            self._unavailable[key] = (time.monotonic() + self.cooldown_s, str(exc))
+            raise
+        except SigningError:
+            raise
+        except TimeoutError as exc:
+            raise SigningUnavailable(f"{platform}: no wanted answer on {where} within {guard:g}s") from exc
+        except Exception as exc:  # Playwright errors mid-capture: the page crashed, the browser went away
+            raise InPageFetchError(f"{platform}: capture on {where} failed: {_first_line(exc)}") from exc
+        finally:
+            await _close_page_quietly(page)
+
+    async def _capture_page(self, platform: str, account: Account | None, proxy: str | None) -> Page:
+        """A new page in the login's context; a context that died (browser gone, closed) is made anew once."""
+        key = self._key(platform, account, proxy)
+        for attempt in (1, 2):
+            async with self._lock:
+                slot = self._slots.get(key)
+                if slot is None or slot.dead():
+                    if slot is not None:
+                        await self._discard(key)
+                    try:
+                        slot = _Slot(await self._new_context(platform, account, proxy))
+                    except SigningError:
+                        raise
+                    except Exception as exc:  # chromium would not start or make a context
+                        raise SigningUnavailable(f"{platform}: no browser context: {_first_line(exc)}") from exc
+                    self._slots[key] = slot
+            try:
+                page = await slot.context.new_page()
+            except Exception as exc:
+                if attempt == 2:
+                    raise SigningUnavailable(f"{platform}: could not open a page: {_first_line(exc)}") from exc
+                log.warning("browser context for %s is gone: making a new one", self._who(platform, account, proxy))
+                async with self._lock:
+                    if self._slots.get(key) is slot:
+                        await self._discard(key)
+                continue
+            self.pages_opened += 1
+            return page
+        raise AssertionError("unreachable")
+
+    async def _await_answer(
+        self,
+        platform: str,
+        page: Page,
+        page_url: str,
+        api_match: str,
+        answers: asyncio.Queue[Captured],
+        inflight: set[Any],
+        want: Callable[[str], bool] | None,
+        scroll_rounds: int,
+        pause_s: float,
+    ) -> Captured:
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        where = urlsplit(page_url)._replace(query="", fragment="").geturl()
+        try:
+            await page.goto(page_url, wait_until="domcontentloaded", timeout=self.timeout_s * 1000)
+        except PlaywrightTimeout as exc:
+            raise InPageFetchError(
+                f"{platform}: {where} did not load within {self.timeout_s:g}s", timeout=True
+            ) from exc
+        except Exception as exc:
+            raise InPageFetchError(f"{platform}: could not open {where}: {_first_line(exc)}") from exc
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
+        seen = rounds = 0
+        while (remaining := deadline - loop.time()) > 0:
+            # Scroll only once the app has answered (its list is on screen), the answer was not the wanted one and
+            # no call is under way (a slow answer must not use up the rounds).
+            can_scroll = seen > 0 and rounds < scroll_rounds
+            try:
+                got = await asyncio.wait_for(answers.get(), min(remaining, pause_s) if can_scroll else remaining)
+            except TimeoutError:
+                if can_scroll and not inflight:
+                    rounds += 1
+                    await _scroll_to_bottom(page)
+                continue
+            seen += 1
+            deadline = loop.time() + self.timeout_s  # the app is alive: each answer restarts the clock
+            if want is None or want(got.url):
+                return got
+        if not seen:
+            raise _NoCall(
+                f"{platform}: the page made no call to {api_match} within {self.timeout_s:g}s on {where} "
+                "(login wall, expired login or a changed page)"
+            )
+        raise SigningUnavailable(
+            f"{platform}: {seen} answer(s) on {where} after {rounds} scroll(s), none the wanted one, "
+            f"then nothing for {self.timeout_s:g}s"
+        )
+
     async def close(self) -> None:
         for key in list(self._slots):
             await self._discard(key)
@@ -428,6 +631,19 @@ class PageSigner:
         if self._pw is not None:
             await self._pw.stop()
             self._pw = None
+
+
+async def _close_page_quietly(page: Page) -> None:
+    try:
+        await page.close()
+    except Exception as exc:  # already gone with its context or browser
+        log.debug("closing a capture page failed: %s", _first_line(exc))
+
+
+async def _scroll_to_bottom(page: Page) -> None:
+    """Scroll as a reader would (wheel events), then make sure the bottom is reached (a list's load trigger)."""
+    await page.mouse.wheel(0, 4000)
+    await page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
 
 
 def _forbidden(name: str) -> bool:

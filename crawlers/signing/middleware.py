@@ -15,18 +15,24 @@ Per platform (the spider's `platform` attribute):
   comes back as a normal Scrapy response carrying the original request (and so its meta): callbacks, soft-block
   detection, retries and raw storage work as for any download. The browser context's cookies and proxy are used,
   not Scrapy's.
-- zhihu: not signed. The account's d_c0 / z_c0 cookies travel with every request (session pool), which is enough
-  for the member answer lists, comment_v5 and answer pages. x-zse-93 / x-zse-96 are not computed: search_v3
-  (and any other endpoint that starts demanding them) answers with a block the spider counts as a soft block,
-  and each such request also counts under `qingyuan/signing_unsupported/zhihu`, so the crawl stats say why.
+- zhihu: search_v3 is not downloaded by Scrapy: the web app computes x-zse-93 / x-zse-96 inside its own request
+  interceptors (nothing global to call, no XHR hook to borrow), so the middleware does what a reader's browser
+  does. It opens www.zhihu.com/search?type=content&q=<q> in a logged-in page (PageSigner.capture), lets the app
+  make its own signed search_v3 call and keeps the answer: offset 0 is the app's first call; offset N is reached by
+  scrolling until the app asks for offset N (at most N/limit + 2 scrolls). The answer comes back as a Scrapy
+  response carrying the original request, as for Douyin. The context's cookies and proxy are used, not Scrapy's;
+  the page is opened anew for every request (a deep offset re-reads the pages before it). Other endpoints are
+  not signed: the account's d_c0 / z_c0 cookies (session pool) are enough for the member answer lists,
+  comment_v5 and answer pages. A search_v3 request the search page cannot reproduce (not a GET, no q, a type
+  other than general) goes out unsigned and counts under `qingyuan/signing_unsupported/zhihu`.
 - kuaishou, weibo, tieba: cookies only (the session pool); nothing to sign.
 
 Switch: Scrapy setting QINGYUAN_SIGNING = "auto" (default: sign when crawling the live platforms, not when the spider
 has a base_url, i.e. a replay server in tests) | "on" | "off"; the spider argument `signing=` overrides it for one
 crawl; `request.meta["qy_signing"] = False` leaves a single request alone. When signing fails (no wbi keys, login
 wall on the signing page) the request goes out unsigned: the platform's block then shows as a soft block, and
-`qingyuan/signing_failed/<platform>` says why. Stats: qingyuan/signing/<platform>/signed, .../keys_fetched,
-qingyuan/signing_failed/<platform>, qingyuan/signing_unsupported/zhihu.
+`qingyuan/signing_failed/<platform>` says why. Stats: qingyuan/signing/<platform>/signed (zhihu: answers
+captured), .../keys_fetched, qingyuan/signing_failed/<platform>, qingyuan/signing_unsupported/zhihu.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ import logging
 import secrets
 import time
 import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -54,6 +62,11 @@ SIGNING_META = "qy_signing"
 MODES = ("auto", "on", "off")
 NAV_URL = "https://api.bilibili.com/x/web-interface/nav"
 ZHIHU_SIGNED_PATHS = ("/api/v4/search_v3",)
+# The search page whose app makes the signed search_v3 calls (the keyword is appended, URL-quoted).
+ZHIHU_SEARCH_PAGE = "https://www.zhihu.com/search?type=content&q="
+ZHIHU_PAGE_SIZE = 20
+# Seconds between scrolls while waiting for the app to ask for a later page (it renders the previous one first).
+ZHIHU_SCROLL_PAUSE_S = 1.5
 # How long a wbi signature counts as fresh when a signed request comes back as a copy (seconds).
 WBI_FRESH_S = 300
 # Headers that describe the transfer, not the content: the browser already undid them.
@@ -122,7 +135,7 @@ class SigningMiddleware:
         elif platform == "douyin":
             return await self._douyin(request, spider)
         elif platform == "zhihu":
-            self._zhihu(request)
+            return await self._zhihu(request, spider)
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -226,17 +239,42 @@ class SigningMiddleware:
         except InPageFetchError as exc:
             # A download fault like any other: RetryMiddleware retries these.
             raise (DownloadTimeoutError if exc.timeout else DownloadFailedError)(str(exc)) from exc
-        kept = Headers({k: v for k, v in got.items() if k not in _TRANSFER_HEADERS})
-        cls = responsetypes.from_args(headers=kept, url=request.url, body=body)
         self._stats().inc_value("qingyuan/signing/douyin/signed")
-        return cls(url=request.url, status=status, headers=kept, body=body, request=request, flags=["in-page"])
+        return _bound_response(request, status, got, body, "in-page")
 
     # ------------------------------------------------------------------ zhihu and helpers
 
-    def _zhihu(self, request: Request) -> None:
-        if any(p in request.url for p in ZHIHU_SIGNED_PATHS):
+    async def _zhihu(self, request: Request, spider: Any) -> Response | None:
+        if not any(p in request.url for p in ZHIHU_SIGNED_PATHS):
+            return None  # cookies suffice
+        search = zhihu_search_params(request)
+        if search is None:
             self._stats().inc_value("qingyuan/signing_unsupported/zhihu")
-            self._report("zhihu", "zhihu: x-zse-96 is not computed; search_v3 may answer with a block")
+            self._report("zhihu", "zhihu: only GET search_v3 of type general is signed (by the search page)")
+            return None
+        q, offset, limit = search
+        account, proxy = _session(spider, request)
+        page_url = spider.url(ZHIHU_SEARCH_PAGE + quote(q, safe=""))
+        want = _same_zhihu_page(q, offset)
+        try:
+            got = await self._page_signer(spider).capture(
+                "zhihu",
+                page_url,
+                ZHIHU_SIGNED_PATHS[0],
+                account=account,
+                proxy=proxy,
+                want=want,
+                scroll_rounds=offset // limit + 2 if offset else 0,
+                pause_s=ZHIHU_SCROLL_PAUSE_S,
+            )
+        except SigningUnavailable as exc:
+            self._failed("zhihu", str(exc))
+            return None
+        except InPageFetchError as exc:
+            raise (DownloadTimeoutError if exc.timeout else DownloadFailedError)(str(exc)) from exc
+        self._stats().inc_value("qingyuan/signing/zhihu/signed")
+        request.meta["qy_captured_url"] = got.url  # what the app asked for (its own params), for debugging
+        return _bound_response(request, got.status, got.headers, got.body, "in-page-capture")
 
     def _failed(self, platform: str, reason: str) -> None:
         self._stats().inc_value(f"qingyuan/signing_failed/{platform}")
@@ -275,6 +313,46 @@ def _platform_url(spider: Any, url: str) -> str:
     if base and url.startswith(base + "/"):
         return "https://" + url[len(base) + 1 :]
     return url
+
+
+def zhihu_search_params(request: Request) -> tuple[str, int, int] | None:
+    """(q, offset, limit) of a search_v3 request the search page can reproduce; None for any other."""
+    params = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+    q = " ".join(params.get("q", "").split())
+    if request.method != "GET" or not q or params.get("t", "general") != "general":
+        return None
+    offset, limit = _int(params.get("offset"), 0), _int(params.get("limit"), ZHIHU_PAGE_SIZE)
+    if offset < 0:
+        return None
+    return q, offset, limit if limit > 0 else ZHIHU_PAGE_SIZE
+
+
+def _same_zhihu_page(q: str, offset: int) -> Callable[[str], bool]:
+    """The app's search_v3 call for this keyword and offset (the app adds params of its own; those may differ)."""
+
+    def want(url: str) -> bool:
+        params = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        return (
+            " ".join(params.get("q", "").split()) == q
+            and params.get("t", "general") == "general"
+            and _int(params.get("offset"), 0) == offset
+        )
+
+    return want
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _bound_response(request: Request, status: int, headers: Mapping[str, str], body: bytes, flag: str) -> Response:
+    """The browser's answer as a Scrapy response carrying `request` (and so its meta and callbacks)."""
+    kept = Headers({k: v for k, v in headers.items() if k.lower() not in _TRANSFER_HEADERS})
+    cls = responsetypes.from_args(headers=kept, url=request.url, body=body)
+    return cls(url=request.url, status=status, headers=kept, body=body, request=request, flags=[flag])
 
 
 def _wbi_rejected(body: bytes) -> bool:

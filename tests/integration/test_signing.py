@@ -220,11 +220,6 @@ def platform() -> Iterator[FakePlatform]:
                 state.record(path, ok, headers, raw_query)
                 refused = {"code": -352, "message": "风控校验失败", "ttl": 1, "data": {"v_voucher": "voucher_x"}}
                 self._reply(200, _bili_search() if ok else json.dumps(refused, ensure_ascii=False).encode())
-            elif path == "/www.zhihu.com/api/v4/search_v3":
-                # What zhihu does without x-zse-96 (which nothing here computes): refuse.
-                state.record(path, False, headers, raw_query)
-                refused = {"error": {"code": 10003, "message": "请求参数异常，请升级客户端后重试。"}}
-                self._reply(403, json.dumps(refused, ensure_ascii=False).encode())
             else:
                 state.record(path, False, headers)
                 self._reply(404, b"not found", "text/plain")
@@ -481,15 +476,7 @@ def test_rotated_wbi_keys_are_fetched_again_after_a_rejection(fake: FakePlatform
     assert stats["qingyuan/soft_block/bilibili"] == 1
 
 
-def test_zhihu_search_is_not_signed_and_the_stats_say_so(fake: FakePlatform, tmp_path: Path) -> None:
-    result = crawl("crawlers.spiders.zhihu.ZhihuSpider", tmp_path, "on", mode="search", query="征信修复",
-                   base_url=fake.base)  # fmt: skip
-    calls = fake.api("/api/v4/search_v3")
-    assert result["items"] == [] and calls
-    assert all("x-zse-96" not in {k.lower() for k in c.headers} for c in calls)
-    stats = result["stats"]
-    assert stats["qingyuan/signing_unsupported/zhihu"] == len(calls)
-    assert stats["qingyuan/soft_block/zhihu"] == len(calls)
+# Zhihu (search captured from the web app's own signed calls): tests/integration/test_signing_zhihu.py.
 
 
 # ----------------------------------------------------------------------------- the signer itself
