@@ -231,6 +231,9 @@ def test_combiner_round_trip_and_identity() -> None:
     f = np.array([features(0.8, Evidence())])
     assert again.score(f) == pytest.approx(c.score(f))
     assert Combiner.identity().score(np.array([features(0.8, Evidence())]))[0] == pytest.approx(0.8)
+    # the average is the mean of the three members' logits: equal members give back their probability
+    assert Combiner.average().score(np.array([features(0.8, Evidence(score=0.8), 0.8)]))[0] == pytest.approx(0.8)
+    assert Combiner.average().score(np.array([features(0.9, Evidence(score=0.1), 0.5)]))[0] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         Combiner.from_dict({"features": ["x"], "coef": [1.0], "intercept": 0.0})
 
