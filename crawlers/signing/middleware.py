@@ -237,8 +237,7 @@ class SigningMiddleware:
             self._failed("douyin", str(exc))
             return None
         except InPageFetchError as exc:
-            # A download fault like any other: RetryMiddleware retries these.
-            raise (DownloadTimeoutError if exc.timeout else DownloadFailedError)(str(exc)) from exc
+            raise _download_error(exc) from exc
         self._stats().inc_value("qingyuan/signing/douyin/signed")
         return _bound_response(request, status, got, body, "in-page")
 
@@ -271,7 +270,7 @@ class SigningMiddleware:
             self._failed("zhihu", str(exc))
             return None
         except InPageFetchError as exc:
-            raise (DownloadTimeoutError if exc.timeout else DownloadFailedError)(str(exc)) from exc
+            raise _download_error(exc) from exc
         self._stats().inc_value("qingyuan/signing/zhihu/signed")
         request.meta["qy_captured_url"] = got.url  # what the app asked for (its own params), for debugging
         return _bound_response(request, got.status, got.headers, got.body, "in-page-capture")
@@ -288,6 +287,11 @@ class SigningMiddleware:
     def _stats(self) -> Any:
         assert self.crawler.stats is not None
         return self.crawler.stats
+
+
+def _download_error(exc: InPageFetchError) -> Exception:
+    """A failed in-page request as the download fault Scrapy's RetryMiddleware retries."""
+    return (DownloadTimeoutError if exc.timeout else DownloadFailedError)(str(exc))
 
 
 def _mode(value: str, where: str) -> str:
