@@ -242,7 +242,14 @@ def fit_and_evaluate(
     args: argparse.Namespace, out: Path, valid: list[Any], train: list[Any], run: dict[str, Any]
 ) -> None:
     from classifiers.bert import THRESHOLD_FILE, BertClassifier
-    from classifiers.ensemble import Combiner, EnsembleClassifier, NgramModel, features, load_evidence_fn
+    from classifiers.ensemble import (
+        Combiner,
+        EnsembleClassifier,
+        NgramModel,
+        features,
+        fit_calibration,
+        load_evidence_fn,
+    )
     from classifiers.train.data import DEV_PATH, load_jsonl
     from classifiers.train.metrics import choose_threshold, evaluate
 
@@ -282,12 +289,17 @@ def fit_and_evaluate(
     texts = [ex.text for ex in dev]
     labels = [ex.label for ex in dev]
     p_bert, cats = bert.predict(texts)
-    p_ens, _, _ = ensemble.scores(texts)
+    raw_ens, _, _ = ensemble.scores(texts)
+    # calibrate the ensemble score on the dev set (monotone, so the threshold below picks the same posts)
+    calibration = fit_calibration(raw_ens.tolist(), [int(label == "lead_gen") for label in labels])
+    ensemble.calibration = calibration
+    p_ens = ensemble.calibrate(raw_ens)
     t_bert = choose_threshold(p_bert.tolist(), labels, args.min_precision)
     t_ens = choose_threshold(p_ens.tolist(), labels, args.min_precision)
     thresholds = {
         "ensemble": t_ens,
         "no_evidence_factor": args.no_evidence_factor,
+        "calibration": list(calibration),
         "bert": t_bert,
         "min_precision": args.min_precision,
         "chosen_on": run["dev_source"],

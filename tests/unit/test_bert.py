@@ -291,3 +291,18 @@ def test_ensemble_category_adds_the_thread_but_label_ignores_it(tiny_model: Path
     assert threaded.category.value == ens.bert.categories[int((cats_own[0] + cats_ctx[0]).argmax())]
     assert plain.category.value == ens.bert.categories[int(cats_own[0].argmax())]
     assert threaded.score == pytest.approx(plain.score)  # the label and score come from the post's own text
+
+
+def test_calibration_is_monotone_and_stored_beside_the_threshold(tiny_model: Path) -> None:
+    from classifiers.ensemble import fit_calibration
+
+    raw = [0.05, 0.1, 0.12, 0.15, 0.2, 0.3, 0.4, 0.6]
+    a, b = fit_calibration(raw, [0, 0, 0, 1, 0, 1, 1, 1])
+    assert a > 0  # higher raw score, higher calibrated score
+    ens = EnsembleClassifier.from_path(tiny_model)
+    ens.calibration = (a, b)
+    out = ens.calibrate(np.array(raw))
+    assert np.all(np.diff(out) > 0) and out[0] < 0.5 < out[-1]  # the raw scale (all < 0.7) spread over (0, 1)
+    stored = json.loads((tiny_model / "threshold.json").read_text())
+    assert len(stored["calibration"]) == 2
+    assert EnsembleClassifier.from_path(tiny_model).calibration == tuple(stored["calibration"])
