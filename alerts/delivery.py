@@ -356,7 +356,53 @@ def _summary(batch: ReportBatch) -> str:
     return "\n".join(lines)
 
 
-class SmtpDelivery:
+class SmtpSender:
+    """An SMTP server and the addresses a channel sends from and to; shared by report delivery and alert mail."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: Sequence[str],
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if not recipients:
+            raise ValueError("at least one recipient is needed")
+        self.host, self.port, self.sender = host, port, sender
+        self.recipients = list(recipients)
+        self.username, self.password = username, password
+        self.starttls, self.timeout = starttls, timeout
+        self.ssl_context = ssl_context
+
+    @property
+    def name(self) -> str:
+        return f"smtp:{self.host}:{self.port}:{_short_hash(','.join(sorted(self.recipients)))}"
+
+    def message_id(self, key: str) -> str:
+        return _message_id(key, self.sender)
+
+    def send_message(self, msg: EmailMessage) -> dict[str, Any]:
+        """send_smtp with this channel's server; returns the recipients the server refused."""
+        return send_smtp(
+            msg,
+            host=self.host,
+            port=self.port,
+            sender=self.sender,
+            recipients=self.recipients,
+            username=self.username,
+            password=self.password,
+            starttls=self.starttls,
+            timeout=self.timeout,
+            ssl_context=self.ssl_context,
+        )
+
+
+class SmtpDelivery(SmtpSender):
     """Email the batch with its files attached. Message-ID derives from the batch id so a resend can be deduped."""
 
     def __init__(
@@ -372,18 +418,8 @@ class SmtpDelivery:
         ssl_context: ssl.SSLContext | None = None,
         max_attachment_bytes: int = 20 << 20,
     ) -> None:
-        if not recipients:
-            raise ValueError("at least one recipient is needed")
-        self.host, self.port, self.sender = host, port, sender
-        self.recipients = list(recipients)
-        self.username, self.password = username, password
-        self.starttls, self.timeout = starttls, timeout
-        self.ssl_context = ssl_context
+        super().__init__(host, port, sender, recipients, username, password, starttls, timeout, ssl_context)
         self.max_attachment_bytes = max_attachment_bytes
-
-    @property
-    def name(self) -> str:
-        return f"smtp:{self.host}:{self.port}:{_short_hash(','.join(sorted(self.recipients)))}"
 
     def build_message(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> EmailMessage:
         msg = EmailMessage()
@@ -391,7 +427,7 @@ class SmtpDelivery:
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.recipients)
         msg["Date"] = formatdate(localtime=False)
-        msg["Message-ID"] = _message_id(idempotency_key, self.sender)
+        msg["Message-ID"] = self.message_id(idempotency_key)
         msg["X-Qingyuan-Batch"] = batch.batch_id
         msg["Auto-Submitted"] = "auto-generated"
         attached, omitted, total = [], [], 0
@@ -419,18 +455,7 @@ class SmtpDelivery:
 
     def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
         msg = self.build_message(batch, files, idempotency_key)
-        refused = send_smtp(
-            msg,
-            host=self.host,
-            port=self.port,
-            sender=self.sender,
-            recipients=self.recipients,
-            username=self.username,
-            password=self.password,
-            starttls=self.starttls,
-            timeout=self.timeout,
-            ssl_context=self.ssl_context,
-        )
+        refused = self.send_message(msg)
         note = f"accepted by {self.host}:{self.port} as {msg['Message-ID']}"
         if refused:
             note += f"; refused for {sorted(refused)}"

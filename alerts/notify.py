@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -30,9 +29,9 @@ from alerts.delivery import (
     RetryableDeliveryError,
     RetryPolicy,
     SmtpDelivery,
+    SmtpSender,
     WebhookDelivery,
     post_signed,
-    send_smtp,
     sign_body,
 )
 from alerts.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
@@ -135,29 +134,8 @@ class WebhookAlertChannel:
         return post_signed(self.url, body, headers, self.timeout)
 
 
-class EmailAlertChannel:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        sender: str,
-        recipients: Sequence[str],
-        username: str | None = None,
-        password: str | None = None,
-        starttls: bool = False,
-        timeout: float = 30.0,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> None:
-        if not recipients:
-            raise ValueError("at least one recipient is needed")
-        self.host, self.port, self.sender, self.recipients = host, port, sender, list(recipients)
-        self.username, self.password, self.starttls = username, password, starttls
-        self.timeout, self.ssl_context = timeout, ssl_context
-
-    @property
-    def name(self) -> str:
-        short = hashlib.sha256(",".join(sorted(self.recipients)).encode("utf-8")).hexdigest()[:8]
-        return f"smtp:{self.host}:{self.port}:{short}"
+class EmailAlertChannel(SmtpSender):
+    """Alert digests by mail, through the same SMTP settings and sending code as report delivery."""
 
     def build_message(self, digest: AlertDigest) -> EmailMessage:
         high = sum(1 for a in digest.alerts if a.severity == "high")
@@ -167,8 +145,7 @@ class EmailAlertChannel:
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.recipients)
         msg["Date"] = formatdate(localtime=False)
-        domain = self.sender.rsplit("@", 1)[-1].strip("<> ") if "@" in self.sender else "qingyuan.invalid"
-        msg["Message-ID"] = f"<{digest.digest_id}@{domain}>"
+        msg["Message-ID"] = self.message_id(digest.digest_id)
         msg["X-Qingyuan-Alert-Digest"] = digest.digest_id
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(digest_text(digest), charset="utf-8")
@@ -176,18 +153,7 @@ class EmailAlertChannel:
 
     def send_digest(self, digest: AlertDigest) -> str:
         msg = self.build_message(digest)
-        send_smtp(
-            msg,
-            host=self.host,
-            port=self.port,
-            sender=self.sender,
-            recipients=self.recipients,
-            username=self.username,
-            password=self.password,
-            starttls=self.starttls,
-            timeout=self.timeout,
-            ssl_context=self.ssl_context,
-        )
+        self.send_message(msg)
         return f"accepted by {self.host}:{self.port} as {msg['Message-ID']}"
 
 
