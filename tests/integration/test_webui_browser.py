@@ -18,6 +18,7 @@ import pytest
 
 from alerts.delivery import FolderDelivery
 from core.records import HitStatus
+from crawlers.browser import launch_options
 from indexer import open_store
 from tests.integration.conftest import missing_real_part
 from tests.unit.test_webui import PASSWORD, seed_home
@@ -26,14 +27,6 @@ from webui.app import create_app
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -66,7 +59,7 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(**launch_options(CHROMIUM))
         try:
             yield b
         finally:
