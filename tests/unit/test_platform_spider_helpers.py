@@ -93,3 +93,18 @@ def test_parse_list_from_file(tmp_path: Path) -> None:
     assert parse_list(f"@{listing}") == ["http://a:1", "http://b:2"]
     assert parse_list("x, y,,") == ["x", "y"]
     assert parse_list(None) == []
+
+
+def test_crawl_stats_count_signed_and_unsigned_requests() -> None:
+    from crawlers.run import _stats_from_scrapy
+
+    raw = {
+        "qingyuan/signing/active": True,
+        "qingyuan/signing/bilibili/keys_fetched": 1,
+        "qingyuan/signing/bilibili/signed": 3,
+        "qingyuan/signing/douyin/signed": 2,
+        "qingyuan/signing_failed/xiaohongshu": 4,
+        "qingyuan/signing_unsupported/zhihu": 1,
+    }
+    stats = _stats_from_scrapy(raw, "bilibili", "job", 1.0, "")
+    assert (stats.signed, stats.signing_failed) == (5, 5)

@@ -115,18 +115,3 @@ def _clean(value: str) -> str:
 def test_short_keys_are_refused() -> None:
     with pytest.raises(ValueError):
         mixin_key("abc", "def")
-
-
-def test_crawl_stats_count_signed_and_unsigned_requests() -> None:
-    from crawlers.run import _stats_from_scrapy
-
-    raw = {
-        "qingyuan/signing/active": True,
-        "qingyuan/signing/bilibili/keys_fetched": 1,
-        "qingyuan/signing/bilibili/signed": 3,
-        "qingyuan/signing/douyin/signed": 2,
-        "qingyuan/signing_failed/xiaohongshu": 4,
-        "qingyuan/signing_unsupported/zhihu": 1,
-    }
-    stats = _stats_from_scrapy(raw, "bilibili", "job", 1.0, "")
-    assert (stats.signed, stats.signing_failed) == (5, 5)
