@@ -306,3 +306,18 @@ def test_calibration_is_monotone_and_stored_beside_the_threshold(tiny_model: Pat
     stored = json.loads((tiny_model / "threshold.json").read_text())
     assert len(stored["calibration"]) == 2
     assert EnsembleClassifier.from_path(tiny_model).calibration == tuple(stored["calibration"])
+
+
+def test_thread_text_is_encoded_once_across_batches(tiny_model: Path) -> None:
+    ens = EnsembleClassifier.from_path(tiny_model)
+    seen: list[list[str]] = []
+    predict = ens.bert.predict
+
+    def recording(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(list(texts))
+        return predict(texts)
+
+    ens.bert.predict = recording  # type: ignore[method-assign]
+    for batch in range(2):  # two batches of comments under the same video
+        ens.classify([ClassifyInput(id=str(batch), text=CORPUS[batch], context=CORPUS[2])])
+    assert sum(texts == [CORPUS[2]] for texts in seen) == 1
