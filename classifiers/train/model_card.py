@@ -79,7 +79,8 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         " obfuscated with the operators in `classifiers/train/obfuscate.py`, plus hard negatives (news, regulators,"
         " banks' 协商还款 notices, lawyers, victims) on the same topics.",
         f"- Development set (`classifiers/train/dev/dev.jsonl`, hand-written apart from the generator): never trained"
-        f" on; used only to calibrate the ensemble score (Platt scaling, monotone), to choose the decision threshold, and for the figures below. Source here: {dev_name}.",
+        f" on; used only to calibrate the ensemble score (Platt scaling, monotone), to choose the decision"
+        f" threshold, and for the figures below. Source here: {dev_name}.",
         "",
         "## Training run",
         "```",
