@@ -49,6 +49,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pretrain-lr", type=float, default=8e-4)
     ap.add_argument("--pretrain-warmup", type=int, default=300)
     ap.add_argument(
+        "--pretrain-cycles",
+        type=int,
+        default=2,
+        help="warm restarts: each cycle runs --pretrain-steps more steps at half the previous peak learning rate",
+    )
+    ap.add_argument(
         "--bf16",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -137,7 +143,8 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
             return run
         run["base_description"] = f"own character-level BERT pretrained with masked-LM ({base})"
         run["pretrain_summary"] = (
-            f"{args.pretrain_steps} steps, batch 32, sequences of <= 128 tokens packed from COLD (all splits) +"
+            f"{args.pretrain_cycles} cycle(s) of {args.pretrain_steps} steps (warm restarts, peak lr"
+            f" {args.pretrain_lr:g} halved per cycle), batch 32, sequences of <= 128 tokens packed from COLD (all splits) +"
             f" {args.pretrain_generated} unlabelled generated posts (seed {args.seed + 100})"
         )
 
@@ -213,29 +220,45 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
+    """Masked-LM pretraining in `--pretrain-cycles` warm-restart cycles of `--pretrain-steps` each.
+
+    Cycle 1 goes to work/pretrain, cycle k to work/pretrain-c<k>, each continuing from the one before with a fresh
+    optimiser, half the previous peak learning rate and its own data order. A checkpoint whose settings match is
+    reused with --reuse-pretrain, so a stopped run resumes at the last finished cycle.
+    """
     from classifiers.train.pretrain import PretrainConfig, common_chars, pretrain, pretraining_corpus
 
-    cfg = PretrainConfig(
-        steps=args.pretrain_steps,
-        lr=args.pretrain_lr,
-        warmup=args.pretrain_warmup,
-        seed=args.seed,
-        threads=args.threads,
-        bf16=args.bf16,
-        save_every=1000,
-    )
-    target = work / "pretrain"
-    # what decides the weights; thread count and logging do not, so a run on other cores may reuse the checkpoint
-    decisive = dataclasses.replace(cfg, threads=0, log_every=0, save_every=0)
-    meta = {"config": repr(decisive), "generated": args.pretrain_generated, "shared": str(shared)}
-    meta_file = target / "pretrain_meta.json"
-    if args.reuse_pretrain and meta_file.is_file() and json.loads(meta_file.read_text()) == meta:
-        log.info("reusing pretrained checkpoint %s", target)
-        return target
-    texts = pretraining_corpus(shared, args.pretrain_generated, args.seed)
-    pretrain(texts, target, cfg, extra_chars=common_chars(shared))
-    meta_file.write_text(json.dumps(meta) + "\n")
-    return target
+    texts: list[str] | None = None
+    previous: Path | None = None
+    previous_meta: dict[str, Any] = {}
+    for cycle in range(1, args.pretrain_cycles + 1):
+        cfg = PretrainConfig(
+            steps=args.pretrain_steps,
+            lr=args.pretrain_lr * 0.5 ** (cycle - 1),
+            warmup=args.pretrain_warmup,
+            seed=args.seed + cycle - 1,
+            threads=args.threads,
+            bf16=args.bf16,
+            save_every=1000,
+        )
+        target = work / ("pretrain" if cycle == 1 else f"pretrain-c{cycle}")
+        # what decides the weights; thread count and logging do not, so a run on other cores may reuse the checkpoint
+        decisive = dataclasses.replace(cfg, threads=0, log_every=0, save_every=0)
+        meta = {"config": repr(decisive), "generated": args.pretrain_generated, "shared": str(shared)}
+        if cycle > 1:
+            meta["continues"] = previous_meta
+        meta_file = target / "pretrain_meta.json"
+        if args.reuse_pretrain and meta_file.is_file() and json.loads(meta_file.read_text()) == meta:
+            log.info("reusing pretrained checkpoint %s (cycle %d/%d)", target, cycle, args.pretrain_cycles)
+        else:
+            log.info("pretraining cycle %d/%d -> %s", cycle, args.pretrain_cycles, target)
+            if texts is None:
+                texts = pretraining_corpus(shared, args.pretrain_generated, args.seed)
+            pretrain(texts, target, cfg, extra_chars=common_chars(shared), init_from=previous)
+            meta_file.write_text(json.dumps(meta) + "\n")
+        previous, previous_meta = target, meta
+    assert previous is not None
+    return previous
 
 
 def fit_and_evaluate(

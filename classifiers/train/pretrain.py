@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
 
-from classifiers.train.vocab import build_vocab, make_tokenizer, save_vocab
+from classifiers.train.vocab import build_vocab, load_vocab, make_tokenizer, save_vocab
 
 log = logging.getLogger("qingyuan.train.pretrain")
 
@@ -122,30 +122,45 @@ def pack_texts(texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, max_len
 
 
 def pretrain(
-    texts: Sequence[str], out_dir: Path, cfg: PretrainConfig = PretrainConfig(), extra_chars: str = ""
+    texts: Sequence[str],
+    out_dir: Path,
+    cfg: PretrainConfig = PretrainConfig(),
+    extra_chars: str = "",
+    init_from: Path | None = None,
 ) -> Path:
-    """Build the vocab from `texts`, pretrain BertForMaskedLM for cfg.steps, save model + tokenizer to out_dir."""
+    """Pretrain BertForMaskedLM for cfg.steps and save model + tokenizer to out_dir.
+
+    Without `init_from` the vocab is built from `texts` and the weights start random; with it, vocab and weights
+    come from that checkpoint and training continues with a fresh optimiser and schedule (a warm restart).
+    """
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    tokens = build_vocab(texts, extra_chars=extra_chars)
+    if init_from is None:
+        tokens = build_vocab(texts, extra_chars=extra_chars)
+    else:
+        tokens = load_vocab(init_from / "vocab.txt")
     tokenizer = make_tokenizer(tokens, model_max_length=cfg.max_length)
     log.info("vocab: %d tokens from %d texts", tokenizer.vocab_size, len(texts))
     shuffled = list(texts)
     rng.shuffle(shuffled)
     encoded = pack_texts(shuffled, tokenizer, cfg.max_length)
     log.info("pretraining sequences: %d (packed to <= %d tokens)", len(encoded), cfg.max_length)
-    config = BertConfig(
-        vocab_size=len(tokens),
-        hidden_size=cfg.hidden,
-        num_hidden_layers=cfg.layers,
-        num_attention_heads=cfg.heads,
-        intermediate_size=cfg.intermediate,
-        max_position_embeddings=cfg.max_length + 2,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = BertForMaskedLM(config)
+    if init_from is None:
+        config = BertConfig(
+            vocab_size=len(tokens),
+            hidden_size=cfg.hidden,
+            num_hidden_layers=cfg.layers,
+            num_attention_heads=cfg.heads,
+            intermediate_size=cfg.intermediate,
+            max_position_embeddings=cfg.max_length + 2,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        model = BertForMaskedLM(config)
+    else:
+        model = BertForMaskedLM.from_pretrained(str(init_from))
+        log.info("continuing from %s", init_from)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
 

@@ -4,6 +4,7 @@ export, and the BertClassifier / EnsembleClassifier Verdicts. No downloaded weig
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -97,6 +98,46 @@ def test_pretrain_saves_a_reloadable_checkpoint(tiny_base: Path) -> None:
     tok = transformers.AutoTokenizer.from_pretrained(str(tiny_base))
     assert model.config.vocab_size == tok.vocab_size == len(build_vocab(CORPUS))
     assert model.config.num_hidden_layers == 1
+
+
+def test_pretrain_continues_from_a_checkpoint_with_its_vocab(tiny_base: Path, tmp_path: Path) -> None:
+    from classifiers.train.pretrain import PretrainConfig, pretrain
+
+    cfg = PretrainConfig(steps=0, batch_size=4, layers=1, hidden=32, heads=2, intermediate=64, threads=1, log_every=1)
+    # a character the first corpus lacks must not grow the vocab: the embeddings belong to the old one
+    pretrain([*CORPUS, "龘龘龘"], tmp_path / "same", cfg, init_from=tiny_base)
+    assert (tmp_path / "same" / "vocab.txt").read_text() == (tiny_base / "vocab.txt").read_text()
+    before = transformers.BertForMaskedLM.from_pretrained(str(tiny_base)).state_dict()
+    same = transformers.BertForMaskedLM.from_pretrained(str(tmp_path / "same")).state_dict()
+    assert all(torch.equal(before[k], same[k]) for k in before)
+    pretrain(CORPUS * 4, tmp_path / "more", dataclasses.replace(cfg, steps=2), init_from=tiny_base)
+    more = transformers.BertForMaskedLM.from_pretrained(str(tmp_path / "more")).state_dict()
+    assert any(not torch.equal(before[k], more[k]) for k in before)
+
+
+def test_pretrain_stage_runs_warm_restart_cycles_and_resumes(tmp_path: Path) -> None:
+    from classifiers.train.__main__ import parse_args, pretrain_stage
+
+    empty_shared = tmp_path / "shared"
+    empty_shared.mkdir()
+    argv = ["--pretrain-steps", "2", "--pretrain-warmup", "1", "--pretrain-generated", "20", "--threads", "1"]
+    argv += ["--reuse-pretrain", "--shared-dir", str(empty_shared), "--no-bf16"]
+    work = tmp_path / "work"
+    last = pretrain_stage(parse_args([*argv, "--pretrain-cycles", "2"]), empty_shared, work)
+    assert last == work / "pretrain-c2"
+    first_meta = json.loads((work / "pretrain" / "pretrain_meta.json").read_text())
+    second_meta = json.loads((last / "pretrain_meta.json").read_text())
+    assert second_meta["continues"] == first_meta
+    assert "lr=0.0004," in second_meta["config"] and "lr=0.0008," in first_meta["config"]
+    assert "seed=14," in second_meta["config"] and "seed=13," in first_meta["config"]
+    stamps = {d: (work / d / "model.safetensors").stat().st_mtime_ns for d in ("pretrain", "pretrain-c2")}
+    # a third cycle resumes: the two finished cycles are reused, only the new one trains
+    third = pretrain_stage(parse_args([*argv, "--pretrain-cycles", "3"]), empty_shared, work)
+    assert third == work / "pretrain-c3" and (third / "model.safetensors").is_file()
+    assert {d: (work / d / "model.safetensors").stat().st_mtime_ns for d in stamps} == stamps
+    # changed settings are not reused: cycle 1 trains again
+    pretrain_stage(parse_args([*argv, "--pretrain-cycles", "1", "--pretrain-lr", "1e-4"]), empty_shared, work)
+    assert (work / "pretrain" / "model.safetensors").stat().st_mtime_ns != stamps["pretrain"]
 
 
 @pytest.fixture(scope="module")
