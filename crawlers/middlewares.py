@@ -16,21 +16,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-BLOCK_MARKERS = ("访问频次异常", "验证码", "captcha", "安全验证", "请完成验证")
+from crawlers.extract.common import detect_soft_block
+
 PROGRESS_PREFIX = "QY-PROGRESS "
 
 
 def is_soft_block(status: int, body: bytes) -> bool:
-    if status in (461, 471, 429):
-        return True
-    if status == 200 and not body.strip():
-        return True
-    # A captcha/"访问频次异常" page is short; a real page may well mention 验证码 in a caption, so only
-    # short bodies are judged by their words.
-    if len(body) > 2000:
-        return False
-    text = body.decode("utf-8", "replace")
-    return any(m in text for m in BLOCK_MARKERS)
+    """The platform spiders' own judgement (status codes, empty 200s, captcha wording where the site talks
+    about the request, never in post text), for spiders without a platform of their own."""
+    return detect_soft_block("demo", status, body, expected_results=False) is not None
 
 
 class SoftBlockMiddleware:

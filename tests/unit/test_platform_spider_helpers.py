@@ -108,3 +108,30 @@ def test_crawl_stats_count_signed_and_unsigned_requests() -> None:
     }
     stats = _stats_from_scrapy(raw, "bilibili", "job", 1.0, "")
     assert (stats.signed, stats.signing_failed) == (5, 5)
+
+
+def test_demo_soft_block_middleware_retries_blocks_with_growing_delay_then_drops() -> None:
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import HtmlResponse
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.middlewares import SoftBlockMiddleware
+
+    crawler = get_crawler()
+    crawler.stats = MemoryStatsCollector(crawler)
+    mw = SoftBlockMiddleware(crawler, max_retries=2)
+    request = Request("http://127.0.0.1/p/1")
+    # a long page whose post text talks about 验证码 is content, not a captcha
+    post = "<html><title>帖子</title><body>" + "别把验证码告诉任何人。" * 600 + "</body></html>"
+    page = HtmlResponse(request.url, status=200, body=post.encode(), request=request)
+    assert mw.process_response(request, page) is page
+    blocked = HtmlResponse(request.url, status=200, body="<title>访问频次异常</title>".encode(), request=request)
+    retry = mw.process_response(request, blocked)
+    assert isinstance(retry, Request) and retry.meta["download_delay"] == 2.0 and retry.dont_filter
+    again = mw.process_response(retry, HtmlResponse(request.url, status=461, body=b"", request=retry))
+    assert again.meta["download_delay"] == 4.0
+    with pytest.raises(IgnoreRequest):
+        mw.process_response(again, HtmlResponse(request.url, status=200, body=b"  ", request=again))
+    assert crawler.stats.get_value("qingyuan/soft_blocks") == 3
