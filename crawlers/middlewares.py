@@ -7,6 +7,7 @@ block (count it, back off, retry a little), never "no results".
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from typing import Any
@@ -19,11 +20,20 @@ from scrapy.http import Response
 from crawlers.extract.common import detect_soft_block
 
 PROGRESS_PREFIX = "QY-PROGRESS "
+_HEAD = re.compile(rb"<head[\s>].*?</head>", re.I | re.S)
 
 
 def is_soft_block(status: int, body: bytes) -> bool:
     """The platform spiders' own judgement (status codes, empty 200s, captcha wording where the site talks
-    about the request, never in post text), for spiders without a platform of their own."""
+    about the request), for spiders without a platform of their own.
+
+    The demo site says nothing about the request outside a page's <head>: its API JSON (no envelope, every
+    field is post text) and its rendered page bodies are all content, and a bank's notice warning
+    "请勿泄露验证码" is not a captcha. So JSON is judged by status alone and a page by its head."""
+    if body.lstrip()[:1] in (b"{", b"["):
+        body = b"{}"
+    elif head := _HEAD.search(body):
+        body = head.group(0)
     return detect_soft_block("demo", status, body, expected_results=False) is not None
 
 

@@ -127,6 +127,14 @@ def test_demo_soft_block_middleware_retries_blocks_with_growing_delay_then_drops
     post = "<html><title>帖子</title><body>" + "别把验证码告诉任何人。" * 600 + "</body></html>"
     page = HtmlResponse(request.url, status=200, body=post.encode(), request=request)
     assert mw.process_response(request, page) is page
+    # nor is a short demo API answer whose post text (its `description`) warns about 验证码
+    notice = '{"id": "p1", "description": "温馨提示：请勿泄露卡号和验证码。"}'
+    api = HtmlResponse(request.url, status=200, body=notice.encode(), request=request)
+    assert mw.process_response(request, api) is api
+    # nor a short rendered demo page whose comments say so; its <head> is what speaks for the site
+    rendered = "<html><head><title>清源演示站 · 视频</title></head><body><li>别把验证码告诉别人</li></body></html>"
+    shown = HtmlResponse(request.url, status=200, body=rendered.encode(), request=request)
+    assert mw.process_response(request, shown) is shown
     blocked = HtmlResponse(request.url, status=200, body="<title>访问频次异常</title>".encode(), request=request)
     retry = mw.process_response(request, blocked)
     assert isinstance(retry, Request) and retry.meta["download_delay"] == 2.0 and retry.dont_filter
