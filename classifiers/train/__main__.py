@@ -1,7 +1,8 @@
 """`python -m classifiers.train --out classifiers/models/default --seed 13` reproduces the shipped model end to end.
 
 Stages (each logs its progress): pretraining corpus -> vocab + masked-LM pretraining (skipped with --base-model)
--> fine-tuning data (generated + COLD everyday negatives; a separately seeded generated slice for model selection)
+-> fine-tuning data (generated + COLD everyday negatives + everyday replies and bios; a separately seeded
+   generated slice for model selection)
 -> fine-tune -> ONNX int8 export and torch/ONNX agreement -> lexicon combiner fitted on the generated slice
 -> thresholds chosen on the dev set -> dev metrics for the model and the baselines -> model card.
 """
@@ -51,14 +52,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--pretrain-cycles",
         type=int,
-        default=2,
+        default=1,
         help="warm restarts: each cycle runs --pretrain-steps more steps at half the previous peak learning rate",
     )
     ap.add_argument(
         "--bf16",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="bfloat16 autocast in pretraining and fine-tuning (1.7x faster on CPUs with AVX-512 BF16)",
+        default=None,
+        help="bfloat16 autocast in pretraining and fine-tuning (default: on when the CPU has native bf16, where it"
+        " is 1.7x faster; emulated bf16 on AVX2-only CPUs is many times slower than fp32)",
     )
     ap.add_argument("--pretrain-only", action="store_true", help="stop after the pretraining checkpoint")
     ap.add_argument("--pretrain-generated", type=int, default=12000, help="unlabelled generated posts to pretrain on")
@@ -75,6 +77,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--n-valid", type=int, default=1000)
     ap.add_argument("--cold", type=int, default=4000, help="COLD comments added as everyday negatives")
+    ap.add_argument(
+        "--replies",
+        type=int,
+        default=1500,
+        help="short everyday replies and ordinary creators' bios added as negatives (fine-tuning only)",
+    )
     ap.add_argument("--epochs", type=float, default=4.0)
     ap.add_argument("--pooling", choices=["mean", "cls"], default="mean")
     ap.add_argument(
@@ -100,7 +108,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dev", type=Path, default=None, help="dev set JSONL (default classifiers/train/dev/dev.jsonl)")
     ap.add_argument("--no-card", action="store_true", help="skip dev metrics and the model card (tests)")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.bf16 is None:
+        args.bf16 = cpu_has_native_bf16()
+    return args
+
+
+def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """AVX-512 BF16 or AMX: the CPU computes in bfloat16 itself rather than emulating it."""
+    try:
+        flags = set(cpuinfo.read_text(errors="replace").split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,6 +141,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     from classifiers.train.data import default_shared_dir, load_cold, load_jsonl
     from classifiers.train.finetune import FinetuneConfig, finetune
     from classifiers.train.generate import generate
+    from classifiers.train.replies import everyday_replies
 
     started = time.time()
     torch.set_num_threads(args.threads)
@@ -159,6 +180,9 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         train += rng.sample(cold_train, min(args.cold, len(cold_train)))
     if cold_dev:
         valid += rng.sample(cold_dev, min(max(1, args.n_valid // 4), len(cold_dev)))
+    if args.replies:
+        train += everyday_replies(args.replies, args.seed + 200)
+        valid += everyday_replies(max(1, args.n_valid // 10), args.seed + 201)
     for extra in args.extra_train:
         more = load_jsonl(extra)
         log.info("adding %d labelled posts from %s", len(more), extra)

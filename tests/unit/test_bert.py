@@ -362,3 +362,16 @@ def test_thread_text_is_encoded_once_across_batches(tiny_model: Path) -> None:
     for batch in range(2):  # two batches of comments under the same video
         ens.classify([ClassifyInput(id=str(batch), text=CORPUS[batch], context=CORPUS[2])])
     assert sum(texts == [CORPUS[2]] for texts in seen) == 1
+
+
+def test_bf16_defaults_to_what_the_cpu_computes_natively(tmp_path: Path) -> None:
+    from classifiers.train.__main__ import cpu_has_native_bf16, parse_args
+
+    avx2 = tmp_path / "avx2"
+    avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    sapphire = tmp_path / "spr"
+    sapphire.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16\n")
+    assert not cpu_has_native_bf16(avx2) and cpu_has_native_bf16(sapphire)
+    assert not cpu_has_native_bf16(tmp_path / "missing")
+    assert parse_args(["--bf16"]).bf16 is True and parse_args(["--no-bf16"]).bf16 is False
+    assert parse_args([]).bf16 is cpu_has_native_bf16()
