@@ -125,3 +125,18 @@ def test_load_cold_real_data() -> None:
     cold = load_cold(SHARED)
     assert len(cold) > 30000
     json.dumps(cold[0].model_dump())
+
+
+def test_everyday_replies_are_seeded_benign_and_off_topic() -> None:
+    from classifiers.train.replies import everyday_replies
+
+    replies = everyday_replies(800, seed=5)
+    assert [e.text for e in replies] == [e.text for e in everyday_replies(800, seed=5)]
+    assert all(e.label == "benign" and e.category is None and e.difficulty == "everyday" for e in replies)
+    kinds = Counter(e.kind for e in replies)
+    assert set(kinds) == {"comment", "profile_bio"} and kinds["comment"] > 2 * kinds["profile_bio"]
+    # the point of them: no finance topic words, and some bios carry a business contact
+    assert not [e.text for e in replies if mentions_topic(e.text)]
+    assert any(e.kind == "profile_bio" and ("V" in e.text or "@" in e.text) for e in replies)
+    assert len({e.text for e in replies}) > 400
+    assert not {e.text for e in replies} & {e.text for e in load_dev()}
