@@ -81,8 +81,13 @@ class JobSpec(BaseModel):
         if self.cron is not None:
             minute, hour, day, month, day_of_week = self.cron.split()
             return CronTrigger(
-                minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
-                timezone=timezone.utc, jitter=self.jitter or None,
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=day_of_week,
+                timezone=timezone.utc,
+                jitter=self.jitter or None,
             )
         assert self.interval is not None
         return IntervalTrigger(seconds=parse_duration(self.interval), jitter=self.jitter or None, timezone=timezone.utc)
@@ -130,7 +135,9 @@ def _index(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
     store = open_store(settings)
     try:
-        stats = index_posts(Spool(settings.spool_dir), settings=settings, store=store, classifier=load_classifier(settings))
+        stats = index_posts(
+            Spool(settings.spool_dir), settings=settings, store=store, classifier=load_classifier(settings)
+        )
     finally:
         store.close()
     return {"seen": stats.seen, "classified": stats.classified, "lead_gen": stats.lead_gen, "indexed": stats.indexed}

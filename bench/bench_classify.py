@@ -63,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from classifiers.ensemble import EnsembleClassifier
 
     kw = {"threads": args.threads, "batch_size": args.batch_size}
-    rates["bert torch fp32"] = timed("bert torch fp32", BertClassifier.from_path(args.model, "torch", **kw).classify,
-                                     items)
+    rates["bert torch fp32"] = timed(
+        "bert torch fp32", BertClassifier.from_path(args.model, "torch", **kw).classify, items
+    )
     rates["bert onnxruntime int8"] = timed(
         "bert onnxruntime int8", BertClassifier.from_path(args.model, "onnx", **kw).classify, items
     )

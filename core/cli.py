@@ -93,7 +93,9 @@ def _load_classifier(settings: Settings, kind: str | None = None):  # type: igno
 
 @app.command()
 def classify(
-    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL; each line has id and text (platform, kind optional).")],
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="JSONL; each line has id and text (platform, kind optional).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL of {id,label,score,category,slang,contacts}.")],
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
 ) -> None:
@@ -123,7 +125,9 @@ def classify(
                         context=str(row["context"]) if row.get("context") else None,
                     )
                 except (json.JSONDecodeError, KeyError, ValueError, ValidationError) as exc:
-                    raise fail(f"{input}:{lineno}: each line must be a JSON object with 'id' and 'text' ({exc})") from exc
+                    raise fail(
+                        f"{input}:{lineno}: each line must be a JSON object with 'id' and 'text' ({exc})"
+                    ) from exc
 
     total = sum(1 for line in input.open("r", encoding="utf-8", errors="replace") if line.strip())
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -137,12 +141,18 @@ def classify(
                 "label": verdict.label.value,
                 "score": round(verdict.score, 6),
                 "category": verdict.category.value if verdict.category else None,
-                "slang": [s.model_dump(mode="json", include={"surface", "canonical", "start", "end"}) for s in verdict.slang],
-                "contacts": [c.model_dump(mode="json", include={"type", "value", "start", "end"}) for c in verdict.contacts],
+                "slang": [
+                    s.model_dump(mode="json", include={"surface", "canonical", "start", "end"}) for s in verdict.slang
+                ],
+                "contacts": [
+                    c.model_dump(mode="json", include={"type", "value", "start", "end"}) for c in verdict.contacts
+                ],
             }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(output)  # never leave a half-written output behind
-    err.print(f"classified {sum(counts.values())} posts: {counts['lead_gen']} lead_gen, {counts['benign']} benign -> {output}")
+    err.print(
+        f"classified {sum(counts.values())} posts: {counts['lead_gen']} lead_gen, {counts['benign']} benign -> {output}"
+    )
 
 
 # ---------------------------------------------------------------- parse
@@ -151,7 +161,9 @@ def classify(
 @app.command()
 def parse(
     files: Annotated[list[Path], typer.Argument(help="Saved responses or pages from the platform.")],
-    platform: Annotated[str, typer.Option("--platform", "-p", help="douyin, kuaishou, xiaohongshu, weibo, bilibili, zhihu, tieba, demo")],
+    platform: Annotated[
+        str, typer.Option("--platform", "-p", help="douyin, kuaishou, xiaohongshu, weibo, bilibili, zhihu, tieba, demo")
+    ],
 ) -> None:
     """Parse saved platform responses into Post JSONL on stdout (the response shape is detected)."""
     from crawlers.extract import PLATFORMS, UnknownShape, parse_file
@@ -176,7 +188,9 @@ def parse(
 @app.command()
 def index(
     input: Annotated[Path | None, typer.Option("--input", "-i", help="Posts JSONL in the spool format.")] = None,
-    reindex: Annotated[bool, typer.Option("--reindex", help="Re-classify and re-index everything in the spool.")] = False,
+    reindex: Annotated[
+        bool, typer.Option("--reindex", help="Re-classify and re-index everything in the spool.")
+    ] = False,
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
 ) -> None:
     """Classify (where not yet classified) and index posts; indexing the same posts twice changes nothing."""
@@ -194,7 +208,9 @@ def index(
     store = _open_store(settings)
     try:
         with progress_bar("indexing", len(posts)) as advance:
-            stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance, reclassify=reindex)
+            stats = index_posts(
+                posts, settings=settings, store=store, classifier=model, progress=advance, reclassify=reindex
+            )
         total = store.count()
     finally:
         store.close()
@@ -219,7 +235,9 @@ def _parse_since(value: str | None) -> datetime | None:
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help='Words (segmented); "a phrase" in quotes matches exactly; empty matches all.')] = "",
+    query: Annotated[
+        str, typer.Argument(help='Words (segmented); "a phrase" in quotes matches exactly; empty matches all.')
+    ] = "",
     platform: Annotated[list[Platform] | None, typer.Option("--platform", "-p")] = None,
     category: Annotated[list[Category] | None, typer.Option("--category", "-c")] = None,
     status: Annotated[list[HitStatus] | None, typer.Option("--status", "-s")] = None,
@@ -275,10 +293,16 @@ def search(
 @app.command()
 def report(
     platform: Annotated[str | None, typer.Option("--platform", "-p")] = None,
-    include_unreviewed: Annotated[bool, typer.Option("--include-unreviewed", help="Also report unreviewed hits above --min-score.")] = False,
+    include_unreviewed: Annotated[
+        bool, typer.Option("--include-unreviewed", help="Also report unreviewed hits above --min-score.")
+    ] = False,
     min_score: Annotated[float | None, typer.Option("--min-score")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the batch files (default: <home>/reports).")] = None,
-    resend: Annotated[bool, typer.Option("--resend", help="Include items already reported in an earlier batch.")] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the batch files (default: <home>/reports).")
+    ] = None,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Include items already reported in an earlier batch.")
+    ] = False,
 ) -> None:
     """Build one takedown batch per platform (XLSX, JSON, HTML, evidence zip) and print the paths written."""
     from core.pipeline import write_reports
@@ -312,7 +336,9 @@ def report(
 def crawl(
     spider: Annotated[str, typer.Argument(help="Spider name: demo, or a platform.")],
     job: Annotated[str | None, typer.Option(help="Job name (spool file); default: spider + date.")] = None,
-    arg: Annotated[list[str] | None, typer.Option("--arg", "-a", help="Spider argument NAME=VALUE (repeatable).")] = None,
+    arg: Annotated[
+        list[str] | None, typer.Option("--arg", "-a", help="Spider argument NAME=VALUE (repeatable).")
+    ] = None,
 ) -> None:
     """Run one crawl in its own process; posts are spooled before anything downstream runs."""
     from crawlers.run import run_crawl
@@ -439,7 +465,9 @@ def _schedule(path: Path):  # type: ignore[no-untyped-def]
 @schedule_app.command("run")
 def schedule_run(
     config: ScheduleFile = DEFAULT_SCHEDULE,
-    stop_after: Annotated[float | None, typer.Option(help="Stop after this many seconds (tests, one-off runs).")] = None,
+    stop_after: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (tests, one-off runs).")
+    ] = None,
 ) -> None:
     """Run the schedule until SIGTERM or Ctrl-C; running jobs finish first."""
     scheduler = _schedule(config)
@@ -517,7 +545,9 @@ def schedule_history(
         table.add_column(col, overflow="fold")
     for row in rows:
         detail = row.get("error") or json.dumps(row.get("counts", {}), ensure_ascii=False, default=str)[:200]
-        table.add_row(row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail, markup=False)
+        table.add_row(
+            row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail, markup=False
+        )
     out.print(table)
 
 
@@ -536,14 +566,18 @@ def serve(
     settings.ensure_dirs()
     if host not in {"127.0.0.1", "localhost", "::1"}:
         err.print(f"[yellow]warning:[/] binding {host}: the console is reachable beyond this machine")
-    err.print(f"analyst console on http://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)")
+    err.print(
+        f"analyst console on http://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)"
+    )
     serve_app(settings, host=host, port=port)
 
 
 @users_app.command("add")
 def users_add(
     name: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
     """Add an analyst account (or reset its password)."""
     from webui.auth import add_user
@@ -567,7 +601,9 @@ def users_add(
 def alerts(
     limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
     rule: Annotated[str | None, typer.Option(help="surge | campaign | near_duplicate")] = None,
-    evaluate: Annotated[bool, typer.Option("--evaluate", help="Evaluate the rules on recent hits first (no sending).")] = False,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="Evaluate the rules on recent hits first (no sending).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List raised alerts (surges, campaigns sharing a contact, near-duplicate clusters), newest first."""
@@ -589,8 +625,13 @@ def alerts(
         table.add_column(col, overflow="fold")
     for a in items:
         table.add_row(
-            a.created_at.strftime("%Y-%m-%d %H:%M"), a.rule.value, a.severity.value, a.title,
-            f"{a.current} / {a.baseline:.1f}", str(a.accounts), markup=False,
+            a.created_at.strftime("%Y-%m-%d %H:%M"),
+            a.rule.value,
+            a.severity.value,
+            a.title,
+            f"{a.current} / {a.baseline:.1f}",
+            str(a.accounts),
+            markup=False,
         )
     out.print(table)
 
@@ -634,8 +675,12 @@ def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def train(
     out_dir: Annotated[Path, typer.Option("--out", help="Model folder to write.")] = Path("classifiers/models/default"),
     seed: Annotated[int, typer.Option()] = 13,
-    base_model: Annotated[Path | None, typer.Option("--base-model", help="Fine-tune this Hugging Face Chinese BERT on disk.")] = None,
-    from_reviews: Annotated[bool, typer.Option("--from-reviews", help="Add the analysts' review decisions as training data.")] = False,
+    base_model: Annotated[
+        Path | None, typer.Option("--base-model", help="Fine-tune this Hugging Face Chinese BERT on disk.")
+    ] = None,
+    from_reviews: Annotated[
+        bool, typer.Option("--from-reviews", help="Add the analysts' review decisions as training data.")
+    ] = False,
     pretrain_steps: Annotated[int | None, typer.Option(help="Masked-LM pretraining steps (own model only).")] = None,
 ) -> None:
     """Train the classifier (pretrain, fine-tune, export ONNX int8, write the model card); logs progress."""
@@ -685,7 +730,9 @@ def export_review_examples(settings: Settings, path: Path) -> Path:
 
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="Labelled JSONL: id, text, label (lead_gen|benign), category, ...")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Labelled JSONL: id, text, label (lead_gen|benign), category, ...")
+    ],
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

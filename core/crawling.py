@@ -27,7 +27,9 @@ def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: fl
         for hit in list(iter_hits(store, query))[:limit]:
             result = check_post(hit.post.platform.value, hit.post.url, settings, job=job, timeout=timeout)
             batch = hit.report_ids[-1] if hit.report_ids else None
-            casebook.record_recheck(hit.key, result.outcome, batch_id=batch, http_status=result.http_status, detail=result.detail)
+            casebook.record_recheck(
+                hit.key, result.outcome, batch_id=batch, http_status=result.http_status, detail=result.detail
+            )
             if result.outcome == "removed":
                 store.set_status([hit.key], HitStatus.removed)
             elif result.outcome == "still_up":

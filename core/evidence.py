@@ -40,12 +40,16 @@ def collect_evidence(settings: Settings, post: Post) -> tuple[Evidence, ...]:
         candidates.append(screenshot_path(settings, platform, parent_id))
     for shot in candidates:
         if shot.is_file():
-            found.append(Evidence(kind="screenshot", path=str(shot), sha256=sha256_file(shot), captured_at=_captured_at(shot)))
+            found.append(
+                Evidence(kind="screenshot", path=str(shot), sha256=sha256_file(shot), captured_at=_captured_at(shot))
+            )
             break
     if post.raw_ref:
         raw = Path(post.raw_ref)
         if not raw.is_absolute():
             raw = settings.raw_dir / raw
         if raw.is_file():
-            found.append(Evidence(kind="raw_response", path=str(raw), sha256=sha256_file(raw), captured_at=_captured_at(raw)))
+            found.append(
+                Evidence(kind="raw_response", path=str(raw), sha256=sha256_file(raw), captured_at=_captured_at(raw))
+            )
     return tuple(found)

@@ -190,10 +190,16 @@ def _apply_reviews(hits: list[Hit], casebook: Casebook) -> tuple[list[Hit], dict
         review = latest.get(hit.key)
         if review is not None:
             facts[hit.key] = ReviewFacts(
-                reviewed=True, reviewer=review.analyst, reviewed_at=review.at, decision=review.decision, note=review.reason or None
+                reviewed=True,
+                reviewer=review.analyst,
+                reviewed_at=review.at,
+                decision=review.decision,
+                note=review.reason or None,
             )
             if review.category_to and review.category_to in Category.__members__:
-                hit = hit.model_copy(update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})})
+                hit = hit.model_copy(
+                    update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})}
+                )
         reviewed.append(hit)
     return reviewed, facts
 

@@ -50,8 +50,16 @@ def site():
 
 def test_storage_state_logs_the_browser_in(site, tmp_path):
     state = tmp_path / "account.json"
-    cookie = {"name": "sessionid", "value": "s3cr3t", "domain": "127.0.0.1", "path": "/", "expires": -1,
-              "httpOnly": True, "secure": False, "sameSite": "Lax"}
+    cookie = {
+        "name": "sessionid",
+        "value": "s3cr3t",
+        "domain": "127.0.0.1",
+        "path": "/",
+        "expires": -1,
+        "httpOnly": True,
+        "secure": False,
+        "sameSite": "Lax",
+    }
     state.write_text(json.dumps({"cookies": [cookie], "origins": []}), encoding="utf-8")
     shot = tmp_path / "shot.png"
     html = render(site + "/", storage_state=state, wait_selector="#who[data-state]", screenshot_to=shot)

@@ -36,7 +36,11 @@ LEAD = [
     ("停息挂账找我们，专业团队协商还款", "stop_interest"),
     ("代理退保，全额退，看主页", "surrender_agency"),
 ]
-BENIGN = ["今天天气很好，去公园散步了", "银行提醒：请通过官方渠道办理协商还款，谨防代理退保骗局", "网贷逾期了怎么办？求助"]
+BENIGN = [
+    "今天天气很好，去公园散步了",
+    "银行提醒：请通过官方渠道办理协商还款，谨防代理退保骗局",
+    "网贷逾期了怎么办？求助",
+]
 
 
 def test_vocab_has_specials_han_and_hash_pieces() -> None:
@@ -146,10 +150,28 @@ def tiny_model(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     from classifiers.train.__main__ import main
 
     out = tmp_path_factory.mktemp("model") / "m"
-    rc = main([
-        "--out", str(out), "--base-model", str(tiny_base), "--n-train", "60", "--n-valid", "40", "--cold", "20",
-        "--max-steps", "4", "--batch-size", "8", "--threads", "1", "--dev", str(tmp_path_factory.mktemp("nodev") / "x"),
-    ])
+    rc = main(
+        [
+            "--out",
+            str(out),
+            "--base-model",
+            str(tiny_base),
+            "--n-train",
+            "60",
+            "--n-valid",
+            "40",
+            "--cold",
+            "20",
+            "--max-steps",
+            "4",
+            "--batch-size",
+            "8",
+            "--threads",
+            "1",
+            "--dev",
+            str(tmp_path_factory.mktemp("nodev") / "x"),
+        ]
+    )
     assert rc == 0
     return out
 
@@ -158,8 +180,15 @@ def test_finetune_saves_label_maps_and_files(tiny_model: Path) -> None:
     config = json.loads((tiny_model / "config.json").read_text())
     assert config["id2label"] == {"0": "benign", "1": "lead_gen"}
     assert config["category_labels"] == [c.value for c in Category]
-    for name in ("model.safetensors", "model.int8.onnx", "tokenizer.json", "threshold.json", "combiner.json",
-                 "README.md", "metrics.json"):
+    for name in (
+        "model.safetensors",
+        "model.int8.onnx",
+        "tokenizer.json",
+        "threshold.json",
+        "combiner.json",
+        "README.md",
+        "metrics.json",
+    ):
         assert (tiny_model / name).is_file(), name
     thresholds = json.loads((tiny_model / "threshold.json").read_text())
     assert 0.0 <= thresholds["ensemble"] <= 1.0 and thresholds["min_precision"] == 0.95
@@ -174,14 +203,25 @@ def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
     from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
 
     tokens = build_vocab(CORPUS)
-    config = transformers.BertConfig(vocab_size=len(tokens), hidden_size=32, num_hidden_layers=1,
-                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    config = transformers.BertConfig(
+        vocab_size=len(tokens),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
     base = transformers.BertModel(config)
     base.save_pretrained(tmp_path / "base")
     make_tokenizer(tokens).save_pretrained(tmp_path / "base")
     data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
-    result = finetune(tmp_path / "base", data * 4, data, tmp_path / "out",
-                      FinetuneConfig(max_steps=3, batch_size=4, eval_every=2, threads=1))
+    result = finetune(
+        tmp_path / "base",
+        data * 4,
+        data,
+        tmp_path / "out",
+        FinetuneConfig(max_steps=3, batch_size=4, eval_every=2, threads=1),
+    )
     assert result["steps"] == 3
     loaded = BertForLeadGen.from_pretrained(str(tmp_path / "out"))
     # the encoder weights came from the base checkpoint (fine-tuning moved them only a little)
@@ -312,8 +352,9 @@ def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tin
     from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
 
     data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
-    cfg = FinetuneConfig(max_steps=3, batch_size=4, eval_every=2, threads=1, input_mask_prob=0.2,
-                         label_smoothing=0.1, bf16=True)
+    cfg = FinetuneConfig(
+        max_steps=3, batch_size=4, eval_every=2, threads=1, input_mask_prob=0.2, label_smoothing=0.1, bf16=True
+    )
     result = finetune(tiny_base, data * 4, data, tmp_path / "out", cfg)
     assert result["steps"] == 3
     loaded = BertForLeadGen.from_pretrained(str(tmp_path / "out"))

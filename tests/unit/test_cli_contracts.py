@@ -113,7 +113,20 @@ def test_report_writes_batches_once(home):
     assert all(p.exists() for p in paths)
     xlsx = next(p for p in paths if p.suffix == ".xlsx")
     headers = [c.value for c in next(load_workbook(xlsx).active.iter_rows(max_row=1))]
-    assert headers[:12] == ["序号", "平台", "链接", "作品ID", "账号ID", "账号昵称", "违规类型", "违规描述", "发现时间", "截图", "举报单位", "联系人"]
+    assert headers[:12] == [
+        "序号",
+        "平台",
+        "链接",
+        "作品ID",
+        "账号ID",
+        "账号昵称",
+        "违规类型",
+        "违规描述",
+        "发现时间",
+        "截图",
+        "举报单位",
+        "联系人",
+    ]
     reported = json.loads(runner.invoke(app, ["search", "", "--json", "--status", "reported"]).stdout)
     assert reported["total"] == 3
 

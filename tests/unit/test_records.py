@@ -24,7 +24,9 @@ def test_missing_post_id_is_rejected():
 
 def test_times_are_utc():
     shanghai = timezone(timedelta(hours=8))
-    post = Post(platform=Platform.weibo, post_id="1", text="x", published_at=datetime(2026, 11, 1, 8, 0, tzinfo=shanghai))
+    post = Post(
+        platform=Platform.weibo, post_id="1", text="x", published_at=datetime(2026, 11, 1, 8, 0, tzinfo=shanghai)
+    )
     assert post.published_at == datetime(2026, 11, 1, 0, 0, tzinfo=timezone.utc)
     naive = Post(platform="weibo", post_id="2", text="x", published_at=datetime(2026, 11, 1, 8, 0))
     assert naive.published_at.tzinfo is not None

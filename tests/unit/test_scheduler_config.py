@@ -47,7 +47,10 @@ cron = "0 */2 * * *"
     [
         ('[[jobs]]\nid = "a"\nkind = "crawl"\n', "exactly one of interval or cron"),
         ('[[jobs]]\nid = "a"\nkind = "teleport"\ninterval = "1m"\n', "kind"),
-        ('[[jobs]]\nid = "a"\nkind = "index"\ninterval = "1m"\n[[jobs]]\nid = "a"\nkind = "index"\ninterval = "2m"\n', "duplicate"),
+        (
+            '[[jobs]]\nid = "a"\nkind = "index"\ninterval = "1m"\n[[jobs]]\nid = "a"\nkind = "index"\ninterval = "2m"\n',
+            "duplicate",
+        ),
         ("jobs = [", "not valid TOML"),
     ],
 )

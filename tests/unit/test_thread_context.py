@@ -13,8 +13,9 @@ from indexer.tantivy_store import TantivyHitStore
 
 VIDEO = Post(platform="douyin", post_id="v1", text="停息挂账找我们，个性化分期", kind=PostKind.caption)
 ROOT = Post(platform="douyin", post_id="c1", text="怎么联系", kind=PostKind.comment, parent_key="douyin:v1")
-REPLY = Post(platform="douyin", post_id="c2", text="可以办的 qq:3785308883", kind=PostKind.comment,
-             parent_key="douyin:c1")
+REPLY = Post(
+    platform="douyin", post_id="c2", text="可以办的 qq:3785308883", kind=PostKind.comment, parent_key="douyin:c1"
+)
 ORPHAN = Post(platform="douyin", post_id="c9", text="可以办的", kind=PostKind.comment, parent_key="douyin:gone")
 
 
@@ -30,8 +31,9 @@ class RecordingClassifier:
 
     def classify(self, items: Sequence[ClassifyInput]) -> list[Verdict]:
         self.seen.extend(items)
-        return [Verdict(label=Label.lead_gen, score=0.9, category=Category.stop_interest, model=self.info)
-                for _ in items]
+        return [
+            Verdict(label=Label.lead_gen, score=0.9, category=Category.stop_interest, model=self.info) for _ in items
+        ]
 
 
 class DictStore:
