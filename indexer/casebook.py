@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -315,6 +315,23 @@ class Casebook:
             stmt = stmt.where(AuditEntry.who == who)
         with self.session() as s:
             return list(s.scalars(stmt))
+
+    def failures_since_success(self, who: str, what_failed: str, what_succeeded: str, since: datetime) -> int:
+        """Audit lines `what_failed` by `who` after `since` and after their latest `what_succeeded`: the count a
+        sign-in throttle shares across every console process over the same casebook."""
+        with self.session() as s:
+            last_ok = s.scalar(
+                select(func.max(AuditEntry.at)).where(AuditEntry.who == who, AuditEntry.what == what_succeeded)
+            )
+            start = max(since, last_ok) if last_ok is not None else since
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(AuditEntry)
+                    .where(AuditEntry.who == who, AuditEntry.what == what_failed, AuditEntry.at > start)
+                )
+                or 0
+            )
 
     # analysts
     def add_analyst(self, name: str, password: str) -> Analyst:

@@ -124,8 +124,8 @@ class Console:
         self.lease_minutes = lease_minutes
         self.review_min_score = review_min_score
         self.delivery_channel = delivery_channel  # alerts.delivery channel; None = stage in the outbox only
-        self.report_lock = threading.Lock()
-        self.throttle = LoginThrottle()  # one report build at a time: batches are numbered from the store
+        self.report_lock = threading.Lock()  # one report build at a time: batches are numbered from the store
+        self.throttle = LoginThrottle(db)
 
 
 def _env() -> Environment:

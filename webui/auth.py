@@ -12,9 +12,6 @@ import hmac
 import os
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -52,33 +49,19 @@ def authenticate(db: ConsoleDB, name: str, password: str) -> bool:
 
 
 class LoginThrottle:
-    """At most `limit` failed sign-ins per name in `window` seconds; then the name waits (slows password guessing)."""
+    """At most `limit` failed sign-ins per name in `window` seconds; then the name waits (slows password guessing).
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+    The count comes from the casebook's audit log ("login:failed" since the name's last "login"), so every
+    console process over one casebook shares it, a restart does not reset it, and made-up names cost no memory.
+    """
+
+    def __init__(self, db: ConsoleDB, limit: int = 5, window: float = 900.0) -> None:
+        self.db = db
         self.limit = limit
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, name: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(name, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
 
     def blocked(self, name: str) -> bool:
-        with self._lock:
-            return len(self._recent(name.casefold(), time.monotonic())) >= self.limit
-
-    def failed(self, name: str) -> None:
-        with self._lock:
-            if len(self._failures) > 10_000:  # a flood of made-up names must not grow memory without bound
-                self._failures.clear()
-            self._recent(name.casefold(), time.monotonic()).append(time.monotonic())
-
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name.casefold(), None)
+        return self.db.recent_login_failures(name or "?", self.window) >= self.limit
 
 
 def load_secret(settings: Settings) -> str:

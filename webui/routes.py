@@ -84,10 +84,8 @@ def login(
         c.db.audit(name or "?", "login:throttled")
         return render(request, "login.html", status_code=429, next=_safe_next(next), error="失败次数过多，请稍后再试")
     if not authenticate(c.db, name, password):
-        c.throttle.failed(name)
-        c.db.audit(name or "?", "login:failed")
+        c.db.audit(name or "?", "login:failed")  # the throttle counts these lines
         return render(request, "login.html", status_code=401, next=_safe_next(next), error="用户名或密码错误")
-    c.throttle.succeeded(name)
     request.session.clear()  # a fresh session (and CSRF token) on every sign-in
     request.session[SESSION_USER] = name
     csrf_token(request)

@@ -37,6 +37,7 @@ def pg_casebook(pg_url: str) -> Iterator[Casebook]:
         sqlite_suite.test_batches_and_deliveries,
         sqlite_suite.test_job_history_and_rechecks,
         sqlite_suite.test_audit_details_survive_hostile_values,
+        sqlite_suite.test_failures_since_success_counts_only_recent_failures_after_the_last_success,
     ],
     ids=lambda f: f.__name__,
 )

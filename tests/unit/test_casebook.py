@@ -93,3 +93,19 @@ def test_reopening_keeps_everything(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cb.sqlite3'}"
     Casebook(url).record_review("douyin:1", "li", "confirmed")
     assert len(Casebook(url).list_reviews()) == 1
+
+
+def test_failures_since_success_counts_only_recent_failures_after_the_last_success(casebook: Casebook) -> None:
+    def failures(since_minutes: float = 15) -> int:
+        since = utcnow() - timedelta(minutes=since_minutes)
+        return casebook.failures_since_success("li", "login:failed", "login", since)
+
+    for _ in range(3):
+        casebook.audit("li", "login:failed")
+    casebook.audit("wang", "login:failed")  # someone else's
+    assert failures() == 3
+    assert failures(since_minutes=-1) == 0  # a window that starts in the future holds none
+    casebook.audit("li", "login")
+    assert failures() == 0
+    casebook.audit("li", "login:failed")
+    assert failures() == 1

@@ -209,6 +209,24 @@ def test_repeated_failed_logins_are_throttled(app) -> None:  # type: ignore[no-u
     login(client, "bob")
 
 
+def test_login_throttle_is_shared_by_console_processes_and_reset_by_a_success(home) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = home
+    first, second = TestClient(create_app(settings)), TestClient(create_app(settings))  # two workers, one casebook
+
+    def attempt(client: TestClient, name: str, password: str) -> int:
+        token = csrf_of(client.get("/login").text)
+        data = {"name": name, "password": password, "csrf": token}
+        return client.post("/login", data=data, follow_redirects=False).status_code
+
+    assert [attempt(first, "alice", f"wrong-{i}") for i in range(4)] == [401] * 4
+    assert attempt(second, "alice", PASSWORD) == 303  # a success clears the count
+    assert [attempt(second, "alice", f"again-{i}") for i in range(5)] == [401] * 5
+    assert attempt(first, "alice", PASSWORD) == 429  # the other process sees the five failures
+    restarted = TestClient(create_app(settings))
+    assert attempt(restarted, "alice", PASSWORD) == 429
+    assert attempt(restarted, "bob", PASSWORD) == 303
+
+
 def test_open_redirect_after_login_is_refused(app) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(app)
     page = client.get("/login")
