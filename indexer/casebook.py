@@ -320,10 +320,13 @@ class Casebook:
         """Audit lines `what_failed` by `who` after `since` and after their latest `what_succeeded`: the count a
         sign-in throttle shares across every console process over the same casebook."""
         with self.session() as s:
+            # bounded by `since` so both queries walk the `at` index, not the whole audit log, on every sign-in
             last_ok = s.scalar(
-                select(func.max(AuditEntry.at)).where(AuditEntry.who == who, AuditEntry.what == what_succeeded)
+                select(func.max(AuditEntry.at)).where(
+                    AuditEntry.at > since, AuditEntry.who == who, AuditEntry.what == what_succeeded
+                )
             )
-            start = max(since, last_ok) if last_ok is not None else since
+            start = last_ok if last_ok is not None else since
             return int(
                 s.scalar(
                     select(func.count())

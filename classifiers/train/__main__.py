@@ -1,8 +1,8 @@
 """`python -m classifiers.train --out classifiers/models/default --seed 13` reproduces the shipped model end to end.
 
 Stages (each logs its progress): pretraining corpus -> vocab + masked-LM pretraining (skipped with --base-model)
--> fine-tuning data (generated + COLD everyday negatives + everyday replies and bios; a separately seeded
-   generated slice for model selection)
+-> fine-tuning data (generated + COLD everyday negatives, + everyday replies and bios with --replies; a separately
+   seeded generated slice for model selection)
 -> fine-tune -> ONNX int8 export and torch/ONNX agreement -> lexicon combiner fitted on the generated slice
 -> thresholds chosen on the dev set -> dev metrics for the model and the baselines -> model card.
 """

@@ -390,7 +390,7 @@ CONTACT_LEADS = [
 ]
 
 
-def _handle(rng: R) -> str:
+def handle(rng: R) -> str:
     letters = "".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 6)))
     digits = "".join(rng.choices(string.digits, k=rng.randint(3, 7)))
     return rng.choice([letters + digits, letters + "_" + digits, letters.capitalize() + digits, digits + letters])
@@ -414,13 +414,13 @@ def contact(rng: R) -> str:
     """A contact handle in one of many forms agencies use (or an indirect pointer to one)."""
     r = rng.random()
     if r < 0.35:
-        return pick(rng, ["V：", "vx：", "微信：", "加微：", "wx ", "V信 ", "微 ", "wei xin: "]) + _handle(rng)
+        return pick(rng, ["V：", "vx：", "微信：", "加微：", "wx ", "V信 ", "微 ", "wei xin: "]) + handle(rng)
     if r < 0.5:
         return pick(rng, ["QQ：", "Q：", "扣扣 ", "企鹅号 ", "QQ群："]) + _qq(rng)
     if r < 0.65:
         return pick(rng, ["电话：", "热线 ", "tel:", "☎️", "手机同微信 ", "咨询电话"]) + _phone(rng)
     if r < 0.72:
-        return pick(rng, ["飞机：@", "TG: @", "纸飞机 @"]) + _handle(rng)
+        return pick(rng, ["飞机：@", "TG: @", "纸飞机 @"]) + handle(rng)
     if r < 0.8:
         return pick(rng, ["微信同号 ", "V同号 "]) + _phone(rng)
     return pick(
@@ -1163,7 +1163,7 @@ JOB_POSTS = [
 
 def everyday_job(rng: R, cat: str) -> list[str]:
     """Legitimate job ads: recruiting language and contacts without debt or credit."""
-    return [pick(rng, JOB_POSTS).format(city=pick(rng, CITIES), phone=_phone(rng), h=_handle(rng))]
+    return [pick(rng, JOB_POSTS).format(city=pick(rng, CITIES), phone=_phone(rng), h=handle(rng))]
 
 
 TIPS_HEADS = [
@@ -1290,7 +1290,7 @@ def everyday_offer(rng: R, cat: str) -> list[str]:
         subject=pick(rng, ["数学", "英语", "钢琴", "物理"]),
         city=pick(rng, CITIES),
     )
-    cta = pick(rng, EVERYDAY_CONTACTS).format(h=_handle(rng), phone=_phone(rng), qq=_qq(rng))
+    cta = pick(rng, EVERYDAY_CONTACTS).format(h=handle(rng), phone=_phone(rng), qq=_qq(rng))
     return [offer, cta]
 
 

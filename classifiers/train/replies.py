@@ -10,9 +10,9 @@ stays what `generate` writes), so adding them does not invalidate a pretrained e
 from __future__ import annotations
 
 import random
-import string
 
 from classifiers.train.data import Example
+from classifiers.train.generate import handle
 
 # Generic reactions, across platforms and registers (弹幕, 小红书, 微博, 贴吧, 知乎).
 REACTIONS = [
@@ -163,11 +163,6 @@ BIO_PLACES = ["📍成都", "📍杭州", "坐标广州", "北漂", "沪漂", "�
 BIO_CONTACT_LEADS = ["合作请私信", "商务合作", "合作vx", "商务V", "品牌合作", "约拍V", "合作邮箱", "粉丝群"]
 
 
-def _handle(rng: random.Random) -> str:
-    letters = "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 7)))
-    return letters + "".join(rng.choices(string.digits, k=rng.randint(2, 5)))
-
-
 def reply(rng: random.Random) -> str:
     """One or two reactions, sometimes addressed to someone, with a platform's trailing emoji or sticker."""
     text = rng.choice(REACTIONS)
@@ -191,9 +186,9 @@ def ordinary_bio(rng: random.Random) -> str:
         if lead == "合作请私信":
             parts.append(lead)
         elif lead == "合作邮箱":
-            parts.append(f"{lead}：{_handle(rng)}@{rng.choice(['qq.com', '163.com', 'gmail.com'])}")
+            parts.append(f"{lead}：{handle(rng)}@{rng.choice(['qq.com', '163.com', 'gmail.com'])}")
         else:
-            parts.append(f"{lead}{rng.choice(['：', ' ', '➕'])}{_handle(rng)}")
+            parts.append(f"{lead}{rng.choice(['：', ' ', '➕'])}{handle(rng)}")
     return rng.choice(["｜", " | ", "\n", " "]).join(parts)
 
 
