@@ -64,8 +64,7 @@ TARGET_TERMS: tuple[str, ...] = tuple(
             "包装",
             "协商",
         },
-        key=len,
-        reverse=True,
+        key=lambda term: (-len(term), term),  # longest first; ties by text, not by set order (hash-seeded)
     )
 )
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +25,27 @@ def sample() -> list[Example]:
 
 def test_same_seed_same_posts() -> None:
     assert [e.model_dump() for e in generate(300, seed=3)] == [e.model_dump() for e in generate(300, seed=3)]
+
+
+def test_same_seed_same_posts_in_processes_with_different_hash_seeds() -> None:
+    """make model runs in a fresh process each time: string hashing (set order) must not change the data."""
+    code = (
+        "import hashlib\nfrom classifiers.train.generate import generate\n"
+        "print(hashlib.sha256('\\n'.join(e.text for e in generate(3000, 113)).encode()).hexdigest())"
+    )
+    root = Path(__file__).resolve().parents[2]
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for hash_seed in ("0", "1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_different_seed_different_posts() -> None:
