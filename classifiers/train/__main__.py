@@ -103,6 +103,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--input-mask", type=float, default=0.15, help="fine-tuning: share of input tokens masked")
     ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument(
+        "--ema", type=float, default=0.0, help="fine-tuning: keep a moving average of the weights with this decay"
+    )
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=None, help="default 2e-4 (own small model) or 3e-5 (--base-model)")
@@ -204,6 +207,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         max_steps=args.max_steps,
         input_mask_prob=args.input_mask,
         label_smoothing=args.label_smoothing,
+        ema_decay=args.ema,
         bf16=args.bf16,
         pooling=args.pooling,
     )
@@ -250,7 +254,7 @@ def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
 
     Cycle 1 goes to work/pretrain, cycle k to work/pretrain-c<k>, each continuing from the one before with a fresh
     optimiser, half the previous peak learning rate and its own data order. A checkpoint whose settings match is
-    reused with --reuse-pretrain, so a stopped run resumes at the last finished cycle.
+    reused with --reuse-pretrain, and a stopped cycle resumes from its last step checkpoint (every 1,000 steps).
     """
     from classifiers.train.pretrain import PretrainConfig, common_chars, pretrain, pretraining_corpus
 
@@ -280,7 +284,9 @@ def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
             log.info("pretraining cycle %d/%d -> %s", cycle, args.pretrain_cycles, target)
             if texts is None:
                 texts = pretraining_corpus(shared, args.pretrain_generated, args.seed)
-            pretrain(texts, target, cfg, extra_chars=common_chars(shared), init_from=previous)
+            # a stopped run continues from its last step-N checkpoint made with the same settings
+            resume_key = json.dumps(meta, sort_keys=True)
+            pretrain(texts, target, cfg, extra_chars=common_chars(shared), init_from=previous, resume_key=resume_key)
             meta_file.write_text(json.dumps(meta) + "\n")
         previous, previous_meta = target, meta
     assert previous is not None

@@ -94,6 +94,31 @@ class FinetuneConfig:
     input_mask_prob: float = 0.0
     label_smoothing: float = 0.0
     bf16: bool = False  # bfloat16 autocast (CPUs with AVX-512 BF16); the saved weights stay fp32
+    # > 0: evaluate and save an exponential moving average of the weights instead of the last step's weights
+    # (averaged weights sit in flatter minima, which tends to carry better to text unlike the training data)
+    ema_decay: float = 0.0
+
+
+class WeightAverage:
+    """Exponential moving average of a model's floating-point state, with the usual short-run warm-up."""
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.updates = 0
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        self.updates += 1
+        # early on the average would mostly remember the untrained start; cap the decay by the steps seen
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        current = model.state_dict()
+        for key, avg in self.state.items():
+            avg.mul_(decay).add_(current[key].detach(), alpha=1 - decay)
+
+    def full_state(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        """The model's state with the averaged tensors in place of the trained ones."""
+        return {k: self.state.get(k, v).detach().clone() for k, v in model.state_dict().items()}
 
 
 class Labelled(Protocol):
@@ -252,14 +277,22 @@ def finetune(
     step = 0
     running = 0.0
 
+    average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+
     def evaluate_now() -> None:
         nonlocal best, best_state
+        trained = None
+        if average is not None:  # judge (and keep) the averaged weights
+            trained = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(average.full_state(model))
         probs, cats = predict(model, encoder, va_seqs)
         scores = selection_score(probs, cats, va_labels, va_cats)
         log.info("eval step %d: %s", step, {k: round(v, 4) for k, v in scores.items()})
         if scores["score"] > best["score"]:
             best = {**scores, "step": step}
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if trained is not None:
+            model.load_state_dict(trained)
         model.train()
 
     model.train()
@@ -292,6 +325,8 @@ def finetune(
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
+            if average is not None:
+                average.update(model)
             running += out["loss"].item()
             step += 1
             if step % cfg.log_every == 0:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +119,54 @@ def test_pretrain_continues_from_a_checkpoint_with_its_vocab(tiny_base: Path, tm
     pretrain(CORPUS * 4, tmp_path / "more", dataclasses.replace(cfg, steps=2), init_from=tiny_base)
     more = transformers.BertForMaskedLM.from_pretrained(str(tmp_path / "more")).state_dict()
     assert any(not torch.equal(before[k], more[k]) for k in before)
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    return transformers.BertForMaskedLM.from_pretrained(str(folder)).state_dict()
+
+
+def test_stopped_pretraining_resumes_to_the_same_weights(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A run stopped after its step-2 checkpoint and started again ends where an unbroken run ends."""
+    from classifiers.train.pretrain import RESUME_KEY, TRAINER_STATE, PretrainConfig, pretrain
+
+    cfg = PretrainConfig(steps=4, batch_size=4, layers=1, hidden=32, heads=2, intermediate=64, threads=1, warmup=1)
+    cfg = dataclasses.replace(cfg, save_every=2, log_every=1)
+    pretrain(CORPUS * 4, tmp_path / "whole", cfg, resume_key="k1")
+    step2 = tmp_path / "whole" / "step-2"
+    assert (step2 / TRAINER_STATE).is_file() and (step2 / RESUME_KEY).read_text().strip() == "k1"
+    # the stopped run left only its step-2 checkpoint behind
+    shutil.copytree(step2, tmp_path / "stopped" / "step-2")
+    with caplog.at_level(logging.INFO, logger="qingyuan.train.pretrain"):
+        pretrain(CORPUS * 4, tmp_path / "stopped", cfg, resume_key="k1")
+    trained = [r.getMessage().split()[2] for r in caplog.records if r.getMessage().startswith("pretrain step")]
+    assert trained == ["3/4", "4/4"]  # steps 1 and 2 came from the checkpoint
+    whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "stopped")
+    assert all(torch.allclose(whole[k], resumed[k], atol=1e-6) for k in whole)
+    # a checkpoint made with other settings is not resumed: that run starts at step 0, from other random weights
+    shutil.copytree(step2, tmp_path / "other" / "step-2")
+    pretrain(CORPUS * 4, tmp_path / "other", dataclasses.replace(cfg, seed=99), resume_key="k2")
+    other = _weights(tmp_path / "other")
+    assert any(not torch.allclose(whole[k], other[k], atol=1e-3) for k in whole)
+
+
+def test_pretraining_resumes_from_a_checkpoint_without_optimiser_state(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from classifiers.train.pretrain import TRAINER_STATE, PretrainConfig, pretrain, resume_point
+
+    cfg = PretrainConfig(steps=4, batch_size=4, layers=1, hidden=32, heads=2, intermediate=64, threads=1, warmup=1)
+    cfg = dataclasses.replace(cfg, save_every=2, rewarmup=2)
+    pretrain(CORPUS * 4, tmp_path / "run", cfg, resume_key="k")
+    (tmp_path / "run" / "step-2" / TRAINER_STATE).unlink()
+    assert resume_point(tmp_path / "run", "k") == (2, tmp_path / "run" / "step-2")
+    assert resume_point(tmp_path / "run", "other") is None
+    with caplog.at_level(logging.WARNING, logger="qingyuan.train.pretrain"):
+        pretrain(CORPUS * 4, tmp_path / "run", cfg, resume_key="k")
+    assert "no optimiser state" in caplog.text
+    resumed = _weights(tmp_path / "run")
+    start = _weights(tmp_path / "run" / "step-2")
+    assert all(torch.isfinite(v).all() for v in resumed.values())
+    assert any(not torch.equal(start[k], resumed[k]) for k in start)  # it trained steps 3 and 4
 
 
 def test_pretrain_stage_runs_warm_restart_cycles_and_resumes(tmp_path: Path) -> None:
@@ -360,6 +410,41 @@ def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tin
     loaded = BertForLeadGen.from_pretrained(str(tmp_path / "out"))
     assert loaded.label_head.weight.dtype == torch.float32
     assert bool(torch.isfinite(loaded.label_head.weight).all())
+
+
+def test_weight_average_follows_the_weights_and_skips_integer_buffers() -> None:
+    from classifiers.train.finetune import WeightAverage
+
+    model = torch.nn.Linear(2, 1)
+    model.register_buffer("counts", torch.tensor([3]))
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    average = WeightAverage(model, decay=0.9)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    average.update(model)
+    first = float(average.state["weight"][0, 0])
+    assert 0.0 < first < 1.0  # between where it started and where the weights are
+    for _ in range(200):
+        average.update(model)
+    assert float(average.state["weight"][0, 0]) == pytest.approx(1.0, abs=1e-6)
+    assert "counts" not in average.state
+    full = average.full_state(model)
+    assert torch.equal(full["counts"], torch.tensor([3])) and set(full) == set(model.state_dict())
+
+
+def test_finetune_keeps_the_averaged_weights(tmp_path: Path, tiny_base: Path) -> None:
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+
+    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    plain = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1)
+    finetune(tiny_base, data * 4, data, tmp_path / "plain", plain)
+    finetune(tiny_base, data * 4, data, tmp_path / "ema", dataclasses.replace(plain, ema_decay=0.99))
+    last = BertForLeadGen.from_pretrained(str(tmp_path / "plain")).state_dict()
+    averaged = BertForLeadGen.from_pretrained(str(tmp_path / "ema")).state_dict()
+    # same seed, same steps: the saved weights differ only because the average lags the trained ones
+    assert any(not torch.allclose(last[k], averaged[k]) for k in last)
+    assert all(torch.isfinite(v).all() for v in averaged.values() if v.is_floating_point())
 
 
 def test_ensemble_category_adds_the_thread_but_label_ignores_it(tiny_model: Path) -> None:
