@@ -173,6 +173,10 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
             f" {args.pretrain_lr:g} halved per cycle), batch 32, sequences of <= 128 tokens packed from COLD (all splits) +"
             f" {args.pretrain_generated} unlabelled generated posts (seed {args.seed + 100})"
         )
+        from classifiers.train.pretrain import describe_history
+
+        if resumed := describe_history(base):
+            run["pretrain_summary"] += f"; the run was stopped and {resumed}"
 
     # 2. data: generated + COLD everyday negatives; selection slice from its own seed
     log.info("generating %d training and %d selection posts", args.n_train, args.n_valid)

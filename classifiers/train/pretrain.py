@@ -8,6 +8,7 @@ outside the repo; only the fine-tuned model is shipped.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import random
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
@@ -47,6 +49,21 @@ class PretrainConfig:
 
 TRAINER_STATE = "trainer_state.pt"  # optimiser, schedule and dropout RNG of a step checkpoint
 RESUME_KEY = "resume_key.txt"  # the settings a step checkpoint was made with; resume only on an exact match
+HISTORY = "pretrain_history.json"  # the stretches of steps a checkpoint was trained in, for the model card
+
+
+def read_history(folder: Path) -> list[dict[str, Any]]:
+    path = folder / HISTORY
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def describe_history(folder: Path) -> str:
+    """'' for an unbroken run, else how it was resumed, e.g. 'resumed at step 3000 (fresh optimiser moments)'."""
+    parts = [
+        f"resumed at step {seg['first_step'] - 1}" + ("" if seg["optimiser_restored"] else " (fresh optimiser moments)")
+        for seg in read_history(folder)[1:]
+    ]
+    return "; ".join(parts)
 
 
 def resume_point(out_dir: Path, key: str) -> tuple[int, Path] | None:
@@ -199,8 +216,11 @@ def pretrain(
 
     first = resume[0] if resume is not None else 0
     rewarm_from = -1  # the step a re-warmup starts at, when resuming without optimiser moments
+    history = read_history(resume[1]) if resume is not None else []
     if resume is not None:
         state_file = resume[1] / TRAINER_STATE
+        history = history or [{"first_step": 1, "optimiser_restored": False}]
+        history.append({"first_step": first + 1, "optimiser_restored": state_file.is_file()})
         if state_file.is_file():
             state = torch.load(state_file, weights_only=False)
             opt.load_state_dict(state["optimizer"])
@@ -260,8 +280,18 @@ def pretrain(
             torch.save({"optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state()}, folder / TRAINER_STATE)
             if resume_key:
                 (folder / RESUME_KEY).write_text(resume_key + "\n", encoding="utf-8")
+            write_history(folder, history)
     save_checkpoint(model, tokenizer, tokens, out_dir)
+    write_history(out_dir, history)
     return out_dir
+
+
+def write_history(folder: Path, history: list[dict[str, Any]]) -> None:
+    path = folder / HISTORY
+    if history:
+        path.write_text(json.dumps(history) + "\n", encoding="utf-8")
+    elif path.exists():
+        path.unlink()  # an unbroken run over an older, resumed one
 
 
 def save_checkpoint(

@@ -127,7 +127,7 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 def test_stopped_pretraining_resumes_to_the_same_weights(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A run stopped after its step-2 checkpoint and started again ends where an unbroken run ends."""
-    from classifiers.train.pretrain import RESUME_KEY, TRAINER_STATE, PretrainConfig, pretrain
+    from classifiers.train.pretrain import RESUME_KEY, TRAINER_STATE, PretrainConfig, describe_history, pretrain
 
     cfg = PretrainConfig(steps=4, batch_size=4, layers=1, hidden=32, heads=2, intermediate=64, threads=1, warmup=1)
     cfg = dataclasses.replace(cfg, save_every=2, log_every=1)
@@ -140,6 +140,8 @@ def test_stopped_pretraining_resumes_to_the_same_weights(tmp_path: Path, caplog:
         pretrain(CORPUS * 4, tmp_path / "stopped", cfg, resume_key="k1")
     trained = [r.getMessage().split()[2] for r in caplog.records if r.getMessage().startswith("pretrain step")]
     assert trained == ["3/4", "4/4"]  # steps 1 and 2 came from the checkpoint
+    assert describe_history(tmp_path / "stopped") == "resumed at step 2"
+    assert describe_history(tmp_path / "whole") == ""
     whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "stopped")
     assert all(torch.allclose(whole[k], resumed[k], atol=1e-6) for k in whole)
     # a checkpoint made with other settings is not resumed: that run starts at step 0, from other random weights
@@ -152,7 +154,7 @@ def test_stopped_pretraining_resumes_to_the_same_weights(tmp_path: Path, caplog:
 def test_pretraining_resumes_from_a_checkpoint_without_optimiser_state(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from classifiers.train.pretrain import TRAINER_STATE, PretrainConfig, pretrain, resume_point
+    from classifiers.train.pretrain import TRAINER_STATE, PretrainConfig, describe_history, pretrain, resume_point
 
     cfg = PretrainConfig(steps=4, batch_size=4, layers=1, hidden=32, heads=2, intermediate=64, threads=1, warmup=1)
     cfg = dataclasses.replace(cfg, save_every=2, rewarmup=2)
@@ -163,6 +165,7 @@ def test_pretraining_resumes_from_a_checkpoint_without_optimiser_state(
     with caplog.at_level(logging.WARNING, logger="qingyuan.train.pretrain"):
         pretrain(CORPUS * 4, tmp_path / "run", cfg, resume_key="k")
     assert "no optimiser state" in caplog.text
+    assert describe_history(tmp_path / "run") == "resumed at step 2 (fresh optimiser moments)"
     resumed = _weights(tmp_path / "run")
     start = _weights(tmp_path / "run" / "step-2")
     assert all(torch.isfinite(v).all() for v in resumed.values())
