@@ -19,9 +19,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from classifiers.train.finetune import FinetuneConfig
 
 log = logging.getLogger("qingyuan.train")
 
@@ -33,6 +36,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__)
     ap.add_argument("--out", type=Path, default=Path("classifiers/models/default"))
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument(
+        "--finetune-seed",
+        type=int,
+        default=None,
+        help="seed of the BERT fine-tuning alone (head init, batch order, input masking; default --seed): repeat"
+        " a fine-tune on the same encoder and data to measure run-to-run spread",
+    )
     ap.add_argument(
         "--base-model",
         type=Path,
@@ -148,7 +158,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
 
     from classifiers.bert import load_normaliser
     from classifiers.train.data import default_shared_dir, load_cold, load_jsonl
-    from classifiers.train.finetune import FinetuneConfig, finetune
+    from classifiers.train.finetune import finetune
     from classifiers.train.generate import generate
     from classifiers.train.replies import everyday_replies
 
@@ -205,20 +215,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     run["train_size"], run["valid_size"] = len(train), len(valid)
 
     # 3. fine-tune
-    lr = args.lr or (3e-5 if args.base_model else 2e-4)
-    cfg = FinetuneConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=lr,
-        seed=args.seed,
-        threads=args.threads,
-        max_steps=args.max_steps,
-        input_mask_prob=args.input_mask,
-        label_smoothing=args.label_smoothing,
-        ema_decay=args.ema,
-        bf16=args.bf16,
-        pooling=args.pooling,
-    )
+    cfg = finetune_config(args)
     out: Path = args.out
     if out.exists():
         shutil.rmtree(out)
@@ -255,6 +252,26 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
     log.info("done in %.0fs: %s (%.1f MB)", run["elapsed_s"], out, size)
     return run
+
+
+def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
+    """The fine-tuning settings the command line asks for."""
+    from classifiers.train.finetune import FinetuneConfig
+
+    lr = args.lr or (3e-5 if args.base_model else 2e-4)
+    return FinetuneConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=lr,
+        seed=args.seed if args.finetune_seed is None else args.finetune_seed,
+        threads=args.threads,
+        max_steps=args.max_steps,
+        input_mask_prob=args.input_mask,
+        label_smoothing=args.label_smoothing,
+        ema_decay=args.ema,
+        bf16=args.bf16,
+        pooling=args.pooling,
+    )
 
 
 def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:

@@ -504,3 +504,12 @@ def test_bf16_defaults_to_what_the_cpu_computes_natively(tmp_path: Path) -> None
     assert not cpu_has_native_bf16(tmp_path / "missing")
     assert parse_args(["--bf16"]).bf16 is True and parse_args(["--no-bf16"]).bf16 is False
     assert parse_args([]).bf16 is cpu_has_native_bf16()
+
+
+def test_finetune_seed_moves_only_the_fine_tuning() -> None:
+    from classifiers.train.__main__ import finetune_config, parse_args
+
+    assert finetune_config(parse_args(["--seed", "7"])).seed == 7
+    assert finetune_config(parse_args(["--seed", "7", "--finetune-seed", "21"])).seed == 21
+    assert finetune_config(parse_args(["--ema", "0.998"])).ema_decay == 0.998
+    assert finetune_config(parse_args([])).lr == 2e-4 and finetune_config(parse_args(["--base-model", "x"])).lr == 3e-5
