@@ -118,7 +118,7 @@ class WeightAverage:
 
     def full_state(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:
         """The model's state with the averaged tensors in place of the trained ones."""
-        return {k: self.state.get(k, v).detach().clone() for k, v in model.state_dict().items()}
+        return {k: self.state.get(k, v) for k, v in model.state_dict().items()}  # load_state_dict copies
 
 
 class Labelled(Protocol):

@@ -71,10 +71,9 @@ def resume_point(out_dir: Path, key: str) -> tuple[int, Path] | None:
     found: list[tuple[int, Path]] = []
     for folder in out_dir.glob("step-*"):
         suffix = folder.name.removeprefix("step-")
-        key_file = folder / RESUME_KEY
+        key_file = folder / RESUME_KEY  # written last: a checkpoint cut short by a crash has none
         if suffix.isdigit() and key_file.is_file() and key_file.read_text(encoding="utf-8").strip() == key.strip():
-            if (folder / "model.safetensors").is_file() or (folder / "pytorch_model.bin").is_file():
-                found.append((int(suffix), folder))
+            found.append((int(suffix), folder))
     return max(found) if found else None
 
 
@@ -236,10 +235,7 @@ def pretrain(
             factor *= (step - rewarm_from + 1) / cfg.rewarmup
         return factor
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor, last_epoch=-1)
-    for group in opt.param_groups:  # LambdaLR starts at step 0; place it at the resumed step
-        group["lr"] = group["initial_lr"] * lr_factor(first)
-    sched.last_epoch = first
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda done: lr_factor(first + done))  # counts from `first`
     special_ids = torch.tensor([tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id])
     start = time.time()
     running = 0.0
@@ -278,9 +274,9 @@ def pretrain(
             folder = out_dir / f"step-{step + 1}"
             save_checkpoint(model, tokenizer, tokens, folder)
             torch.save({"optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state()}, folder / TRAINER_STATE)
+            write_history(folder, history)
             if resume_key:
                 (folder / RESUME_KEY).write_text(resume_key + "\n", encoding="utf-8")
-            write_history(folder, history)
     save_checkpoint(model, tokenizer, tokens, out_dir)
     write_history(out_dir, history)
     return out_dir
