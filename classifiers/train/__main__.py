@@ -175,8 +175,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     # 1. the encoder to fine-tune
     if args.base_model:
         base = args.base_model
-        run["base_description"] = f"checkpoint on disk: {base}"
-        run["pretrain_summary"] = "none (--base-model)"
+        run["base_description"], run["pretrain_summary"] = describe_base_model(base)
     else:
         base = pretrain_stage(args, shared, work)
         if args.pretrain_only:
@@ -252,6 +251,27 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
     log.info("done in %.0fs: %s (%.1f MB)", run["elapsed_s"], out, size)
     return run
+
+
+def describe_base_model(base: Path) -> tuple[str, str]:
+    """The card's base and pretraining lines for --base-model.
+
+    A Qingyuan model trained by this module keeps its provenance in metrics.json; fine-tuning it again (a second
+    stage with fresh heads) must not lose where its encoder came from.
+    """
+    try:
+        earlier = json.loads((base / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = None
+    if not isinstance(earlier, dict) or "base_description" not in earlier:
+        return f"checkpoint on disk: {base}", "none (--base-model)"
+    version = earlier.get("version", "?")
+    selected = (earlier.get("selection") or {}).get("step", "?")
+    return (
+        f"the encoder of qingyuan-bert {version} at {base} (fine-tuned again here with fresh heads; that model was"
+        f" fine-tuned for {selected} steps from: {earlier['base_description']})",
+        f"inherited from {base}: {earlier.get('pretrain_summary', 'not recorded')}",
+    )
 
 
 def finetune_config(args: argparse.Namespace) -> FinetuneConfig:

@@ -513,3 +513,28 @@ def test_finetune_seed_moves_only_the_fine_tuning() -> None:
     assert finetune_config(parse_args(["--seed", "7", "--finetune-seed", "21"])).seed == 21
     assert finetune_config(parse_args(["--ema", "0.998"])).ema_decay == 0.998
     assert finetune_config(parse_args([])).lr == 2e-4 and finetune_config(parse_args(["--base-model", "x"])).lr == 3e-5
+
+
+def test_a_second_stage_keeps_the_first_models_provenance(tmp_path: Path) -> None:
+    from classifiers.train.__main__ import describe_base_model
+
+    foreign = tmp_path / "bert-base-chinese"
+    foreign.mkdir()
+    assert describe_base_model(foreign) == (f"checkpoint on disk: {foreign}", "none (--base-model)")
+    ours = tmp_path / "stage1"
+    ours.mkdir()
+    (ours / "metrics.json").write_text(
+        json.dumps(
+            {
+                "version": "0.1.0",
+                "base_description": "own character-level BERT pretrained with masked-LM (/x/pretrain)",
+                "pretrain_summary": "5000 steps, batch 32",
+                "selection": {"step": 1800},
+            }
+        )
+    )
+    base, pretraining = describe_base_model(ours)
+    assert "qingyuan-bert 0.1.0" in base and "1800 steps" in base and "/x/pretrain" in base
+    assert pretraining == f"inherited from {ours}: 5000 steps, batch 32"
+    (ours / "metrics.json").write_text("{not json")
+    assert describe_base_model(ours)[1] == "none (--base-model)"
