@@ -2,10 +2,14 @@
 
 A crash mid-write can leave a torn last line; readers skip it (and log it) instead of failing,
 so a re-run of the later stages always works on everything that was fully written.
+
+Beside each `<job>.jsonl` an `<job>.index` file holds one "key, content fingerprint, end offset" line per spooled
+post, so a crawl can tell which posts it already has without parsing and validating every post ever spooled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -17,6 +21,15 @@ from pydantic import ValidationError
 from core.records import Post
 
 log = logging.getLogger(__name__)
+
+
+INDEX_SUFFIX = ".index"
+
+
+def content_fingerprint(post: Post) -> str:
+    """What makes a re-fetched post "new": its text, author and time (not metrics or fetch time)."""
+    parts = [post.key, post.kind.value, post.text, post.author_id or "", str(post.published_at), post.parent_key or ""]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 class Spool:
@@ -32,14 +45,66 @@ class Spool:
     def append(self, posts: Iterable[Post], job: str = "default") -> int:
         """Append posts durably (flushed and fsynced); returns how many were written."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        count = 0
-        with self.path_for(job).open("a", encoding="utf-8") as fh:
+        path = self.path_for(job)
+        if not path.with_suffix(INDEX_SUFFIX).exists():
+            self._rebuild_index(path)  # index what an older version spooled before adding to it
+        entries: list[str] = []
+        with path.open("ab") as fh:
             for post in posts:
-                fh.write(post.model_dump_json() + "\n")
-                count += 1
+                fh.write((post.model_dump_json() + "\n").encode("utf-8"))
+                entries.append(f"{post.key}\t{content_fingerprint(post)}\t{fh.tell()}\n")
             fh.flush()
             os.fsync(fh.fileno())
-        return count
+        # after the posts are durable: a crash in between only costs re-spooling them, never skipping them
+        with path.with_suffix(INDEX_SUFFIX).open("a", encoding="utf-8") as ix:
+            ix.writelines(entries)
+        return len(entries)
+
+    def fingerprints(self) -> dict[str, str]:
+        """key -> content fingerprint of its newest spooled version, read from the index files.
+
+        A JSONL file with no index, or shorter than its index says (rewritten or truncated by hand), is indexed
+        again from its posts first; an index whose JSONL is gone counts for nothing.
+        """
+        out: dict[str, str] = {}
+        for path in self.files():
+            entries = self._read_index(path)
+            if entries is None:
+                entries = self._rebuild_index(path)
+            out.update(entries)
+        return out
+
+    @staticmethod
+    def _read_index(path: Path) -> dict[str, str] | None:
+        index = path.with_suffix(INDEX_SUFFIX)
+        if not index.is_file():
+            return None
+        entries: dict[str, str] = {}
+        end = 0
+        with index.open("r", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 3 or len(parts[1]) != 64 or not parts[2].isdigit():
+                    continue  # a torn last line: that post is re-spooled at worst
+                entries[parts[0]] = parts[1]
+                end = max(end, int(parts[2]))
+        if end > path.stat().st_size:
+            log.warning("%s is shorter than its index says; indexing it again", path)
+            return None
+        return entries
+
+    @staticmethod
+    def _rebuild_index(path: Path) -> dict[str, str]:
+        """Index a JSONL file from its posts (one full parse), replacing its index atomically."""
+        entries: dict[str, str] = {}
+        size = path.stat().st_size if path.exists() else 0
+        for post in read_posts(path) if size else ():
+            entries[post.key] = content_fingerprint(post)
+        index = path.with_suffix(INDEX_SUFFIX)
+        tmp = index.with_name(index.name + ".tmp")
+        tmp.write_text("".join(f"{k}\t{fp}\t{size}\n" for k, fp in entries.items()), encoding="utf-8")
+        os.replace(tmp, index)
+        return entries
 
     def files(self) -> list[Path]:
         if not self.directory.exists():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,13 +11,7 @@ from scrapy.exceptions import DropItem
 
 from core.records import Post
 from core.settings import Settings
-from core.spool import Spool
-
-
-def content_fingerprint(post: Post) -> str:
-    """What makes a re-fetched post "new": its text, author and time (not metrics or fetch time)."""
-    parts = [post.key, post.kind.value, post.text, post.author_id or "", str(post.published_at), post.parent_key or ""]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+from core.spool import Spool, content_fingerprint
 
 
 class SpoolPipeline:
@@ -47,7 +40,7 @@ class SpoolPipeline:
             or getattr(spider, "name", "default")
         )
         if self.skip_known:  # a re-crawl only spools what changed, so a second run adds nothing
-            self.known = {p.key: content_fingerprint(p) for p in self.spool}
+            self.known = self.spool.fingerprints()  # the index files; no post is parsed
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         stats = self.crawler.stats
