@@ -53,6 +53,7 @@ model: setup
 bench: setup elasticsearch
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_spool.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
