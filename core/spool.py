@@ -96,10 +96,8 @@ class Spool:
     @staticmethod
     def _rebuild_index(path: Path) -> dict[str, str]:
         """Index a JSONL file from its posts (one full parse), replacing its index atomically."""
-        entries: dict[str, str] = {}
         size = path.stat().st_size if path.exists() else 0
-        for post in read_posts(path) if size else ():
-            entries[post.key] = content_fingerprint(post)
+        entries = {post.key: content_fingerprint(post) for post in read_posts(path)} if size else {}
         index = path.with_suffix(INDEX_SUFFIX)
         tmp = index.with_name(index.name + ".tmp")
         tmp.write_text("".join(f"{k}\t{fp}\t{size}\n" for k, fp in entries.items()), encoding="utf-8")
@@ -118,9 +116,6 @@ class Spool:
             for post in read_posts(path):
                 latest[post.key] = post
         return iter(latest.values())
-
-    def keys(self) -> set[str]:
-        return {p.key for p in self}
 
 
 def read_posts(path: Path) -> Iterator[Post]:
