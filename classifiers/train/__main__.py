@@ -121,6 +121,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         " shipped model was trained; with 0.998 the BERT alone scored 0.908-0.941 on dev over six runs, no reliable"
         " gain: classifiers/train/EXPERIMENTS.md)",
     )
+    ap.add_argument(
+        "--distil",
+        type=float,
+        default=0.0,
+        help="fine-tuning: weight of a character n-gram teacher's out-of-fold probabilities in the label loss"
+        " (0 = labels only; classifiers/train/distil.py)",
+    )
+    ap.add_argument(
+        "--transfer",
+        type=int,
+        default=0,
+        help="with --distil: this many unlabelled posts spliced from training sentences, learned from the teacher",
+    )
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=None, help="default 2e-4 (own small model) or 3e-5 (--base-model)")
@@ -220,7 +233,24 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     if out.exists():
         shutil.rmtree(out)
     normalise = load_normaliser()
-    result = finetune(base, train, valid, out, cfg, normalise=normalise, version=VERSION)
+    soft: Any = None
+    transfer: list[tuple[str, float]] = []
+    if args.distil > 0:
+        from classifiers.train.distil import teacher_targets
+
+        log.info("teacher: out-of-fold n-gram probabilities for %d posts, %d transfer posts", len(train), args.transfer)
+        labels = [int(ex.label == "lead_gen") for ex in train]
+        soft, transfer = teacher_targets([ex.text for ex in train], labels, normalise, args.transfer, seed=args.seed)
+        run["distillation"] = {
+            "teacher": "character 1-3-gram logistic regression on normalised text, 5-fold out-of-fold",
+            "weight": args.distil,
+            "transfer_posts": len(transfer),
+            "teacher_agreement_with_labels": float(np.mean((soft >= 0.5) == np.asarray(labels, dtype=bool))),
+        }
+        log.info("teacher: %s", run["distillation"])
+    result = finetune(
+        base, train, valid, out, cfg, normalise=normalise, version=VERSION, soft_targets=soft, transfer=transfer
+    )
     run["selection"] = result["selection"]
     from transformers import BertConfig
 
@@ -290,6 +320,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
         input_mask_prob=args.input_mask,
         label_smoothing=args.label_smoothing,
         ema_decay=args.ema,
+        distil_weight=args.distil,
         bf16=args.bf16,
         pooling=args.pooling,
     )

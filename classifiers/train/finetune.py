@@ -97,6 +97,9 @@ class FinetuneConfig:
     # > 0: evaluate and save an exponential moving average of the weights instead of the last step's weights
     # (averaged weights sit in flatter minima, which tends to carry better to text unlike the training data)
     ema_decay: float = 0.0
+    # > 0: the label loss is (1 - w) * cross-entropy with the labels + w * cross-entropy with a teacher's
+    # probabilities (soft targets passed to finetune(); train/distil.py)
+    distil_weight: float = 0.0
 
 
 class WeightAverage:
@@ -183,6 +186,29 @@ def encode_examples(
     return seqs, labels, cats
 
 
+def distillation_loss(
+    out: dict[str, torch.Tensor],
+    labels: torch.Tensor,
+    category_labels: torch.Tensor,
+    soft: torch.Tensor,
+    weight: float,
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
+    """(1 - weight) * label loss + weight * teacher loss + category loss.
+
+    Rows labelled IGNORE (the unlabelled transfer set) count only towards the teacher loss; the category loss, as in
+    BertForLeadGen.forward, covers true hits only.
+    """
+    logits = out["label_logits"].float()
+    loss = weight * nn.functional.cross_entropy(logits, torch.stack([1 - soft, soft], dim=1))
+    if bool((labels != IGNORE).any()):
+        hard = nn.functional.cross_entropy(logits, labels, label_smoothing=label_smoothing, ignore_index=IGNORE)
+        loss = loss + (1 - weight) * hard
+    if bool((category_labels != IGNORE).any()):
+        loss = loss + nn.functional.cross_entropy(out["category_logits"].float(), category_labels, ignore_index=IGNORE)
+    return loss
+
+
 def _tensors(encoder: Encoder, seqs: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     ids, mask = encoder.pad(seqs)
     return torch.from_numpy(ids), torch.from_numpy(mask)
@@ -242,8 +268,14 @@ def finetune(
     cfg: FinetuneConfig = FinetuneConfig(),
     normalise: Callable[[str], str] = lambda text: text,
     version: str = "0",
+    soft_targets: Sequence[float] | None = None,
+    transfer: Sequence[tuple[str, float]] = (),
 ) -> dict[str, Any]:
-    """Train on `train`, keep the best state by selection_score on `valid`, save model + tokenizer to out_dir."""
+    """Train on `train`, keep the best state by selection_score on `valid`, save model + tokenizer to out_dir.
+
+    With cfg.distil_weight > 0, `soft_targets` gives a teacher's P(lead_gen) for each training post and `transfer`
+    adds unlabelled (text, teacher probability) pairs that only the teacher loss sees.
+    """
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -254,9 +286,20 @@ def finetune(
     encoder = Encoder.from_tokenizer(tokenizer.backend_tokenizer, max_length=max_len)
     tr_seqs, tr_labels, tr_cats = encode_examples(encoder, train, normalise)
     va_seqs, va_labels, va_cats = encode_examples(encoder, valid, normalise)
+    tr_soft: np.ndarray | None = None
+    if cfg.distil_weight > 0:
+        if soft_targets is None or len(soft_targets) != len(train):
+            raise ValueError("distillation needs one soft target per training post")
+        tr_soft = np.asarray(soft_targets, dtype=np.float32)
+        if transfer:
+            tr_seqs += encoder.encode([normalise(text) for text, _ in transfer])
+            tr_labels = np.concatenate([tr_labels, np.full(len(transfer), IGNORE, dtype=np.int64)])
+            tr_cats = np.concatenate([tr_cats, np.full(len(transfer), IGNORE, dtype=np.int64)])
+            tr_soft = np.concatenate([tr_soft, np.array([p for _, p in transfer], dtype=np.float32)])
+        log.info("distilling: teacher weight %.2f, %d unlabelled transfer posts", cfg.distil_weight, len(transfer))
     log.info("fine-tune: %d train / %d validation examples, base %s", len(train), len(valid), base)
 
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+    steps_per_epoch = math.ceil(len(tr_seqs) / cfg.batch_size)
     total = cfg.max_steps or max(1, int(steps_per_epoch * cfg.epochs))
     warmup = max(1, int(total * cfg.warmup_share))
     no_decay = ("bias", "LayerNorm.weight")
@@ -313,13 +356,24 @@ def finetune(
             if cfg.input_mask_prob > 0:
                 ids = mask_inputs(ids, mask, tokenizer, cfg.input_mask_prob, gen)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                out = model(
-                    input_ids=ids,
-                    attention_mask=mask,
-                    labels=torch.from_numpy(tr_labels[idx]),
-                    category_labels=torch.from_numpy(tr_cats[idx]),
-                    label_smoothing=cfg.label_smoothing,
-                )
+                if tr_soft is None:
+                    out = model(
+                        input_ids=ids,
+                        attention_mask=mask,
+                        labels=torch.from_numpy(tr_labels[idx]),
+                        category_labels=torch.from_numpy(tr_cats[idx]),
+                        label_smoothing=cfg.label_smoothing,
+                    )
+                else:
+                    out = model(input_ids=ids, attention_mask=mask)
+                    out["loss"] = distillation_loss(
+                        out,
+                        torch.from_numpy(tr_labels[idx]),
+                        torch.from_numpy(tr_cats[idx]),
+                        torch.from_numpy(tr_soft[idx]),
+                        cfg.distil_weight,
+                        cfg.label_smoothing,
+                    )
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()

@@ -450,6 +450,31 @@ def test_finetune_keeps_the_averaged_weights(tmp_path: Path, tiny_base: Path) ->
     assert all(torch.isfinite(v).all() for v in averaged.values() if v.is_floating_point())
 
 
+def test_distilled_finetune_from_the_command_line(tmp_path: Path, tiny_base: Path) -> None:
+    """--distil/--transfer: the teacher's targets reach fine-tuning and the card records the teacher."""
+    from classifiers.train.__main__ import main
+    from classifiers.train.finetune import BertForLeadGen
+
+    out = tmp_path / "m"
+    argv = ["--out", str(out), "--base-model", str(tiny_base), "--n-train", "60", "--n-valid", "30", "--cold", "10"]
+    argv += ["--max-steps", "3", "--batch-size", "8", "--threads", "1", "--dev", str(tmp_path / "none")]
+    assert main([*argv, "--distil", "0.5", "--transfer", "20"]) == 0
+    distillation = json.loads((out / "metrics.json").read_text())["distillation"]
+    assert distillation["weight"] == 0.5 and distillation["transfer_posts"] == 20
+    assert 0.5 < distillation["teacher_agreement_with_labels"] <= 1.0
+    model = BertForLeadGen.from_pretrained(str(out))
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values() if v.is_floating_point())
+
+
+def test_distillation_needs_a_target_per_training_post(tmp_path: Path, tiny_base: Path) -> None:
+    from classifiers.train.finetune import FinetuneConfig, LabelledText, finetune
+
+    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    cfg = FinetuneConfig(max_steps=2, batch_size=4, eval_every=100, threads=1, distil_weight=0.5)
+    with pytest.raises(ValueError, match="soft target"):
+        finetune(tiny_base, data, data, tmp_path / "x", cfg, soft_targets=[0.5])
+
+
 def test_ensemble_category_adds_the_thread_but_label_ignores_it(tiny_model: Path) -> None:
     ens = EnsembleClassifier.from_path(tiny_model, threshold=0.0)
     ens.threshold = 0.0  # every post a hit, so every verdict carries a category
