@@ -56,7 +56,10 @@ class Spool:
             fh.flush()
             os.fsync(fh.fileno())
         # after the posts are durable: a crash in between only costs re-spooling them, never skipping them
-        with path.with_suffix(INDEX_SUFFIX).open("a", encoding="utf-8") as ix:
+        index = path.with_suffix(INDEX_SUFFIX)
+        if _ends_torn(index):
+            entries.insert(0, "\n")  # end the torn line, or the first new entry would be lost with it
+        with index.open("a", encoding="utf-8") as ix:
             ix.writelines(entries)
         return len(entries)
 
@@ -116,6 +119,16 @@ class Spool:
             for post in read_posts(path):
                 latest[post.key] = post
         return iter(latest.values())
+
+
+def _ends_torn(path: Path) -> bool:
+    """True when a non-empty file's last line lacks its newline (a crash mid-write)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+    except OSError:  # missing or empty
+        return False
 
 
 def read_posts(path: Path) -> Iterator[Post]:

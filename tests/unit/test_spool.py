@@ -82,3 +82,17 @@ def test_a_torn_index_line_or_a_truncated_spool_never_hides_a_post(tmp_path):
     assert set(spool.fingerprints()) == {"demo:1"}
     spool.path_for("a").unlink()  # an index without its spool counts for nothing
     assert spool.fingerprints() == {}
+
+
+def test_an_append_after_a_torn_index_line_keeps_its_first_entry(tmp_path):
+    from core.spool import INDEX_SUFFIX
+
+    spool = Spool(tmp_path)
+    spool.append([_post("1")], job="a")
+    index = spool.path_for("a").with_suffix(INDEX_SUFFIX)
+    with index.open("a", encoding="utf-8") as fh:
+        fh.write("demo:9\tabc")  # a crash mid-write of the index
+    spool.append([_post("2"), _post("3")], job="a")
+    assert set(spool.fingerprints()) == {"demo:1", "demo:2", "demo:3"}
+    lines = index.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == "demo:9\tabc" and lines[2].startswith("demo:2\t")
