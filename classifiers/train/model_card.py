@@ -36,6 +36,16 @@ def _comparison(metrics: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def _distillation(d: dict[str, Any] | None) -> list[str]:
+    if not d:
+        return []
+    return [
+        f"- distillation: label loss = {1 - d['weight']:g} x labels + {d['weight']:g} x the probabilities of a"
+        f" teacher ({d['teacher']}; it agrees with {d['teacher_agreement_with_labels']:.1%} of the training labels),"
+        f" plus {d['transfer_posts']} unlabelled posts spliced from training sentences, learned from the teacher alone"
+    ]
+
+
 def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
     """run: the dict __main__ collects (args, data sizes, selection, export check, metrics per system)."""
     metrics: dict[str, dict[str, Any]] = run.get("metrics", {})
@@ -89,6 +99,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         f"- pretraining: {run.get('pretrain_summary', '')}",
         f"- fine-tuning: {run.get('train_size')} training examples, {run.get('valid_size')} held-out generated"
         f" examples for model selection; selected: {json.dumps(run.get('selection', {}))}",
+        *_distillation(run.get("distillation")),
         f"- threshold: chosen on the dev set for precision >= {run.get('min_precision')}:"
         f" {json.dumps(run.get('thresholds', {}))}",
         "",

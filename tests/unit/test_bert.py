@@ -462,6 +462,7 @@ def test_distilled_finetune_from_the_command_line(tmp_path: Path, tiny_base: Pat
     distillation = json.loads((out / "metrics.json").read_text())["distillation"]
     assert distillation["weight"] == 0.5 and distillation["transfer_posts"] == 20
     assert 0.5 < distillation["teacher_agreement_with_labels"] <= 1.0
+    assert "20 unlabelled posts spliced" in (out / "README.md").read_text(encoding="utf-8")
     model = BertForLeadGen.from_pretrained(str(out))
     assert all(torch.isfinite(v).all() for v in model.state_dict().values() if v.is_floating_point())
 
