@@ -236,13 +236,13 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     soft: Any = None
     transfer: list[tuple[str, float]] = []
     if args.distil > 0:
-        from classifiers.train.distil import teacher_targets
+        from classifiers.train.distil import TEACHER, teacher_targets
 
         log.info("teacher: out-of-fold n-gram probabilities for %d posts, %d transfer posts", len(train), args.transfer)
         labels = [int(ex.label == "lead_gen") for ex in train]
         soft, transfer = teacher_targets([ex.text for ex in train], labels, normalise, args.transfer, seed=args.seed)
         run["distillation"] = {
-            "teacher": "character 1-3-gram logistic regression on normalised text, 5-fold out-of-fold",
+            "teacher": TEACHER,
             "weight": args.distil,
             "transfer_posts": len(transfer),
             "teacher_agreement_with_labels": float(np.mean((soft >= 0.5) == np.asarray(labels, dtype=bool))),

@@ -20,6 +20,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+FOLDS = 5
+TEACHER = f"character 1-3-gram logistic regression on normalised text, {FOLDS}-fold out-of-fold"
+
 # split after sentence-ending punctuation or a line break, keeping the punctuation with its sentence
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 
@@ -28,7 +31,7 @@ def sentences(text: str) -> list[str]:
     return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
 
 
-def out_of_fold_scores(texts: Sequence[str], labels: Sequence[int], folds: int = 5, seed: int = 13) -> np.ndarray:
+def out_of_fold_scores(texts: Sequence[str], labels: Sequence[int], folds: int = FOLDS, seed: int = 13) -> np.ndarray:
     """P(lead_gen) for each text from an n-gram model fitted on the other folds."""
     from classifiers.ensemble import NgramModel
 
@@ -71,7 +74,7 @@ def teacher_targets(
     normalise: Callable[[str], str],
     n_transfer: int = 0,
     seed: int = 13,
-    folds: int = 5,
+    folds: int = FOLDS,
 ) -> tuple[np.ndarray, list[tuple[str, float]]]:
     """Out-of-fold teacher probabilities for the training posts, and `n_transfer` spliced posts with theirs.
 

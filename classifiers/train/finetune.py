@@ -51,6 +51,8 @@ class BertForLeadGen(BertPreTrainedModel):
         labels: torch.Tensor | None = None,
         category_labels: torch.Tensor | None = None,
         label_smoothing: float = 0.0,
+        soft_labels: torch.Tensor | None = None,
+        soft_weight: float = 0.0,
         **_: Any,
     ) -> dict[str, torch.Tensor]:
         states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -65,12 +67,9 @@ class BertForLeadGen(BertPreTrainedModel):
         hidden = self.dropout(hidden)
         out = {"label_logits": self.label_head(hidden), "category_logits": self.category_head(hidden)}
         if labels is not None:
-            loss = nn.functional.cross_entropy(out["label_logits"].float(), labels, label_smoothing=label_smoothing)
-            if category_labels is not None and bool((category_labels != IGNORE).any()):
-                loss = loss + nn.functional.cross_entropy(
-                    out["category_logits"].float(), category_labels, ignore_index=IGNORE
-                )
-            out["loss"] = loss
+            if category_labels is None:
+                category_labels = torch.full_like(labels, IGNORE)
+            out["loss"] = distillation_loss(out, labels, category_labels, soft_labels, soft_weight, label_smoothing)
         return out
 
 
@@ -190,17 +189,19 @@ def distillation_loss(
     out: dict[str, torch.Tensor],
     labels: torch.Tensor,
     category_labels: torch.Tensor,
-    soft: torch.Tensor,
+    soft: torch.Tensor | None,
     weight: float,
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """(1 - weight) * label loss + weight * teacher loss + category loss.
+    """The training loss: (1 - weight) * label loss + weight * teacher loss + category loss.
 
-    Rows labelled IGNORE (the unlabelled transfer set) count only towards the teacher loss; the category loss, as in
-    BertForLeadGen.forward, covers true hits only.
+    Without a teacher (soft None, weight 0) it is the plain label + category loss. Rows labelled IGNORE (the
+    unlabelled transfer set) count only towards the teacher loss; the category loss covers true hits only.
     """
     logits = out["label_logits"].float()
-    loss = weight * nn.functional.cross_entropy(logits, torch.stack([1 - soft, soft], dim=1))
+    loss = torch.zeros((), dtype=logits.dtype)
+    if soft is not None and weight > 0:
+        loss = loss + weight * nn.functional.cross_entropy(logits, torch.stack([1 - soft, soft], dim=1))
     if bool((labels != IGNORE).any()):
         hard = nn.functional.cross_entropy(logits, labels, label_smoothing=label_smoothing, ignore_index=IGNORE)
         loss = loss + (1 - weight) * hard
@@ -356,24 +357,15 @@ def finetune(
             if cfg.input_mask_prob > 0:
                 ids = mask_inputs(ids, mask, tokenizer, cfg.input_mask_prob, gen)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                if tr_soft is None:
-                    out = model(
-                        input_ids=ids,
-                        attention_mask=mask,
-                        labels=torch.from_numpy(tr_labels[idx]),
-                        category_labels=torch.from_numpy(tr_cats[idx]),
-                        label_smoothing=cfg.label_smoothing,
-                    )
-                else:
-                    out = model(input_ids=ids, attention_mask=mask)
-                    out["loss"] = distillation_loss(
-                        out,
-                        torch.from_numpy(tr_labels[idx]),
-                        torch.from_numpy(tr_cats[idx]),
-                        torch.from_numpy(tr_soft[idx]),
-                        cfg.distil_weight,
-                        cfg.label_smoothing,
-                    )
+                out = model(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    labels=torch.from_numpy(tr_labels[idx]),
+                    category_labels=torch.from_numpy(tr_cats[idx]),
+                    label_smoothing=cfg.label_smoothing,
+                    soft_labels=None if tr_soft is None else torch.from_numpy(tr_soft[idx]),
+                    soft_weight=cfg.distil_weight,
+                )
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
