@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from core.logs import setup_logging
 from core.records import Category, HitStatus, Platform
@@ -37,6 +38,11 @@ app.add_typer(users_app, name="users")
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
+
+
+def add_plain_row(table: Table, *cells: str) -> None:
+    """A table row whose cells are shown as written: crawled text must never be read as rich markup."""
+    table.add_row(*(Text(cell) for cell in cells))
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -275,14 +281,14 @@ def search(
         table.add_column(col, overflow="fold")
     for hit in result.hits:
         text = " ".join(hit.post.text.split())
-        table.add_row(
+        add_plain_row(
+            table,
             hit.key,
             f"{hit.verdict.score:.2f}",
             hit.verdict.category.value if hit.verdict.category else "-",
             hit.status.value,
             hit.post.author_name or hit.post.author_id or "-",
             text[:80] + ("…" if len(text) > 80 else ""),
-            markup=False,  # crawled text must never be read as rich markup
         )
     out.print(table)
 
@@ -545,8 +551,8 @@ def schedule_history(
         table.add_column(col, overflow="fold")
     for row in rows:
         detail = row.get("error") or json.dumps(row.get("counts", {}), ensure_ascii=False, default=str)[:200]
-        table.add_row(
-            row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail, markup=False
+        add_plain_row(
+            table, row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail
         )
     out.print(table)
 
@@ -624,14 +630,14 @@ def alerts(
     for col in ("raised", "rule", "severity", "title", "current / baseline", "accounts"):
         table.add_column(col, overflow="fold")
     for a in items:
-        table.add_row(
+        add_plain_row(
+            table,
             a.created_at.strftime("%Y-%m-%d %H:%M"),
             a.rule.value,
             a.severity.value,
             a.title,
             f"{a.current} / {a.baseline:.1f}",
             str(a.accounts),
-            markup=False,
         )
     out.print(table)
 

@@ -144,3 +144,25 @@ def test_parse_contract_unknown_shape_exits_1(home):
     assert "junk.json" in result.output
     unknown = CliRunner().invoke(app, ["parse", "--platform", "myspace", str(junk)])
     assert unknown.exit_code == 1 and "unknown platform" in unknown.output
+
+
+def test_search_table_shows_crawled_markup_as_written(home, monkeypatch):
+    import core.cli
+
+    monkeypatch.setattr(core.cli.out, "width", 300)  # one line per row, so the cells can be read back whole
+    posts = _posts_file(home / "posts.jsonl")
+    with posts.open("a", encoding="utf-8") as fh:
+        hostile = Post(
+            platform="weibo",
+            post_id="m1",
+            text="[red]停息挂账[/red] 加V qy8899 [link=x]点我[/link]",
+            url="https://example.invalid/m1",
+            author_id="u-m",
+            author_name="[bold]作者[/bold]",
+        )
+        fh.write(hostile.model_dump_json() + "\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", "--input", str(posts)]).exit_code == 0
+    result = runner.invoke(app, ["search", "停息", "--include-benign"])
+    assert result.exit_code == 0, result.output
+    assert "[red]停息挂账[/red]" in result.stdout and "[bold]作者[/bold]" in result.stdout
