@@ -44,7 +44,7 @@ def out_of_fold_scores(texts: Sequence[str], labels: Sequence[int], folds: int =
     for k in range(folds):
         held = order[k::folds]
         keep = np.setdiff1d(order, held, assume_unique=True)
-        model = NgramModel.fit([texts[i] for i in keep], y[keep], seed=seed + k)
+        model = NgramModel.fit([texts[i] for i in keep], y[keep].tolist(), seed=seed + k)
         scores[held] = model.predict([texts[i] for i in held])
     return scores
 
@@ -88,7 +88,7 @@ def teacher_targets(
     transfer: list[tuple[str, float]] = []
     if n_transfer > 0:
         spliced = spliced_posts(texts, n_transfer, seed + 1)
-        teacher = NgramModel.fit(clean, np.asarray(labels, dtype=int), seed=seed)
+        teacher = NgramModel.fit(clean, [int(v) for v in labels], seed=seed)
         probs = teacher.predict([normalise(t) for t in spliced])
         transfer = [(t, float(p)) for t, p in zip(spliced, probs, strict=True)]
     return soft, transfer
