@@ -356,9 +356,12 @@ def crawl(
         if "=" not in item:
             raise fail(f"--arg must be NAME=VALUE, got {item!r}")
         name, value = item.split("=", 1)
+        if name in ("on_progress", "timeout"):  # run_crawl's own keywords: a string there would break the run
+            raise fail(f"--arg {name} is not a spider argument")
         spider_args[name] = value
     job = job or f"{spider}-{datetime.now(timezone.utc):%Y%m%d}"
-    stats = run_crawl(spider, settings, job, **spider_args)
+    extra: dict[str, Any] = dict(spider_args)  # the names were checked above
+    stats = run_crawl(spider, settings, job, **extra)
     out.print(json.dumps(stats.model_dump(mode="json"), ensure_ascii=False))
 
 
@@ -551,9 +554,7 @@ def schedule_history(
         table.add_column(col, overflow="fold")
     for row in rows:
         detail = row.get("error") or json.dumps(row.get("counts", {}), ensure_ascii=False, default=str)[:200]
-        add_plain_row(
-            table, row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail
-        )
+        add_plain_row(table, row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail)
     out.print(table)
 
 

@@ -41,7 +41,7 @@ def check_post(platform: str, url: str, settings: Settings, *, job: str, timeout
     """Whether the post at `url` is still published on `platform`."""
     if platform == "demo":
         return check_demo(url)
-    stats = run_crawl(platform, settings, job, timeout=timeout, mode="detail", target=url, max_pages=1)
+    stats = run_crawl(platform, settings, job, timeout=timeout, mode="detail", target=url, max_pages="1")
     if stats.soft_blocks:
         return RecheckOutcome("blocked", None, f"{stats.soft_blocks} soft blocks")
     if stats.gone:

@@ -94,7 +94,7 @@ class WeiboSpider(PlatformSpider):
         truncated = {p.post_id: p for p in posts}
         for mid in long_text_ids(response.body):
             url = f"{API}/statuses/extend?id={mid}"
-            meta = {"source_url": url}
+            meta: dict[str, Any] = {"source_url": url}
             if mid in truncated:  # the expanded text comes alone: keep the author, time and metrics seen here
                 meta["truncated_post"] = truncated[mid].model_dump(mode="json")
             yield self.request(url, seed=response.meta.get("seed", ""), page=1, expect=False, meta=meta)

@@ -166,3 +166,9 @@ def test_search_table_shows_crawled_markup_as_written(home, monkeypatch):
     result = runner.invoke(app, ["search", "停息", "--include-benign"])
     assert result.exit_code == 0, result.output
     assert "[red]停息挂账[/red]" in result.stdout and "[bold]作者[/bold]" in result.stdout
+
+
+def test_crawl_refuses_a_spider_argument_that_is_the_runners_own(home):
+    result = CliRunner().invoke(app, ["crawl", "demo", "--arg", "timeout=5"])
+    assert result.exit_code == 1
+    assert "--arg timeout is not a spider argument" in result.output
