@@ -21,7 +21,10 @@ _MOBILE = r"(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-.]?\d){8}"
 
 _WECHAT_KW = (
     r"(?:微信号|微信|威信|薇信|徽信|维信|v信|wei信|vx|wx|wei ?xin|wechat|卫星号|卫星|绿泡泡|薇|威|"
-    r"(?:加|\+)v|(?<![a-z])v(?=" + _GAP + r"[:\s]))"
+    r"(?:加|\+)v|(?<![a-z])v(?=" + _GAP + r"[:\s])|"
+    # a bare 微 only before a separator or the handle itself (normalising drops "微 abc123"'s space), never
+    # inside a word (稍微, 微博)
+    r"(?<![稍略细轻卑])微(?=[:\sa-z0-9]))"
 )
 _QQ_KW = r"(?:qq|企鹅|扣扣|抠抠|球球|q号|q群|扣群)"
 _TG_KW = r"(?:纸飞机|小飞机|飞机|telegram|tg|电报)"

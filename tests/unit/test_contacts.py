@@ -16,6 +16,8 @@ from classifiers.contacts import extract_contacts
         ("ＶＸ：ＤＥＢＴ２０２４", "wechat", "debt2024", "ＶＸ：ＤＥＢＴ２０２４"),
         ("wx abc12345", "wechat", "abc12345", "wx abc12345"),
         ("威信 hello99", "wechat", "hello99", "威信 hello99"),
+        ("微 eidxp_27493", "wechat", "eidxp_27493", "微 eidxp_27493"),
+        ("加微：kk123456", "wechat", "kk123456", "微：kk123456"),
         ("卫星号 yy88888", "wechat", "yy88888", "卫星号 yy88888"),
         ("➕V：kk123456", "wechat", "kk123456", "➕V：kk123456"),
         ("v信 13800138000", "wechat", "13800138000", "v信 13800138000"),
@@ -50,7 +52,16 @@ def test_each_form(text: str, type_: str, value: str, surface: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["扣1分", "价格 2023 年 10 月", "iPhone 15 Pro", "找我们公司", "订单号 123456789012345", "今天天气很好"],
+    [
+        "扣1分",
+        "价格 2023 年 10 月",
+        "iPhone 15 Pro",
+        "找我们公司",
+        "订单号 123456789012345",
+        "今天天气很好",
+        "稍微 hello123",
+        "微博 abc12345",
+    ],
 )
 def test_no_false_contacts(text: str) -> None:
     assert extract_contacts(text) == []
