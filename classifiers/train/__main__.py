@@ -95,6 +95,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         " model has none: in a 600-step A/B on the dev set 1,500 of them gave the BERT +0.008 F1, TF-IDF + LR -0.009"
         " and the ensemble -0.005; later runs in classifiers/train/EXPERIMENTS.md)",
     )
+    ap.add_argument(
+        "--soft-pitches",
+        type=int,
+        default=0,
+        help="lead_gen posts written as a victim's story, diary or self-help list that only a closing invitation to a"
+        " private channel gives away (generate.soft_pitches; off by default, as the shipped model was trained)",
+    )
     ap.add_argument("--epochs", type=float, default=4.0)
     ap.add_argument("--pooling", choices=["mean", "cls"], default="mean")
     ap.add_argument(
@@ -173,7 +180,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     from classifiers.bert import load_normaliser
     from classifiers.train.data import default_shared_dir, load_cold, load_jsonl
     from classifiers.train.finetune import finetune
-    from classifiers.train.generate import generate
+    from classifiers.train.generate import generate, soft_pitches
     from classifiers.train.replies import everyday_replies
 
     started = time.time()
@@ -219,6 +226,9 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     if args.replies:
         train += everyday_replies(args.replies, args.seed + 200)
         valid += everyday_replies(max(1, args.n_valid // 10), args.seed + 201)
+    if args.soft_pitches:
+        train += soft_pitches(args.soft_pitches, args.seed + 300)
+        valid += soft_pitches(max(1, args.n_valid // 10), args.seed + 301)
     for extra in args.extra_train:
         more = load_jsonl(extra)
         log.info("adding %d labelled posts from %s", len(more), extra)

@@ -1619,3 +1619,70 @@ def generate(n: int, seed: int) -> list[Example]:
             )
         )
     return out
+
+
+# Soft pitches: an agency posing as a peer. The body is a victim's story, a repayment diary, a self-help list or a
+# sympathetic comment, exactly as the hard negatives write them; only the closing invitation to a private channel
+# gives it away. Trained on, they make the model weigh that invitation instead of the service words alone (a BERT
+# fine-tuned without them scored a pitch 0.05 with and 0.06 without its "私聊").
+SOFT_BODIES: list[tuple[Callable[[R, str], list[str]], float]] = [
+    (neg_victim, 0.3),
+    (neg_diary, 0.2),
+    (neg_tips, 0.2),
+    (neg_comment, 0.2),
+    (neg_anti_scam, 0.1),
+]
+SOFT_BRIDGES = [
+    "后来找了专业的人帮我处理",
+    "我是找老师办下来的",
+    "我现在就在帮人做这个",
+    "我们团队这几年帮了很多人",
+    "走对了渠道其实不难",
+]
+
+
+def soft_pitch(rng: R, cat: str) -> list[str]:
+    body = _weighted(rng, SOFT_BODIES)(rng, cat)  # type: ignore[operator]
+    bridge = [pick(rng, SOFT_BRIDGES)] if rng.random() < 0.4 else []
+    r = rng.random()
+    if r < 0.35:
+        invite = [pick(rng, LEAD_CTA)]
+    elif r < 0.55:
+        invite = [pick(rng, TESTIMONIAL_CTA)]
+    elif r < 0.75:
+        invite = [pick(rng, COMMENT_CTA)]
+    else:
+        invite = [maybe(rng, 0.5, lambda: pick(rng, LEAD_CTA)), contact(rng)]
+    return [*body, *bridge, *(x for x in invite if x)]
+
+
+def soft_pitches(n: int, seed: int) -> list[Example]:
+    """n lead_gen soft pitches (not part of generate(): training adds them with --soft-pitches)."""
+    rng = random.Random(seed)
+    platforms = list(PLATFORM_WEIGHTS)
+    pweights = [PLATFORM_WEIGHTS[p] for p in platforms]
+    out: list[Example] = []
+    for i in range(n):
+        platform = rng.choices(platforms, weights=pweights)[0]
+        kind = pick(rng, ["caption", "post", "comment"])
+        cat = pick(rng, CATEGORIES)
+        text = render(rng, soft_pitch(rng, cat), platform, kind, cat, True).strip()
+        difficulty = "plain"
+        applied: tuple[str, ...] = ()
+        if rng.random() < OBFUSCATE_LEAD_P:
+            text, applied = obfuscate.apply_random(text, rng)
+            difficulty = "obfuscated" if applied else difficulty
+        out.append(
+            Example(
+                id=f"soft-{seed}-{i}",
+                text=text,
+                label="lead_gen",
+                category=cat,
+                kind=kind,  # type: ignore[arg-type]
+                platform=platform,
+                difficulty=difficulty,  # type: ignore[arg-type]
+                obfuscation=applied,
+                source="generated",
+            )
+        )
+    return out
