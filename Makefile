@@ -44,6 +44,7 @@ typecheck: $(STAMP)
 test: setup elasticsearch
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Retrain the shipped default model reproducibly (seeded); long: run it in the background and watch the log.
