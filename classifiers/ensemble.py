@@ -19,6 +19,7 @@ import numpy as np
 
 from classifiers.base import ClassifyInput
 from classifiers.bert import MODEL_NAME, BertClassifier, read_thresholds
+from classifiers.normalise import Normalised, default_normaliser
 from core.records import Category, ContactMatch, Label, ModelInfo, SlangMatch, Verdict
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,11 @@ class Evidence:
         self.score = score  # the lexicon classifier's own probability, when it has one
 
 
-def load_evidence_fn() -> Callable[[str], Evidence]:
-    """helper A's lexicon_evidence(text) when present, else no evidence (the BERT alone decides)."""
-    try:
-        from classifiers.lexicon_classifier import lexicon_evidence
-    except ImportError:
-        log.warning("classifiers.lexicon_classifier not available; ensemble runs without lexicon evidence")
-        return lambda text: Evidence()
+def load_evidence_fn() -> Callable[[str | Normalised], Evidence]:
+    """The lexicon's evidence (slang, contacts, kind scores) for a text or its default normalisation."""
+    from classifiers.lexicon_classifier import lexicon_evidence
 
-    def run(text: str) -> Evidence:
+    def run(text: str | Normalised) -> Evidence:
         ev = lexicon_evidence(text)
         slang = tuple(_as_slang(m) for m in getattr(ev, "slang", ()) or ())
         contacts = tuple(_as_contact(m) for m in getattr(ev, "contacts", ()) or ())
@@ -266,7 +263,10 @@ class EnsembleClassifier:
         self.no_evidence_factor = float(no_evidence_factor)
         self.combiner = combiner
         self.threshold = float(threshold)
-        self.evidence_fn = evidence_fn or load_evidence_fn()
+        # The default evidence function reads the default normaliser's output, so scores() normalises each post once
+        # and hands the result to the BERT, the n-gram member and the lexicon; a caller's own function gets raw text.
+        self._shared_normalisation = evidence_fn is None
+        self.evidence_fn: Callable[[Any], Evidence] = evidence_fn or load_evidence_fn()
         self.ngram = ngram
 
     @classmethod
@@ -289,13 +289,21 @@ class EnsembleClassifier:
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
         """(ensemble lead_gen score, category probabilities, lexicon evidence) per text."""
-        probs, cats = self.bert.predict(texts)
-        evidence = [self.evidence_fn(t or "") for t in texts]
+        if self._shared_normalisation and self.bert.normalises:
+            normaliser = default_normaliser()
+            norms = [normaliser.normalise(t or "") for t in texts]
+            seen = [n.text for n in norms]
+            probs, cats = self.bert.predict_normalised(seen)
+            evidence = [self.evidence_fn(n) for n in norms]
+        else:
+            seen = [self.bert.normalise(t or "") for t in texts]
+            probs, cats = self.bert.predict_normalised(seen)
+            evidence = [self.evidence_fn(t or "") for t in texts]
         if not texts:
             return np.zeros(0), cats, evidence
         p_ngram: list[float | None] = [None] * len(texts)
         if self.ngram is not None:
-            p_ngram = self.ngram.predict([self.bert.normalise(t or "") for t in texts]).tolist()
+            p_ngram = self.ngram.predict(seen).tolist()
         feats = np.array([features(float(p), ev, q) for p, ev, q in zip(probs, evidence, p_ngram, strict=True)])
         scores = self.combiner.score(feats)
         if self.no_evidence_factor != 1.0:

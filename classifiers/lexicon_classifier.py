@@ -111,9 +111,10 @@ class LexiconEvidence:
         return dict(zip(FEATURE_NAMES, self.features, strict=True))
 
 
-def lexicon_evidence(text: str, lexicon: Lexicon | None = None) -> LexiconEvidence:
+def lexicon_evidence(text: str | Normalised, lexicon: Lexicon | None = None) -> LexiconEvidence:
+    """Evidence in `text`; a Normalised must come from the lexicon's own normaliser (the default one unless given)."""
     lex = lexicon or Lexicon.load_default()
-    norm = lex.normalise(text)
+    norm = text if isinstance(text, Normalised) else lex.normalise(text)
     hits = tuple(lex.scan(norm))
     contacts = tuple(extract_contacts(norm))
 
@@ -185,7 +186,7 @@ def lexicon_evidence(text: str, lexicon: Lexicon | None = None) -> LexiconEviden
         float(obfuscated),
         float(norm.finance_context),
         *(1.0 if op in norm.ops else 0.0 for op in _OBFUSCATION_OPS),
-        math.log1p(len(text)),
+        math.log1p(len(norm.original)),
         score,
     )
     slang = tuple(h.to_slang() for h in hits if h.entry.kind in ("agency", "topic", "service"))

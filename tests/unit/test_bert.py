@@ -19,7 +19,14 @@ pytest.importorskip("onnxruntime")
 
 from classifiers.base import Classifier, ClassifyInput  # noqa: E402
 from classifiers.bert import BertClassifier, Encoder, truncate_head_tail  # noqa: E402
-from classifiers.ensemble import Combiner, EnsembleClassifier, Evidence, NgramModel, features  # noqa: E402
+from classifiers.ensemble import (  # noqa: E402
+    Combiner,
+    EnsembleClassifier,
+    Evidence,
+    NgramModel,
+    features,
+    load_evidence_fn,
+)
 from classifiers.train.vocab import SPECIAL_TOKENS, build_vocab, make_tokenizer, save_vocab  # noqa: E402
 from core.records import Category, ContactMatch, Label, SlangMatch, Verdict  # noqa: E402
 
@@ -357,6 +364,37 @@ def test_ensemble_from_path_uses_stored_threshold(tiny_model: Path) -> None:
     assert ens.threshold == pytest.approx(stored)
     verdicts = ens.classify([ClassifyInput(id=str(i), text=t) for i, t in enumerate(CORPUS)])
     assert [v.label is Label.lead_gen for v in verdicts] == [s >= stored for s in ens.scores(CORPUS)[0]]
+
+
+def test_ensemble_normalising_once_scores_as_normalising_per_member(tiny_model: Path) -> None:
+    """scores() normalises each post once for all three members; a caller's own evidence function gets raw text
+    and every member normalises for itself. Both must give the same scores, evidence and categories."""
+    texts = [
+        "征\u200b信修复 薇❤ abc123",
+        "徵信諮詢 ①③⑧ 0000 1111",
+        "zx 花了，cs 天天打电话",
+        "",
+        "好看！" * 400,
+        "\ud800 broken 停.息.挂.账",
+    ]
+    shared = EnsembleClassifier.from_path(tiny_model)
+    own = EnsembleClassifier(
+        shared.bert,
+        shared.combiner,
+        shared.threshold,
+        load_evidence_fn(),
+        ngram=NgramModel.fit(["征信修复 加我", "今天天气好"] * 4, [1, 0] * 4),
+        no_evidence_factor=shared.no_evidence_factor,
+        calibration=shared.calibration,
+    )
+    shared.ngram = own.ngram
+    assert shared._shared_normalisation and not own._shared_normalisation
+    s_scores, s_cats, s_ev = shared.scores(texts)
+    o_scores, o_cats, o_ev = own.scores(texts)
+    np.testing.assert_allclose(s_scores, o_scores)
+    np.testing.assert_allclose(s_cats, o_cats)
+    assert [(e.slang, e.contacts) for e in s_ev] == [(e.slang, e.contacts) for e in o_ev]
+    assert any(e.slang for e in s_ev) and any(e.contacts for e in s_ev)
 
 
 def test_combiner_round_trip_and_identity() -> None:
