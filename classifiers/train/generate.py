@@ -1600,25 +1600,38 @@ def generate(n: int, seed: int) -> list[Example]:
         text = render(rng, segs, platform, kind, tag_cat, label == "lead_gen").strip()
         if difficulty == "hard_negative" and not mentions_topic(text):
             difficulty = "everyday"  # a short on-topic comment ("举报了") carries no topic word: not a hard case
-        applied: tuple[str, ...] = ()
-        if rng.random() < obf_p:
-            text, applied = obfuscate.apply_random(text, rng)
-            if applied and label == "lead_gen":
-                difficulty = "obfuscated"
-        out.append(
-            Example(
-                id=f"gen-{seed}-{i}",
-                text=text,
-                label=label,  # type: ignore[arg-type]
-                category=category,
-                kind=kind,  # type: ignore[arg-type]
-                platform=platform,
-                difficulty=difficulty,  # type: ignore[arg-type]
-                obfuscation=applied,
-                source="generated",
-            )
-        )
+        out.append(_finish(rng, f"gen-{seed}-{i}", text, label, category, kind, platform, difficulty, obf_p))
     return out
+
+
+def _finish(
+    rng: R,
+    id_: str,
+    text: str,
+    label: str,
+    category: str | None,
+    kind: str,
+    platform: str,
+    difficulty: str,
+    obf_p: float,
+) -> Example:
+    """The generated Example, obfuscated with probability obf_p (a lead_gen post that was is 'obfuscated')."""
+    applied: tuple[str, ...] = ()
+    if rng.random() < obf_p:
+        text, applied = obfuscate.apply_random(text, rng)
+        if applied and label == "lead_gen":
+            difficulty = "obfuscated"
+    return Example(
+        id=id_,
+        text=text,
+        label=label,  # type: ignore[arg-type]
+        category=category,
+        kind=kind,  # type: ignore[arg-type]
+        platform=platform,
+        difficulty=difficulty,  # type: ignore[arg-type]
+        obfuscation=applied,
+        source="generated",
+    )
 
 
 # Soft pitches: an agency posing as a peer. The body is a victim's story, a repayment diary, a self-help list or a
@@ -1667,22 +1680,5 @@ def soft_pitches(n: int, seed: int) -> list[Example]:
         kind = pick(rng, ["caption", "post", "comment"])
         cat = pick(rng, CATEGORIES)
         text = render(rng, soft_pitch(rng, cat), platform, kind, cat, True).strip()
-        difficulty = "plain"
-        applied: tuple[str, ...] = ()
-        if rng.random() < OBFUSCATE_LEAD_P:
-            text, applied = obfuscate.apply_random(text, rng)
-            difficulty = "obfuscated" if applied else difficulty
-        out.append(
-            Example(
-                id=f"soft-{seed}-{i}",
-                text=text,
-                label="lead_gen",
-                category=cat,
-                kind=kind,  # type: ignore[arg-type]
-                platform=platform,
-                difficulty=difficulty,  # type: ignore[arg-type]
-                obfuscation=applied,
-                source="generated",
-            )
-        )
+        out.append(_finish(rng, f"soft-{seed}-{i}", text, "lead_gen", cat, kind, platform, "plain", OBFUSCATE_LEAD_P))
     return out
