@@ -32,7 +32,10 @@ def export_onnx(model_dir: Path, keep_fp32: bool = False, opset: int = 17) -> Pa
     """model_dir/model.int8.onnx from the saved torch model; the fp32 graph is removed unless keep_fp32."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    model = BertForLeadGen.from_pretrained(str(model_dir)).eval()
+    # Eager attention exports as plain MatMul/Softmax, which onnxruntime's CPU graph optimiser handles better than
+    # the masked, NaN-guarded graph traced from SDPA: 1.05x posts/s on the shipped model in three interleaved runs
+    # (the two graphs' int8 probabilities differ by at most 0.0006 on 2,000 posts).
+    model = BertForLeadGen.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     wrapper = _OnnxWrapper(model).eval()
     ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 3, 0, 0]], dtype=torch.long)
     mask = (ids != 0).long()
