@@ -1,13 +1,14 @@
 """Throughput of the classifier paths on the same posts, in one run: lexicon, BERT torch, BERT onnxruntime int8,
-and the shipped ensemble (onnx + lexicon). Prints posts/s and ratios; timings on shared cores drift, so nothing
-here is asserted.
+and the shipped ensemble (onnx + lexicon). The paths take turns for a few rounds; prints the median posts/s, the range
+and ratios. Timings on shared cores drift, so nothing here is asserted.
 
-    .venv/bin/python bench/bench_classify.py [--model classifiers/models/default] [--n 2000] [--threads 2]
+    .venv/bin/python bench/bench_classify.py [--model classifiers/models/default] [--n 2000] [--threads 2] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -27,13 +28,24 @@ def sample_posts(n: int, seed: int) -> list[str]:
     return [ex.text for ex in generate(n, seed)]
 
 
-def timed(name: str, fn: Callable[[Sequence[ClassifyInput]], object], items: Sequence[ClassifyInput]) -> float:
-    fn(items[:64])  # warm-up: sessions, caches, lazy tables
+def rate_once(fn: Callable[[Sequence[ClassifyInput]], object], items: Sequence[ClassifyInput]) -> float:
     start = time.perf_counter()
     fn(items)
-    rate = len(items) / (time.perf_counter() - start)
-    print(f"{name:<32} {rate:9.1f} posts/s", flush=True)
-    return rate
+    return len(items) / (time.perf_counter() - start)
+
+
+def interleaved_rates(
+    paths: dict[str, Callable[[Sequence[ClassifyInput]], object]], items: Sequence[ClassifyInput], rounds: int
+) -> dict[str, list[float]]:
+    """posts/s of every path, `rounds` times, the paths taking turns within each round: the load on these shared
+    cores drifts within minutes, and taking turns spreads that drift over all paths instead of favouring one."""
+    for fn in paths.values():
+        fn(items[:64])  # warm-up: sessions, caches, lazy tables
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, fn in paths.items():
+            rates[name].append(rate_once(fn, items))
+    return rates
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -43,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=3, help="turns each path takes; the median is reported")
     args = ap.parse_args(argv)
 
     import torch
@@ -51,29 +64,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     texts = sample_posts(args.n, args.seed)
     items = [ClassifyInput(id=str(i), text=t) for i, t in enumerate(texts)]
     print(f"{len(items)} posts, mean {sum(map(len, texts)) / len(texts):.0f} chars, {args.threads} threads")
-    rates: dict[str, float] = {}
+    paths: dict[str, Callable[[Sequence[ClassifyInput]], object]] = {}
     try:
         from classifiers.lexicon_classifier import LexiconClassifier
     except ImportError:
         print("lexicon: classifiers.lexicon_classifier not available")
     else:
-        rates["lexicon"] = timed("lexicon", LexiconClassifier().classify, items)
+        paths["lexicon"] = LexiconClassifier().classify
 
     from classifiers.bert import BertClassifier
     from classifiers.ensemble import EnsembleClassifier
 
     kw = {"threads": args.threads, "batch_size": args.batch_size}
-    rates["bert torch fp32"] = timed(
-        "bert torch fp32", BertClassifier.from_path(args.model, "torch", **kw).classify, items
-    )
-    rates["bert onnxruntime int8"] = timed(
-        "bert onnxruntime int8", BertClassifier.from_path(args.model, "onnx", **kw).classify, items
-    )
-    rates["ensemble (onnx int8 + lexicon)"] = timed(
-        "ensemble (onnx int8 + lexicon)", EnsembleClassifier.from_path(args.model, "onnx", **kw).classify, items
-    )
-    base = rates["bert torch fp32"]
-    print("ratios to bert torch fp32: " + ", ".join(f"{k} {v / base:.2f}x" for k, v in rates.items()))
+    paths["bert torch fp32"] = BertClassifier.from_path(args.model, "torch", **kw).classify
+    paths["bert onnxruntime int8"] = BertClassifier.from_path(args.model, "onnx", **kw).classify
+    paths["ensemble (onnx int8 + lexicon)"] = EnsembleClassifier.from_path(args.model, "onnx", **kw).classify
+    rates = interleaved_rates(paths, items, args.rounds)
+    print(f"posts/s over {args.rounds} rounds (median, then the range):")
+    medians = {name: statistics.median(r) for name, r in rates.items()}
+    for name, r in rates.items():
+        print(f"{name:<32} {medians[name]:9.1f} posts/s   ({min(r):.1f}-{max(r):.1f})", flush=True)
+    base = medians["bert torch fp32"]
+    print("ratios of medians to bert torch fp32: " + ", ".join(f"{k} {v / base:.2f}x" for k, v in medians.items()))
 
 
 if __name__ == "__main__":
