@@ -288,7 +288,18 @@ class EnsembleClassifier:
         return ModelInfo(name=MODEL_NAME, version=self.bert.version)
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
-        """(ensemble lead_gen score, category probabilities, lexicon evidence) per text."""
+        """(ensemble lead_gen score, category probabilities, lexicon evidence) per text.
+
+        Each distinct text is scored once: recruiting comments are pasted word for word by many accounts, and a
+        batch of them costs one BERT row instead of one per copy."""
+        slot: dict[str, int] = {}
+        rows = [slot.setdefault(t or "", len(slot)) for t in texts]
+        if len(slot) == len(rows):
+            return self._scores_distinct(texts)
+        scores, cats, evidence = self._scores_distinct(list(slot))
+        return scores[rows], cats[rows], [evidence[r] for r in rows]
+
+    def _scores_distinct(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
         if self._shared_normalisation and self.bert.normalises:
             normaliser = default_normaliser()
             norms = [normaliser.normalise(t or "") for t in texts]

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -602,3 +603,29 @@ def test_a_second_stage_keeps_the_first_models_provenance(tmp_path: Path) -> Non
     assert pretraining == f"inherited from {ours}: 5000 steps, batch 32"
     (ours / "metrics.json").write_text("{not json")
     assert describe_base_model(ours)[1] == "none (--base-model)"
+
+
+def test_ensemble_scores_each_distinct_text_once(tiny_model: Path) -> None:
+    """A batch of pasted copies costs one BERT row per distinct text, and every copy gets the same verdict as
+    the text scored alone."""
+    ens = EnsembleClassifier.from_path(tiny_model)
+    texts = ["征信修复 加薇 abc123", "今天天气好", "征信修复 加薇 abc123", "", "征信修复 加薇 abc123", ""]
+    seen_by_bert: list[str] = []
+    predict = ens.bert.predict_normalised
+
+    def counting(batch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        seen_by_bert.extend(batch)
+        return predict(batch)
+
+    ens.bert.predict_normalised = counting  # type: ignore[method-assign]
+    scores, cats, evidence = ens.scores(texts)
+    assert len(seen_by_bert) == 3  # three distinct texts ("" counted once)
+    assert scores[0] == scores[2] == scores[4] and scores[3] == scores[5]
+    alone = {t: ens.scores([t]) for t in set(texts)}
+    for i, t in enumerate(texts):
+        # int8 activations are quantised per batch, so a text scored alone may differ in the 4th decimal
+        assert scores[i] == pytest.approx(alone[t][0][0], abs=0.01)
+        np.testing.assert_allclose(cats[i], alone[t][1][0], atol=0.01)
+        assert evidence[i].contacts == alone[t][2][0].contacts
+    verdicts = ens.classify([ClassifyInput(id=str(i), text=t) for i, t in enumerate(texts)])
+    assert [v.score for v in verdicts] == pytest.approx([float(s) for s in scores])
