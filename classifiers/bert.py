@@ -1,14 +1,13 @@
 """Inference with the fine-tuned character-level BERT: batched, dynamic padding, ONNX int8 or torch.
 
 The model folder holds config.json (label and category maps), tokenizer.json, model.safetensors (torch path)
-and model.int8.onnx (the default CPU path). Text is normalised first (obfuscation undone) when the normaliser
-is available, then long posts keep their head and tail, where topic and contact handles usually sit.
+and model.int8.onnx (the default CPU path). Text is normalised first (obfuscation undone), then long posts keep their
+head and tail, where topic and contact handles usually sit.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,6 @@ import numpy as np
 from classifiers.base import ClassifyInput
 from core.records import Category, Label, ModelInfo, Verdict
 
-log = logging.getLogger(__name__)
-
 MODEL_NAME = "qingyuan-bert"
 ONNX_FILE = "model.int8.onnx"
 THRESHOLD_FILE = "threshold.json"
@@ -29,12 +26,8 @@ HEAD_SHARE = 2 / 3  # of the token budget kept from the start of a long post; th
 
 
 def load_normaliser() -> Callable[[str], str]:
-    """helper A's normalise(text).text when present, else identity (raw text)."""
-    try:
-        from classifiers.normalise import normalise
-    except ImportError:
-        log.warning("classifiers.normalise not available; BERT sees raw text")
-        return lambda text: text
+    """normalise(text).text: the text with its obfuscation undone, as the BERT was trained on it."""
+    from classifiers.normalise import normalise
 
     def run(text: str) -> str:
         return normalise(text).text

@@ -67,26 +67,9 @@ def load_evidence_fn() -> Callable[[str | Normalised], Evidence]:
 
     def run(text: str | Normalised) -> Evidence:
         ev = lexicon_evidence(text)
-        slang = tuple(_as_slang(m) for m in getattr(ev, "slang", ()) or ())
-        contacts = tuple(_as_contact(m) for m in getattr(ev, "contacts", ()) or ())
-        return Evidence(
-            slang,
-            contacts,
-            agency=float(getattr(ev, "agency", 0.0)),
-            service=float(getattr(ev, "service", 0.0)),
-            benign=float(getattr(ev, "benign", 0.0)),
-            score=getattr(ev, "score", None),
-        )
+        return Evidence(ev.slang, ev.contacts, agency=ev.agency, service=ev.service, benign=ev.benign, score=ev.score)
 
     return run
-
-
-def _as_slang(m: Any) -> SlangMatch:
-    return m if isinstance(m, SlangMatch) else SlangMatch.model_validate(m, from_attributes=True)
-
-
-def _as_contact(m: Any) -> ContactMatch:
-    return m if isinstance(m, ContactMatch) else ContactMatch.model_validate(m, from_attributes=True)
 
 
 def fit_calibration(raw: Sequence[float], labels: Sequence[int]) -> tuple[float, float]:
