@@ -172,3 +172,98 @@ def test_crawl_refuses_a_spider_argument_that_is_the_runners_own(home):
     result = CliRunner().invoke(app, ["crawl", "demo", "--arg", "timeout=5"])
     assert result.exit_code == 1
     assert "--arg timeout is not a spider argument" in result.output
+
+
+def _alert(rule: str, title: str, created: datetime, **extra: object):
+    from alerts.rules import Alert
+
+    return Alert(
+        id=f"{rule}-{created:%d%H}",
+        rule=rule,
+        severity="high",
+        title=title,
+        summary=f"{rule} alert",
+        subject_kind="contact",
+        subject="wechat:qy20261",
+        window_start=created,
+        window_end=created,
+        current=7,
+        accounts=3,
+        created_at=created,
+        **extra,
+    )
+
+
+@pytest.fixture
+def wide_tables(monkeypatch):
+    """Rich draws tables 80 columns wide off a terminal and folds long cells; widen them so rows stay whole."""
+    from core import cli
+
+    monkeypatch.setattr(cli.out, "_width", 240)
+
+
+def test_alerts_lists_newest_first_filters_by_rule_and_skips_a_torn_line(home, wide_tables):
+    from alerts.rules import AlertLog
+    from core.settings import get_settings
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    log = AlertLog.for_settings(settings)
+    log.add_new(
+        [
+            _alert("surge", "征信修复帖子激增", datetime(2026, 11, 3, 8, tzinfo=timezone.utc)),
+            _alert(
+                "campaign", "同一微信号 [bold]qy20261[/bold] 多账号发帖", datetime(2026, 11, 5, 9, tzinfo=timezone.utc)
+            ),
+            _alert("near_duplicate", "近似重复帖", datetime(2026, 11, 4, 7, tzinfo=timezone.utc)),
+        ]
+    )
+    with log.path.open("ab") as fh:
+        fh.write(b'{"kind": "alert", "alert": {"id": "torn')  # a crash mid-write
+
+    result = CliRunner().invoke(app, ["alerts", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert [a["rule"] for a in listed] == ["campaign", "near_duplicate", "surge"]
+
+    result = CliRunner().invoke(app, ["alerts", "--json", "--rule", "surge", "--limit", "5"])
+    assert [a["title"] for a in json.loads(result.stdout)] == ["征信修复帖子激增"]
+    assert json.loads(CliRunner().invoke(app, ["alerts", "--json", "-n", "1"]).stdout)[0]["rule"] == "campaign"
+
+    # the table shows crawled text as written: rich markup in a title is not interpreted
+    result = CliRunner().invoke(app, ["alerts", "--rule", "campaign"])
+    assert result.exit_code == 0, result.output
+    assert "[bold]qy20261[/bold]" in result.stdout and "1 alerts" in result.stdout
+
+
+def test_alerts_with_no_log_is_an_empty_list(home):
+    result = CliRunner().invoke(app, ["alerts", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_schedule_history_shows_recent_runs_of_one_job_or_all(home, wide_tables):
+    import scheduler
+    from core.settings import get_settings
+
+    settings = get_settings()
+    for i, (job, outcome) in enumerate([("crawl-a", "ok"), ("report-b", "error"), ("crawl-a", "ok")]):
+        entry = {"job": job, "kind": "crawl", "start": f"2026-11-0{i + 1}T08:00:00+00:00", "outcome": outcome}
+        entry["end"] = f"2026-11-0{i + 1}T08:05:00+00:00"
+        if outcome == "error":
+            entry["error"] = "RuntimeError: [red]smtp down[/red]"
+        else:
+            entry["counts"] = {"posts": 10 * (i + 1)}
+        scheduler.record_history(settings, entry)
+    with scheduler.history_path(settings).open("a", encoding="utf-8") as fh:
+        fh.write('{"job": "crawl-a", "st')  # torn last line
+
+    result = CliRunner().invoke(app, ["schedule", "history"])
+    assert result.exit_code == 0, result.output
+    assert "report-b" in result.stdout and "[red]smtp down[/red]" in result.stdout
+    assert result.stdout.count("crawl-a") == 2
+
+    result = CliRunner().invoke(app, ["schedule", "history", "crawl-a", "-n", "1"])
+    assert result.exit_code == 0, result.output
+    assert "2026-11-03T08:00" in result.stdout and "2026-11-01" not in result.stdout
+    assert '"posts": 30' in result.stdout and "report-b" not in result.stdout
