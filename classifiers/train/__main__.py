@@ -103,7 +103,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         " private channel gives away (generate.soft_pitches; off by default, as the shipped model was trained)",
     )
     ap.add_argument("--epochs", type=float, default=4.0)
-    ap.add_argument("--pooling", choices=["mean", "cls"], default="mean")
+    ap.add_argument(
+        "--pooling",
+        choices=["mean", "cls", "mix"],
+        default="mean",
+        help="mean: masked mean of the top layer; cls: the [CLS] vector; mix: masked mean of a learned blend of all"
+        " layers",
+    )
     ap.add_argument(
         "--combiner",
         choices=["fit", "average"],

@@ -42,6 +42,10 @@ class BertForLeadGen(BertPreTrainedModel):
         self.label_head = nn.Linear(config.hidden_size, int(config.num_labels or len(LABELS)))
         n_cat = len(getattr(config, "category_labels", None) or CATEGORIES)
         self.category_head = nn.Linear(config.hidden_size, n_cat)
+        if getattr(config, "pooling", "cls") == "mix":
+            # one learned weight per layer (embeddings included), softmax-normalised: the heads read a blend of
+            # every layer, so the lexical features of the lower layers reach them beside the top layer's context
+            self.layer_weights = nn.Parameter(torch.zeros(config.num_hidden_layers + 1))
         self.post_init()
 
     def forward(
@@ -55,8 +59,14 @@ class BertForLeadGen(BertPreTrainedModel):
         soft_weight: float = 0.0,
         **_: Any,
     ) -> dict[str, torch.Tensor]:
-        states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        if getattr(self.config, "pooling", "cls") == "mean":
+        pooling = getattr(self.config, "pooling", "cls")
+        if pooling == "mix":
+            layers = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+            blend = torch.softmax(self.layer_weights, dim=0)
+            states = (torch.stack(layers.hidden_states, dim=0) * blend[:, None, None, None]).sum(0)
+        else:
+            states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if pooling in ("mean", "mix"):
             # masked mean over tokens: a small encoder with little pretraining generalises better from it than from
             # a [CLS] vector it never learned to fill
             mask = (attention_mask if attention_mask is not None else torch.ones_like(input_ids)).unsqueeze(-1)
@@ -86,7 +96,7 @@ class FinetuneConfig:
     eval_every: int = 200
     log_every: int = 25
     max_steps: int | None = None
-    pooling: str = "mean"  # mean | cls
+    pooling: str = "mean"  # mean | cls | mix (masked mean of a learned blend of all layers)
     # Regularisers against fitting the generator's phrasing: each training token (not [CLS]/[SEP]/padding) is
     # replaced by [MASK] with this probability, so no single cue word decides; and label smoothing, so hard negatives
     # that look like the templates are not pushed to certainty.

@@ -629,3 +629,33 @@ def test_ensemble_scores_each_distinct_text_once(tiny_model: Path) -> None:
         assert evidence[i].contacts == alone[t][2][0].contacts
     verdicts = ens.classify([ClassifyInput(id=str(i), text=t) for i, t in enumerate(texts)])
     assert [v.score for v in verdicts] == pytest.approx([float(s) for s in scores])
+
+
+def test_layer_mix_pooling_learns_its_blend_and_exports(tmp_path: Path, tiny_base: Path) -> None:
+    """--pooling mix: the heads read a learned blend of every layer; the blend is trained, saved, reloaded and
+    carried into the ONNX graph."""
+    import onnxruntime as ort
+
+    from classifiers.train.export import FP32_FILE, export_onnx
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+
+    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    cfg = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1, pooling="mix", lr=1e-2)
+    finetune(tiny_base, data * 4, data, tmp_path / "m", cfg)
+    model = BertForLeadGen.from_pretrained(str(tmp_path / "m")).eval()
+    assert model.config.pooling == "mix"
+    assert model.layer_weights.shape == (model.config.num_hidden_layers + 1,)
+    assert model.layer_weights.detach().abs().max() > 0  # trained away from the uniform start
+    export_onnx(tmp_path / "m", keep_fp32=True)
+    enc = Encoder.from_dir(tmp_path / "m")
+    ids, mask = enc.pad(enc.encode(CORPUS))
+    session = ort.InferenceSession(str(tmp_path / "m" / FP32_FILE), providers=["CPUExecutionProvider"])
+    lab, _ = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    with torch.inference_mode():
+        out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+    np.testing.assert_allclose(lab, out["label_logits"].numpy(), atol=1e-4)
+    # the blend matters: the same weights read through the top layer alone score differently
+    model.config.pooling = "mean"
+    with torch.inference_mode():
+        top_only = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))["label_logits"]
+    assert not torch.allclose(top_only, out["label_logits"], atol=1e-4)
