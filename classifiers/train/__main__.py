@@ -127,6 +127,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--input-mask", type=float, default=0.15, help="fine-tuning: share of input tokens masked")
     ap.add_argument("--label-smoothing", type=float, default=0.1)
     ap.add_argument(
+        "--freeze-embeddings",
+        action="store_true",
+        help="fine-tuning: keep the pretrained character, position and type embeddings fixed (off by default)",
+    )
+    ap.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -339,6 +344,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
         distil_weight=args.distil,
         bf16=args.bf16,
         pooling=args.pooling,
+        freeze_embeddings=args.freeze_embeddings,
     )
 
 

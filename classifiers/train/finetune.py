@@ -109,6 +109,9 @@ class FinetuneConfig:
     # > 0: the label loss is (1 - w) * cross-entropy with the labels + w * cross-entropy with a teacher's
     # probabilities (soft targets passed to finetune(); train/distil.py)
     distil_weight: float = 0.0
+    # True: the embeddings keep what pretraining learnt of each character, so fine-tuning on generated posts cannot
+    # turn them into detectors of the generator's own wording
+    freeze_embeddings: bool = False
 
 
 class WeightAverage:
@@ -313,13 +316,13 @@ def finetune(
     steps_per_epoch = math.ceil(len(tr_seqs) / cfg.batch_size)
     total = cfg.max_steps or max(1, int(steps_per_epoch * cfg.epochs))
     warmup = max(1, int(total * cfg.warmup_share))
+    if cfg.freeze_embeddings:
+        model.bert.embeddings.requires_grad_(False)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": cfg.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+        {"params": [p for n, p in trainable if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(

@@ -454,6 +454,20 @@ def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tin
     assert bool(torch.isfinite(loaded.label_head.weight).all())
 
 
+def test_finetune_can_keep_the_pretrained_embeddings(tmp_path: Path, tiny_base: Path) -> None:
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+
+    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    base = transformers.BertModel.from_pretrained(str(tiny_base), add_pooling_layer=False)
+    for freeze in (True, False):
+        cfg = FinetuneConfig(max_steps=3, batch_size=4, eval_every=100, threads=1, lr=1e-2, freeze_embeddings=freeze)
+        finetune(tiny_base, data * 4, data, tmp_path / str(freeze), cfg)
+        tuned = BertForLeadGen.from_pretrained(str(tmp_path / str(freeze))).bert
+        same_chars = torch.equal(tuned.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
+        same_layer = torch.equal(tuned.encoder.layer[0].output.dense.weight, base.encoder.layer[0].output.dense.weight)
+        assert same_chars == freeze and not same_layer
+
+
 def test_weight_average_follows_the_weights_and_skips_integer_buffers() -> None:
     from classifiers.train.finetune import WeightAverage
 
