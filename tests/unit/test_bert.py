@@ -53,6 +53,13 @@ BENIGN = [
 ]
 
 
+def labelled_examples() -> list:
+    """LEAD and BENIGN as fine-tuning examples."""
+    from classifiers.train.finetune import LabelledText
+
+    return [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+
+
 def test_vocab_has_specials_han_and_hash_pieces() -> None:
     tokens = build_vocab(CORPUS)
     assert tokens[:5] == SPECIAL_TOKENS
@@ -261,7 +268,7 @@ def test_finetune_saves_label_maps_and_files(tiny_model: Path) -> None:
 
 def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
     """--base-model also takes a BertModel folder (as bert-base-chinese ships), with its own tokenizer."""
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
 
     tokens = build_vocab(CORPUS)
     config = transformers.BertConfig(
@@ -275,7 +282,7 @@ def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
     base = transformers.BertModel(config)
     base.save_pretrained(tmp_path / "base")
     make_tokenizer(tokens).save_pretrained(tmp_path / "base")
-    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    data = labelled_examples()
     result = finetune(
         tmp_path / "base",
         data * 4,
@@ -441,9 +448,9 @@ def test_mask_inputs_keeps_specials_and_padding() -> None:
 
 
 def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tiny_base: Path) -> None:
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
 
-    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    data = labelled_examples()
     cfg = FinetuneConfig(
         max_steps=3, batch_size=4, eval_every=2, threads=1, input_mask_prob=0.2, label_smoothing=0.1, bf16=True
     )
@@ -455,9 +462,9 @@ def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tin
 
 
 def test_finetune_can_keep_the_pretrained_embeddings(tmp_path: Path, tiny_base: Path) -> None:
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
 
-    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    data = labelled_examples()
     base = transformers.BertModel.from_pretrained(str(tiny_base), add_pooling_layer=False)
     for freeze in (True, False):
         cfg = FinetuneConfig(max_steps=3, batch_size=4, eval_every=100, threads=1, lr=1e-2, freeze_embeddings=freeze)
@@ -490,9 +497,9 @@ def test_weight_average_follows_the_weights_and_skips_integer_buffers() -> None:
 
 
 def test_finetune_keeps_the_averaged_weights(tmp_path: Path, tiny_base: Path) -> None:
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
 
-    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    data = labelled_examples()
     plain = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1)
     finetune(tiny_base, data * 4, data, tmp_path / "plain", plain)
     finetune(tiny_base, data * 4, data, tmp_path / "ema", dataclasses.replace(plain, ema_decay=0.99))
@@ -521,9 +528,9 @@ def test_distilled_finetune_from_the_command_line(tmp_path: Path, tiny_base: Pat
 
 
 def test_distillation_needs_a_target_per_training_post(tmp_path: Path, tiny_base: Path) -> None:
-    from classifiers.train.finetune import FinetuneConfig, LabelledText, finetune
+    from classifiers.train.finetune import FinetuneConfig, finetune
 
-    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    data = labelled_examples()
     cfg = FinetuneConfig(max_steps=2, batch_size=4, eval_every=100, threads=1, distil_weight=0.5)
     with pytest.raises(ValueError, match="soft target"):
         finetune(tiny_base, data, data, tmp_path / "x", cfg, soft_targets=[0.5])
@@ -651,9 +658,9 @@ def test_layer_mix_pooling_learns_its_blend_and_exports(tmp_path: Path, tiny_bas
     import onnxruntime as ort
 
     from classifiers.train.export import FP32_FILE, export_onnx
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, finetune
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
 
-    data = [LabelledText(t, "lead_gen", c) for t, c in LEAD] + [LabelledText(t, "benign") for t in BENIGN]
+    data = labelled_examples()
     cfg = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1, pooling="mix", lr=1e-2)
     finetune(tiny_base, data * 4, data, tmp_path / "m", cfg)
     model = BertForLeadGen.from_pretrained(str(tmp_path / "m")).eval()
