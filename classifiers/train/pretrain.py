@@ -300,9 +300,15 @@ def save_checkpoint(
     log.info("pretrained checkpoint saved to %s", out_dir)
 
 
-def pretraining_corpus(shared_dir: Path, n_generated: int, seed: int) -> list[str]:
-    """COLD comments (all splits; no labels are used) plus unlabelled generated posts from a seed of their own."""
+def pretraining_corpus(shared_dir: Path, n_generated: int, seed: int, text_files: Sequence[Path] = ()) -> list[str]:
+    """COLD comments (all splits; no labels are used), any extra text files, and unlabelled generated posts."""
+    from classifiers.train.extra_text import read_text_file
+
     texts = read_cold_texts(shared_dir, ("train", "dev", "test"))
+    for path in text_files:
+        extra = read_text_file(path)
+        log.info("pretraining text: %d documents from %s", len(extra), path)
+        texts.extend(extra)
     if n_generated:
         try:
             from classifiers.train.generate import generate
