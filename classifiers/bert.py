@@ -178,8 +178,14 @@ class BertClassifier:
         return self._normalise(text)
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(lead_gen probability per text, category probabilities per text [n, n_categories])."""
-        return self.predict_normalised([self._normalise(t or "") for t in texts])
+        """(lead_gen probability per text, category probabilities per text [n, n_categories]).
+
+        Each distinct text is normalised and scored once (copies of a pasted comment share one row), as in the
+        ensemble."""
+        slot: dict[str, int] = {}
+        rows = [slot.setdefault(t or "", len(slot)) for t in texts]
+        probs, cats = self.predict_normalised([self._normalise(t) for t in slot])
+        return probs[rows], cats[rows]
 
     def predict_normalised(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """predict() for texts already as the model sees them (self.normalise(text)): the ensemble normalises each

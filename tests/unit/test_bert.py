@@ -344,6 +344,24 @@ def test_bert_classifier_returns_valid_verdicts(tiny_model: Path, backend: str) 
     assert clf.classify([]) == []
 
 
+def test_bert_alone_scores_each_distinct_text_once(tiny_model: Path) -> None:
+    clf = BertClassifier.from_path(tiny_model, backend="torch")
+    rows_run: list[int] = []
+    runner = clf.runner
+
+    def counting(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows_run.append(len(ids))
+        return runner(ids, mask)
+
+    clf.runner = counting
+    texts = [CORPUS[0], CORPUS[2], CORPUS[0], "", CORPUS[0], None]
+    probs, cats = clf.predict(texts)  # type: ignore[arg-type]
+    assert sum(rows_run) == 3 and len(probs) == len(texts) and cats.shape[0] == len(texts)
+    assert probs[0] == probs[2] == probs[4] and probs[3] == probs[5]
+    alone, _ = clf.predict([CORPUS[2]])
+    assert abs(alone[0] - probs[1]) < 1e-4
+
+
 def test_threshold_decides_the_label(tiny_model: Path) -> None:
     items = [ClassifyInput(id="1", text=CORPUS[0])]
     assert BertClassifier.from_path(tiny_model, threshold=0.0).classify(items)[0].label is Label.lead_gen
