@@ -141,6 +141,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="fine-tuning: keep the pretrained character, position and type embeddings fixed (off by default)",
     )
     ap.add_argument(
+        "--cue-tags",
+        type=float,
+        default=0.0,
+        help="fine-tuning: weight of an auxiliary per-token loss that tags contacts, calls to action and lexicon terms"
+        " (classifiers/train/cues.py; 0 = off, as the shipped model was trained)",
+    )
+    ap.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -359,6 +366,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
         bf16=args.bf16,
         pooling=args.pooling,
         freeze_embeddings=args.freeze_embeddings,
+        cue_weight=args.cue_tags,
     )
 
 

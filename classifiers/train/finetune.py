@@ -22,6 +22,7 @@ from torch import nn
 from transformers import AutoTokenizer, BertConfig, BertModel, BertPreTrainedModel, PreTrainedTokenizerBase
 
 from classifiers.bert import DEFAULT_MAX_LENGTH, Encoder, length_batches, softmax
+from classifiers.train.cues import CUE_LABELS, IGNORE, token_tags
 from classifiers.train.vocab import load_vocab, make_tokenizer
 from core.records import Category
 
@@ -29,7 +30,6 @@ log = logging.getLogger("qingyuan.train.finetune")
 
 LABELS: tuple[str, ...] = ("benign", "lead_gen")
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
-IGNORE = -100
 
 
 class BertForLeadGen(BertPreTrainedModel):
@@ -46,6 +46,9 @@ class BertForLeadGen(BertPreTrainedModel):
             # one learned weight per layer (embeddings included), softmax-normalised: the heads read a blend of
             # every layer, so the lexical features of the lower layers reach them beside the top layer's context
             self.layer_weights = nn.Parameter(torch.zeros(config.num_hidden_layers + 1))
+        if cue_labels := getattr(config, "cue_labels", None):
+            # per-token cue tagger (train/cues.py), trained beside the heads and unused at inference
+            self.cue_head = nn.Linear(config.hidden_size, len(cue_labels))
         self.post_init()
 
     def forward(
@@ -57,6 +60,8 @@ class BertForLeadGen(BertPreTrainedModel):
         label_smoothing: float = 0.0,
         soft_labels: torch.Tensor | None = None,
         soft_weight: float = 0.0,
+        cue_tags: torch.Tensor | None = None,
+        cue_weight: float = 0.0,
         **_: Any,
     ) -> dict[str, torch.Tensor]:
         pooling = getattr(self.config, "pooling", "cls")
@@ -80,6 +85,12 @@ class BertForLeadGen(BertPreTrainedModel):
             if category_labels is None:
                 category_labels = torch.full_like(labels, IGNORE)
             out["loss"] = distillation_loss(out, labels, category_labels, soft_labels, soft_weight, label_smoothing)
+            if cue_tags is not None and cue_weight > 0 and bool((cue_tags != IGNORE).any()):
+                cue_logits = self.cue_head(self.dropout(states)).float()
+                cue_loss = nn.functional.cross_entropy(
+                    cue_logits.flatten(0, 1), cue_tags.flatten(), ignore_index=IGNORE
+                )
+                out["loss"] = out["loss"] + cue_weight * cue_loss
         return out
 
 
@@ -112,6 +123,8 @@ class FinetuneConfig:
     # True: the embeddings keep what pretraining learnt of each character, so fine-tuning on generated posts cannot
     # turn them into detectors of the generator's own wording
     freeze_embeddings: bool = False
+    # > 0: weight of an auxiliary per-token loss that tags contacts, calls to action and lexicon terms (train/cues.py)
+    cue_weight: float = 0.0
 
 
 class WeightAverage:
@@ -169,7 +182,9 @@ def load_tokenizer(path: Path, max_length: int = DEFAULT_MAX_LENGTH) -> PreTrain
     return tok
 
 
-def build_model(base: Path, tokenizer: PreTrainedTokenizerBase, pooling: str = "mean") -> BertForLeadGen:
+def build_model(
+    base: Path, tokenizer: PreTrainedTokenizerBase, pooling: str = "mean", cue_labels: Sequence[str] = ()
+) -> BertForLeadGen:
     """Two fresh heads on the encoder weights of `base` (a BertForMaskedLM, BertModel or bert-base-chinese)."""
     config = BertConfig.from_pretrained(str(base))
     config.num_labels = len(LABELS)
@@ -178,6 +193,7 @@ def build_model(base: Path, tokenizer: PreTrainedTokenizerBase, pooling: str = "
     config.category_labels = list(CATEGORIES)
     config.category2id = {name: i for i, name in enumerate(CATEGORIES)}
     config.pooling = pooling
+    config.cue_labels = list(cue_labels) or None  # a base fine-tuned with cue tags passes on no cue head
     model = BertForLeadGen(config)
     encoder = BertModel.from_pretrained(str(base), add_pooling_layer=False)
     model.bert.load_state_dict(encoder.state_dict())
@@ -221,6 +237,12 @@ def distillation_loss(
     if bool((category_labels != IGNORE).any()):
         loss = loss + nn.functional.cross_entropy(out["category_logits"].float(), category_labels, ignore_index=IGNORE)
     return loss
+
+
+def pad_tags(rows: Sequence[list[int]]) -> torch.Tensor:
+    """Per-token tags padded with IGNORE to the batch's width (the width Encoder.pad gives the same rows)."""
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [IGNORE] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
 def _tensors(encoder: Encoder, seqs: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -295,7 +317,7 @@ def finetune(
     rng = random.Random(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     tokenizer = load_tokenizer(base, cfg.max_length)
-    model = build_model(base, tokenizer, cfg.pooling)
+    model = build_model(base, tokenizer, cfg.pooling, CUE_LABELS if cfg.cue_weight > 0 else ())
     max_len = min(cfg.max_length, model.config.max_position_embeddings - 2)
     encoder = Encoder.from_tokenizer(tokenizer.backend_tokenizer, max_length=max_len)
     tr_seqs, tr_labels, tr_cats = encode_examples(encoder, train, normalise)
@@ -311,6 +333,12 @@ def finetune(
             tr_cats = np.concatenate([tr_cats, np.full(len(transfer), IGNORE, dtype=np.int64)])
             tr_soft = np.concatenate([tr_soft, np.array([p for _, p in transfer], dtype=np.float32)])
         log.info("distilling: teacher weight %.2f, %d unlabelled transfer posts", cfg.distil_weight, len(transfer))
+    tr_cues: list[list[int]] | None = None
+    if cfg.cue_weight > 0:
+        tr_cues = token_tags(encoder, [normalise(ex.text) for ex in train])
+        tr_cues += [[IGNORE] * len(seq) for seq in tr_seqs[len(tr_cues) :]]  # transfer posts: no tags
+        tagged = sum(t > 0 for tags in tr_cues for t in tags)
+        log.info("cue tags: weight %.2f, %d tagged tokens in %d posts", cfg.cue_weight, tagged, len(tr_cues))
     log.info("fine-tune: %d train / %d validation examples, base %s", len(train), len(valid), base)
 
     steps_per_epoch = math.ceil(len(tr_seqs) / cfg.batch_size)
@@ -378,6 +406,8 @@ def finetune(
                     label_smoothing=cfg.label_smoothing,
                     soft_labels=None if tr_soft is None else torch.from_numpy(tr_soft[idx]),
                     soft_weight=cfg.distil_weight,
+                    cue_tags=None if tr_cues is None else pad_tags([tr_cues[i] for i in idx]),
+                    cue_weight=cfg.cue_weight,
                 )
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
