@@ -356,10 +356,28 @@ def test_bert_alone_scores_each_distinct_text_once(tiny_model: Path) -> None:
     clf.runner = counting
     texts = [CORPUS[0], CORPUS[2], CORPUS[0], "", CORPUS[0], None]
     probs, cats = clf.predict(texts)  # type: ignore[arg-type]
-    assert sum(rows_run) == 3 and len(probs) == len(texts) and cats.shape[0] == len(texts)
-    assert probs[0] == probs[2] == probs[4] and probs[3] == probs[5]
+    assert sum(rows_run) == 2 and len(probs) == len(texts) and cats.shape[0] == len(texts)
+    assert probs[0] == probs[2] == probs[4] and probs[3] == probs[5] == 0.0
     alone, _ = clf.predict([CORPUS[2]])
     assert abs(alone[0] - probs[1]) < 1e-4
+
+
+def test_an_empty_post_is_not_run_through_the_model_and_scores_zero(tiny_model: Path) -> None:
+    clf = BertClassifier.from_path(tiny_model, backend="torch", threshold=0.01)
+    rows_run: list[int] = []
+    runner = clf.runner
+
+    def counting(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows_run.append(len(ids))
+        return runner(ids, mask)
+
+    clf.runner = counting
+    blank = ["", "   ", "\u200b\u200b", "\n\t"]
+    probs, cats = clf.predict(blank)
+    assert rows_run == [] and probs.tolist() == [0.0] * 4 and not cats.any()
+    verdicts = clf.classify([ClassifyInput(id=str(i), text=t) for i, t in enumerate([*blank, CORPUS[0]])])
+    assert [v.label for v in verdicts[:4]] == [Label.benign] * 4 and rows_run == [1]
+    assert verdicts[4].score > 0.0
 
 
 def test_threshold_decides_the_label(tiny_model: Path) -> None:
