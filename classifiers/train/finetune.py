@@ -203,9 +203,10 @@ def build_model(
 
 
 def encode_examples(
-    encoder: Encoder, data: Sequence[Labelled], normalise: Callable[[str], str]
+    encoder: Encoder, data: Sequence[Labelled], texts: Sequence[str]
 ) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
-    seqs = encoder.encode([normalise(ex.text) for ex in data])
+    """Token ids, labels and categories of `data`, whose texts arrive already normalised (`texts`)."""
+    seqs = encoder.encode(list(texts))
     labels = np.array([LABELS.index(ex.label) for ex in data], dtype=np.int64)
     cats = np.array(
         [CATEGORIES.index(ex.category) if ex.label == "lead_gen" and ex.category else IGNORE for ex in data],
@@ -320,8 +321,9 @@ def finetune(
     model = build_model(base, tokenizer, cfg.pooling, CUE_LABELS if cfg.cue_weight > 0 else ())
     max_len = min(cfg.max_length, model.config.max_position_embeddings - 2)
     encoder = Encoder.from_tokenizer(tokenizer.backend_tokenizer, max_length=max_len)
-    tr_seqs, tr_labels, tr_cats = encode_examples(encoder, train, normalise)
-    va_seqs, va_labels, va_cats = encode_examples(encoder, valid, normalise)
+    tr_texts = [normalise(ex.text) for ex in train]  # once: the ids and the cue tags both read them
+    tr_seqs, tr_labels, tr_cats = encode_examples(encoder, train, tr_texts)
+    va_seqs, va_labels, va_cats = encode_examples(encoder, valid, [normalise(ex.text) for ex in valid])
     tr_soft: np.ndarray | None = None
     if cfg.distil_weight > 0:
         if soft_targets is None or len(soft_targets) != len(train):
@@ -335,7 +337,7 @@ def finetune(
         log.info("distilling: teacher weight %.2f, %d unlabelled transfer posts", cfg.distil_weight, len(transfer))
     tr_cues: list[list[int]] | None = None
     if cfg.cue_weight > 0:
-        tr_cues = token_tags(encoder, [normalise(ex.text) for ex in train])
+        tr_cues = token_tags(encoder, tr_texts)
         tr_cues += [[IGNORE] * len(seq) for seq in tr_seqs[len(tr_cues) :]]  # transfer posts: no tags
         tagged = sum(t > 0 for tags in tr_cues for t in tags)
         log.info("cue tags: weight %.2f, %d tagged tokens in %d posts", cfg.cue_weight, tagged, len(tr_cues))

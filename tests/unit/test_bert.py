@@ -30,6 +30,7 @@ from classifiers.ensemble import (  # noqa: E402
 )
 from classifiers.train.vocab import SPECIAL_TOKENS, build_vocab, make_tokenizer, save_vocab  # noqa: E402
 from core.records import Category, ContactMatch, Label, SlangMatch, Verdict  # noqa: E402
+from tests.unit.tiny_bert import count_rows, save_tiny_base  # noqa: E402
 
 CORPUS = [
     "征信修复，逾期记录可以洗白，加V信了解",
@@ -270,18 +271,8 @@ def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
     """--base-model also takes a BertModel folder (as bert-base-chinese ships), with its own tokenizer."""
     from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
 
-    tokens = build_vocab(CORPUS)
-    config = transformers.BertConfig(
-        vocab_size=len(tokens),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    base = transformers.BertModel(config)
-    base.save_pretrained(tmp_path / "base")
-    make_tokenizer(tokens).save_pretrained(tmp_path / "base")
+    save_tiny_base(tmp_path / "base", CORPUS)
+    base = transformers.BertModel.from_pretrained(str(tmp_path / "base"))
     data = labelled_examples()
     result = finetune(
         tmp_path / "base",
@@ -346,14 +337,7 @@ def test_bert_classifier_returns_valid_verdicts(tiny_model: Path, backend: str) 
 
 def test_bert_alone_scores_each_distinct_text_once(tiny_model: Path) -> None:
     clf = BertClassifier.from_path(tiny_model, backend="torch")
-    rows_run: list[int] = []
-    runner = clf.runner
-
-    def counting(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows_run.append(len(ids))
-        return runner(ids, mask)
-
-    clf.runner = counting
+    rows_run = count_rows(clf)
     texts = [CORPUS[0], CORPUS[2], CORPUS[0], "", CORPUS[0], None]
     probs, cats = clf.predict(texts)  # type: ignore[arg-type]
     assert sum(rows_run) == 2 and len(probs) == len(texts) and cats.shape[0] == len(texts)
@@ -364,14 +348,7 @@ def test_bert_alone_scores_each_distinct_text_once(tiny_model: Path) -> None:
 
 def test_an_empty_post_is_not_run_through_the_model_and_scores_zero(tiny_model: Path) -> None:
     clf = BertClassifier.from_path(tiny_model, backend="torch", threshold=0.01)
-    rows_run: list[int] = []
-    runner = clf.runner
-
-    def counting(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows_run.append(len(ids))
-        return runner(ids, mask)
-
-    clf.runner = counting
+    rows_run = count_rows(clf)
     blank = ["", "   ", "\u200b\u200b", "\n\t"]
     probs, cats = clf.predict(blank)
     assert rows_run == [] and probs.tolist() == [0.0] * 4 and not cats.any()

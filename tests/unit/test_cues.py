@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 from classifiers.bert import Encoder, load_normaliser  # noqa: E402
 from classifiers.train.cues import CUE_LABELS, IGNORE, char_tags, token_tags  # noqa: E402
 from classifiers.train.vocab import build_vocab, make_tokenizer  # noqa: E402
+from tests.unit.tiny_bert import save_tiny_base  # noqa: E402
 
 PITCH = "专业停息挂账,加我qq 123456789,评论区扣1"
 
@@ -69,21 +70,17 @@ def test_token_tags_align_with_the_encoded_tokens_under_truncation(encoder: Enco
 
 
 def test_fine_tuning_with_cue_tags_trains_and_saves_a_cue_head(tmp_path: Path) -> None:
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, LabelledText, build_model, finetune
+    from classifiers.train.finetune import (
+        BertForLeadGen,
+        FinetuneConfig,
+        LabelledText,
+        build_model,
+        finetune,
+        pad_tags,
+    )
 
     corpus = [PITCH, "今天天气不错,去公园散步", "银保监会提醒:警惕所谓征信修复骗局", "代理退保,看主页"]
-    tokens = build_vocab(corpus)
-    config = transformers.BertConfig(
-        vocab_size=len(tokens),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    transformers.BertModel(config).save_pretrained(tmp_path / "base")
-    tokenizer = make_tokenizer(tokens)
-    tokenizer.save_pretrained(tmp_path / "base")
+    tokenizer = save_tiny_base(tmp_path / "base", corpus)
     data = [
         LabelledText(PITCH, "lead_gen", "stop_interest"),
         LabelledText("代理退保,看主页", "lead_gen", "surrender_agency"),
@@ -100,9 +97,8 @@ def test_fine_tuning_with_cue_tags_trains_and_saves_a_cue_head(tmp_path: Path) -
     encoder = Encoder.from_tokenizer(tokenizer.backend_tokenizer, max_length=62)
     texts = [load_normaliser()(ex.text) for ex in data]
     ids, mask = (torch.from_numpy(a) for a in encoder.pad(encoder.encode(texts)))
-    tags = token_tags(encoder, texts)
-    width = ids.shape[1]
-    cue = torch.tensor([row + [IGNORE] * (width - len(row)) for row in tags])
+    cue = pad_tags(token_tags(encoder, texts))
+    assert cue.shape == ids.shape
     labels = torch.tensor([1, 1, 0, 0])
     loaded.eval()
     with torch.no_grad():
