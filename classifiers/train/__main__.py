@@ -149,6 +149,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         " F1 as a second stage on the shipped model, not in a first stage: classifiers/train/EXPERIMENTS.md)",
     )
     ap.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help="fine-tuning: keep only the first N encoder layers of the base model (default: all); fewer layers run"
+        " faster at inference",
+    )
+    ap.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -368,6 +375,7 @@ def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
         pooling=args.pooling,
         freeze_embeddings=args.freeze_embeddings,
         cue_weight=args.cue_tags,
+        layers=args.layers,
     )
 
 

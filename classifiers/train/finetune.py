@@ -125,6 +125,10 @@ class FinetuneConfig:
     freeze_embeddings: bool = False
     # > 0: weight of an auxiliary per-token loss that tags contacts, calls to action and lexicon terms (train/cues.py)
     cue_weight: float = 0.0
+    # keep only the base's first N encoder layers (None = all): a shallower encoder runs faster at inference, and
+    # the lower layers of a trained encoder are a better start than fresh ones (the top layers are the most
+    # task-specific and the cheapest to drop)
+    layers: int | None = None
 
 
 class WeightAverage:
@@ -183,10 +187,19 @@ def load_tokenizer(path: Path, max_length: int = DEFAULT_MAX_LENGTH) -> PreTrain
 
 
 def build_model(
-    base: Path, tokenizer: PreTrainedTokenizerBase, pooling: str = "mean", cue_labels: Sequence[str] = ()
+    base: Path,
+    tokenizer: PreTrainedTokenizerBase,
+    pooling: str = "mean",
+    cue_labels: Sequence[str] = (),
+    layers: int | None = None,
 ) -> BertForLeadGen:
-    """Two fresh heads on the encoder weights of `base` (a BertForMaskedLM, BertModel or bert-base-chinese)."""
+    """Two fresh heads on the encoder weights of `base` (a BertForMaskedLM, BertModel or bert-base-chinese), keeping
+    its first `layers` encoder layers (all when None)."""
     config = BertConfig.from_pretrained(str(base))
+    if layers is not None and not 1 <= layers <= config.num_hidden_layers:
+        raise ValueError(f"--layers {layers}: the base model has {config.num_hidden_layers} encoder layers")
+    kept = config.num_hidden_layers if layers is None else layers
+    config.num_hidden_layers = kept
     config.num_labels = len(LABELS)
     config.id2label = dict(enumerate(LABELS))
     config.label2id = {name: i for i, name in enumerate(LABELS)}
@@ -196,10 +209,17 @@ def build_model(
     config.cue_labels = list(cue_labels) or None  # a base fine-tuned with cue tags passes on no cue head
     model = BertForLeadGen(config)
     encoder = BertModel.from_pretrained(str(base), add_pooling_layer=False)
-    model.bert.load_state_dict(encoder.state_dict())
+    model.bert.load_state_dict({k: v for k, v in encoder.state_dict().items() if encoder_layer(k) < kept})
     if tokenizer.vocab_size > config.vocab_size:
         raise ValueError(f"tokenizer has {tokenizer.vocab_size} tokens, model embeds only {config.vocab_size}")
     return model
+
+
+def encoder_layer(key: str) -> int:
+    """Which encoder layer a BertModel weight belongs to ("encoder.layer.3.attention..." -> 3); -1 for the
+    embeddings and anything outside the layer stack."""
+    parts = key.split(".")
+    return int(parts[2]) if parts[:2] == ["encoder", "layer"] else -1
 
 
 def encode_examples(
@@ -318,7 +338,7 @@ def finetune(
     rng = random.Random(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     tokenizer = load_tokenizer(base, cfg.max_length)
-    model = build_model(base, tokenizer, cfg.pooling, CUE_LABELS if cfg.cue_weight > 0 else ())
+    model = build_model(base, tokenizer, cfg.pooling, CUE_LABELS if cfg.cue_weight > 0 else (), cfg.layers)
     max_len = min(cfg.max_length, model.config.max_position_embeddings - 2)
     encoder = Encoder.from_tokenizer(tokenizer.backend_tokenizer, max_length=max_len)
     tr_texts = [normalise(ex.text) for ex in train]  # once: the ids and the cue tags both read them

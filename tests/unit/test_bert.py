@@ -290,6 +290,29 @@ def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
     assert loaded.config.max_position_embeddings == 64
 
 
+def test_finetune_can_keep_only_the_first_layers_of_the_base(tmp_path: Path) -> None:
+    """--layers N: a shallower (faster) encoder that starts from the base's own lower layers."""
+    from classifiers.train.finetune import FinetuneConfig, build_model, finetune
+
+    tokenizer = save_tiny_base(tmp_path / "base", CORPUS, layers=3)
+    base = transformers.BertModel.from_pretrained(str(tmp_path / "base"), add_pooling_layer=False)
+    model = build_model(tmp_path / "base", tokenizer, layers=2)
+    assert model.config.num_hidden_layers == 2 and len(model.bert.encoder.layer) == 2
+    for kept, original in zip(model.bert.encoder.layer, base.encoder.layer[:2], strict=True):
+        assert torch.equal(kept.output.dense.weight, original.output.dense.weight)
+    assert torch.equal(model.bert.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
+    with pytest.raises(ValueError, match="3 encoder layers"):
+        build_model(tmp_path / "base", tokenizer, layers=4)
+
+    data = labelled_examples()
+    cfg = FinetuneConfig(max_steps=2, batch_size=4, eval_every=100, threads=1, layers=1)
+    finetune(tmp_path / "base", data * 2, data, tmp_path / "out", cfg)
+    clf = BertClassifier.from_path(tmp_path / "out", backend="torch", threads=1)
+    probs, _ = clf.predict(BENIGN)
+    assert len(probs) == len(BENIGN) and ((probs >= 0) & (probs <= 1)).all()
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["num_hidden_layers"] == 1
+
+
 def test_onnx_export_agrees_with_torch(tiny_model: Path, tmp_path: Path) -> None:
     import shutil
 

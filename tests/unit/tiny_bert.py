@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 
-def save_tiny_base(path: Path, corpus: Sequence[str]) -> Any:
-    """A one-layer, 32-wide BertModel with a character vocabulary of `corpus`, saved as a --base-model folder;
-    returns its tokenizer."""
+def save_tiny_base(path: Path, corpus: Sequence[str], layers: int = 1) -> Any:
+    """A 32-wide BertModel of `layers` layers with a character vocabulary of `corpus`, saved as a --base-model
+    folder; returns its tokenizer."""
     import transformers
 
     from classifiers.train.vocab import build_vocab, make_tokenizer
@@ -20,7 +20,7 @@ def save_tiny_base(path: Path, corpus: Sequence[str]) -> Any:
     config = transformers.BertConfig(
         vocab_size=len(tokens),
         hidden_size=32,
-        num_hidden_layers=1,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=64,
