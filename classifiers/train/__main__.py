@@ -216,6 +216,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from classifiers.bert import load_normaliser
+    from classifiers.train import obfuscate
     from classifiers.train.data import default_shared_dir, load_cold, load_jsonl
     from classifiers.train.finetune import finetune
     from classifiers.train.generate import generate, soft_pitches
@@ -224,11 +225,19 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     started = time.time()
     torch.set_num_threads(args.threads)
     shared = args.shared_dir or default_shared_dir()
+    table = obfuscate.use_shared_dir(shared)
+    if not table.is_file():
+        log.warning("no %s: generated posts get the built-in homophones only (a different model from this seed)", table)
     work = args.work_dir or (Path(__file__).resolve().parents[3] / "qy_build")
     run: dict[str, Any] = {
         "version": VERSION,
         "args": {k: str(v) for k, v in vars(args).items()},
         "min_precision": args.min_precision,
+        "homophone_table": {
+            "file": str(table),
+            "found": table.is_file(),
+            "characters": obfuscate.homophone_table_size(),
+        },
     }
 
     # 1. the encoder to fine-tune

@@ -92,7 +92,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         ],
         "- Generated posts (`classifiers/train/generate.py`, seeded): lead generation in many voices and platforms,"
         " obfuscated with the operators in `classifiers/train/obfuscate.py`, plus hard negatives (news, regulators,"
-        " banks' 协商还款 notices, lawyers, victims) on the same topics.",
+        " banks' 协商还款 notices, lawyers, victims) on the same topics." + homophone_note(run),
         f"- Development set (`classifiers/train/dev/dev.jsonl`, hand-written apart from the generator): never trained"
         f" on; used only to calibrate the ensemble score (Platt scaling, monotone), to choose the decision"
         f" threshold, and for the figures below. Source here: {dev_name}.",
@@ -133,3 +133,15 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
     path = out_dir / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def homophone_note(run: dict[str, Any]) -> str:
+    """Which homophone table the generator swapped characters from: it changes the training posts."""
+    table = run.get("homophone_table")
+    if not table:
+        return ""
+    if table.get("found"):
+        return f" Homophone swaps drew on {table['characters']:,} characters of confused_chinese."
+    return (
+        f" confused_chinese.json was missing: homophone swaps used the {table['characters']} built-in characters only."
+    )

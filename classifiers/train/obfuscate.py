@@ -196,24 +196,47 @@ CONTACT_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+CONFUSED_CHINESE = Path("data") / "confused_chinese" / "confused_chinese.json"
+
+# Where the homophone operator reads confused_chinese.json: the shared folder beside the checkout unless training
+# was pointed elsewhere (--shared-dir). It changes the generated training posts, so a run must not silently fall
+# back to another folder's table, or to none, and give a different model from the same seed.
+_homophone_file: Path | None = None
+
+
+def use_shared_dir(shared_dir: Path) -> Path:
+    """Read the homophone table from `shared_dir` from now on; returns the file (which may be missing)."""
+    global _homophone_file
+    _homophone_file = Path(shared_dir) / CONFUSED_CHINESE
+    return _homophone_file
+
+
+def homophone_file() -> Path:
+    if _homophone_file is not None:
+        return _homophone_file
+    from classifiers.train.data import default_shared_dir
+
+    return default_shared_dir() / CONFUSED_CHINESE
+
+
 @lru_cache(maxsize=4)
 def _confused_table(path: str | None) -> dict[str, tuple[str, ...]]:
-    """Same-pronunciation characters for each character, from confused_chinese.json when present."""
+    """Same-pronunciation characters for each character: the built-in ones, widened by confused_chinese.json at
+    `path` when that file exists."""
     table: dict[str, tuple[str, ...]] = {k: (v,) for k, v in BUILTIN_HOMOPHONES.items()}
-    candidates = [Path(path)] if path else []
-    candidates.append(
-        Path(__file__).resolve().parents[3] / "shared" / "data" / "confused_chinese" / "confused_chinese.json"
-    )
-    for candidate in candidates:
-        if candidate.is_file():
-            data = json.loads(candidate.read_text(encoding="utf-8"))
-            for char, info in data.items():
-                same = tuple(d["char"] for d in info.get("same_pronunciation_chars", []) if d.get("char") != char)
-                if same:
-                    # keep the built-in choice first: it is the one agencies actually use
-                    table[char] = tuple(dict.fromkeys(table.get(char, ()) + same[:6]))
-            break
+    if path and Path(path).is_file():
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        for char, info in data.items():
+            same = tuple(d["char"] for d in info.get("same_pronunciation_chars", []) if d.get("char") != char)
+            if same:
+                # keep the built-in choice first: it is the one agencies actually use
+                table[char] = tuple(dict.fromkeys(table.get(char, ()) + same[:6]))
     return table
+
+
+def homophone_table_size() -> int:
+    """How many characters the homophone operator can swap (recorded with each training run)."""
+    return len(_confused_table(str(homophone_file())))
 
 
 def _term_positions(text: str) -> list[tuple[int, int]]:
@@ -260,7 +283,7 @@ def pinyin_initials(text: str, rng: random.Random) -> str:
 
 def homophones(text: str, rng: random.Random, table_path: str | None = None) -> str:
     """Swap one character of a term for a same-sound character (催收→崔收, 征信→征心)."""
-    table = _confused_table(table_path)
+    table = _confused_table(table_path or str(homophone_file()))
 
     def fn(term: str) -> str | None:
         idx = [i for i, ch in enumerate(term) if ch in table]

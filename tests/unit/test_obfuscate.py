@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -130,10 +132,26 @@ def test_apply_random_changes_text_and_names_operators() -> None:
         assert set(applied) <= set(ob.OPERATORS)
 
 
-def test_homophone_table_uses_shared_data_when_present() -> None:
-    table = ob._confused_table(None)
+def test_homophone_table_is_the_built_in_one_without_a_file(tmp_path: Path) -> None:
+    table = ob._confused_table(str(tmp_path / "missing.json"))
     assert "崔" in table["催"]
-    assert len(table) >= len(ob.BUILTIN_HOMOPHONES)
+    assert len(table) == len(ob.BUILTIN_HOMOPHONES)
+
+
+def test_homophone_table_follows_the_shared_dir_training_is_given(tmp_path: Path) -> None:
+    """--shared-dir decides the table (it used to be read beside the checkout whatever the option said)."""
+    (tmp_path / ob.CONFUSED_CHINESE).parent.mkdir(parents=True)
+    entry = {"same_pronunciation_chars": [{"char": "鬯"}, {"char": "畅"}]}
+    # 借呗: no character of it has a built-in homophone, so any swap must come from this file
+    (tmp_path / ob.CONFUSED_CHINESE).write_text(json.dumps({"呗": entry}, ensure_ascii=False), encoding="utf-8")
+    before = ob.homophone_file()
+    try:
+        assert ob.use_shared_dir(tmp_path) == tmp_path / ob.CONFUSED_CHINESE
+        assert ob.homophone_table_size() == len(ob.BUILTIN_HOMOPHONES) + 1
+        assert {ob.homophones("借呗到期了", rng(seed)) for seed in range(20)} == {"借鬯到期了", "借畅到期了"}
+    finally:
+        ob.use_shared_dir(before.parents[2])
+    assert ob.homophone_file() == before
 
 
 @settings(max_examples=150, deadline=None)
@@ -145,3 +163,14 @@ def test_every_operator_survives_any_text(text: str, seed: int) -> None:
     out, applied = ob.apply_random(text, rng(seed))
     assert set(applied) <= set(ob.OPERATORS)
     assert (out != text) == bool(applied)  # only operators that changed the text are recorded
+
+
+def test_model_card_says_which_homophone_table_the_generator_used(tmp_path: Path) -> None:
+    from classifiers.train.model_card import write_card
+
+    found = {"homophone_table": {"file": "x", "found": True, "characters": 3021}}
+    missing = {"homophone_table": {"file": "x", "found": False, "characters": 24}}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert "3,021 characters of confused_chinese" in write_card(tmp_path / "a", found).read_text()
+    assert "24 built-in characters only" in write_card(tmp_path / "b", missing).read_text()
