@@ -22,6 +22,9 @@ MODEL_NAME = "qingyuan-bert"
 ONNX_FILE = "model.int8.onnx"
 THRESHOLD_FILE = "threshold.json"
 DEFAULT_MAX_LENGTH = 128
+# config.json key for a shorter cap at inference than in training: cost grows with tokens, and a long post keeps
+# its head and tail, where the offer and the contact sit
+INFERENCE_LENGTH_KEY = "qingyuan_max_length"
 HEAD_SHARE = 2 / 3  # of the token budget kept from the start of a long post; the rest comes from its end
 
 
@@ -147,8 +150,7 @@ class BertClassifier:
         self.lead_index = int(config.get("label2id", {}).get("lead_gen", 1))
         self.categories: list[str] = list(config.get("category_labels") or [c.value for c in Category])
         self.version = str(config.get("qingyuan_version", "0"))
-        max_len = min(int(config.get("max_position_embeddings", DEFAULT_MAX_LENGTH + 2)) - 2, DEFAULT_MAX_LENGTH)
-        self.encoder = Encoder.from_dir(self.path, max_length=max_len)
+        self.encoder = Encoder.from_dir(self.path, max_length=inference_max_length(config))
         if backend == "onnx":
             self.runner: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] = _OnnxRunner(
                 self.path / ONNX_FILE, threads
@@ -221,6 +223,13 @@ class BertClassifier:
                 )
             )
         return out
+
+
+def inference_max_length(config: dict[str, Any]) -> int:
+    """Tokens per post at inference ([CLS] and [SEP] included): the model's own cap when training wrote one
+    (INFERENCE_LENGTH_KEY), else DEFAULT_MAX_LENGTH, never more than its position embeddings allow."""
+    positions = int(config.get("max_position_embeddings", DEFAULT_MAX_LENGTH + 2)) - 2
+    return min(positions, int(config.get(INFERENCE_LENGTH_KEY, DEFAULT_MAX_LENGTH)))
 
 
 def read_thresholds(path: Path) -> dict[str, Any]:

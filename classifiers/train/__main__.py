@@ -149,6 +149,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         " F1 as a second stage on the shipped model, not in a first stage: classifiers/train/EXPERIMENTS.md)",
     )
     ap.add_argument(
+        "--inference-max-length",
+        type=int,
+        default=None,
+        help="tokens per post at inference, [CLS] and [SEP] included (default: as in fine-tuning, 128); long posts"
+        " keep their head and tail. Thresholds and figures are computed at this length",
+    )
+    ap.add_argument(
         "--layers",
         type=int,
         default=None,
@@ -187,6 +194,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for path in args.pretrain_text:
         if not path.is_file():
             ap.error(f"--pretrain-text {path}: no such file")
+    if args.inference_max_length is not None and not 8 <= args.inference_max_length <= 512:
+        ap.error(f"--inference-max-length {args.inference_max_length}: give 8 to 512 tokens")
+    if args.layers is not None and args.layers < 1:
+        ap.error(f"--layers {args.layers}: keep at least one encoder layer")
     if args.bf16 is None:
         args.bf16 = cpu_has_native_bf16()
     return args
@@ -215,7 +226,7 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     """The whole run; returns what the model card reports."""
     import torch
 
-    from classifiers.bert import load_normaliser
+    from classifiers.bert import INFERENCE_LENGTH_KEY, inference_max_length, load_normaliser
     from classifiers.train import obfuscate
     from classifiers.train.data import default_shared_dir, load_cold, load_jsonl
     from classifiers.train.finetune import finetune
@@ -318,7 +329,12 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         f"{bc.num_hidden_layers} layers, hidden {bc.hidden_size}, {bc.num_attention_heads} heads,"
         f" intermediate {bc.intermediate_size}, vocab {bc.vocab_size}"
     )
-    run["max_length"] = min(128, bc.max_position_embeddings - 2)
+    if args.inference_max_length:
+        config_file = out / "config.json"
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config[INFERENCE_LENGTH_KEY] = args.inference_max_length
+        config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    run["max_length"] = inference_max_length(json.loads((out / "config.json").read_text(encoding="utf-8")))
 
     # 4. ONNX int8 export and agreement with torch
     from classifiers.train.export import compare_backends, export_onnx

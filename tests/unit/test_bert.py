@@ -563,6 +563,25 @@ def test_distilled_finetune_from_the_command_line(tmp_path: Path, tiny_base: Pat
     assert all(torch.isfinite(v).all() for v in model.state_dict().values() if v.is_floating_point())
 
 
+def test_a_shorter_inference_length_is_stored_with_the_model_and_used(tmp_path: Path, tiny_base: Path) -> None:
+    """--inference-max-length: written to config.json before the thresholds are chosen, read back by the classifier."""
+    from classifiers.bert import INFERENCE_LENGTH_KEY
+    from classifiers.train.__main__ import main, parse_args
+
+    out = tmp_path / "m"
+    argv = ["--out", str(out), "--base-model", str(tiny_base), "--n-train", "40", "--n-valid", "20", "--cold", "10"]
+    argv += ["--max-steps", "2", "--batch-size", "8", "--threads", "1", "--dev", str(tmp_path / "none")]
+    assert main([*argv, "--inference-max-length", "16"]) == 0
+    assert json.loads((out / "config.json").read_text())[INFERENCE_LENGTH_KEY] == 16
+    run = json.loads((out / "metrics.json").read_text())
+    assert run["max_length"] == 16 and run["homophone_table"]["characters"] > 0
+    clf = BertClassifier.from_path(out)
+    assert clf.encoder.max_length == 16
+    assert len(clf.encoder.encode(["征信修复" * 20])[0]) == 16
+    with pytest.raises(SystemExit):
+        parse_args(["--inference-max-length", "4"])
+
+
 def test_distillation_needs_a_target_per_training_post(tmp_path: Path, tiny_base: Path) -> None:
     from classifiers.train.finetune import FinetuneConfig, finetune
 
