@@ -3,16 +3,22 @@ and the shipped ensemble (onnx + lexicon). The paths take turns for a few rounds
 and ratios. Timings on shared cores drift, so nothing here is asserted.
 
     .venv/bin/python bench/bench_classify.py [--model classifiers/models/default] [--n 2000] [--threads 2] [--rounds 3]
+        [--compare OTHER_MODEL_DIR ...]
+
+--compare adds the ensemble of another model folder (an older or candidate model) to the same rounds, so the two are
+compared on the same posts under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -26,6 +32,18 @@ def sample_posts(n: int, seed: int) -> list[str]:
     from classifiers.train.generate import generate
 
     return [ex.text for ex in generate(n, seed)]
+
+
+def describe_lengths(name: str, bert: Any, texts: Sequence[str]) -> None:
+    """Tokens the model reads per post: cost grows with them, and the model's cap decides how many."""
+    seqs = bert.encoder.encode([bert.normalise(t) for t in texts])
+    cap = bert.encoder.max_length
+    at_cap = sum(len(s) >= cap for s in seqs) / len(seqs)
+    n_layers = json.loads((bert.path / "config.json").read_text(encoding="utf-8")).get("num_hidden_layers")
+    print(
+        f"{name}: {n_layers} layers, cap {cap} tokens, mean {sum(map(len, seqs)) / len(seqs):.1f} tokens a post,"
+        f" {at_cap:.0%} at the cap"
+    )
 
 
 def rate_once(fn: Callable[[Sequence[ClassifyInput]], object], items: Sequence[ClassifyInput]) -> float:
@@ -56,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=3, help="turns each path takes; the median is reported")
+    ap.add_argument("--compare", type=Path, action="append", default=[], help="another model folder's ensemble")
     args = ap.parse_args(argv)
 
     import torch
@@ -78,7 +97,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     kw = {"threads": args.threads, "batch_size": args.batch_size}
     paths["bert torch fp32"] = BertClassifier.from_path(args.model, "torch", **kw).classify
     paths["bert onnxruntime int8"] = BertClassifier.from_path(args.model, "onnx", **kw).classify
-    paths["ensemble (onnx int8 + lexicon)"] = EnsembleClassifier.from_path(args.model, "onnx", **kw).classify
+    ensemble = EnsembleClassifier.from_path(args.model, "onnx", **kw)
+    paths["ensemble (onnx int8 + lexicon)"] = ensemble.classify
+    for other in args.compare:
+        paths[f"ensemble of {other.name}"] = EnsembleClassifier.from_path(other, "onnx", **kw).classify
+    describe_lengths(f"{args.model.name}", ensemble.bert, texts)
+    for other in args.compare:
+        describe_lengths(other.name, BertClassifier.from_path(other, "onnx", **kw), texts)
     rates = interleaved_rates(paths, items, args.rounds)
     print(f"posts/s over {args.rounds} rounds (median, then the range):")
     medians = {name: statistics.median(r) for name, r in rates.items()}
