@@ -459,7 +459,6 @@ def finetune(
         model.load_state_dict(best_state)
     log.info("selected step %s: %s", best.get("step"), best)
     model.config.qingyuan_version = version
-    model.config.max_position_embeddings = model.config.max_position_embeddings
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     tokenizer.model_max_length = max_len
