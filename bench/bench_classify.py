@@ -99,11 +99,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     paths["bert onnxruntime int8"] = BertClassifier.from_path(args.model, "onnx", **kw).classify
     ensemble = EnsembleClassifier.from_path(args.model, "onnx", **kw)
     paths["ensemble (onnx int8 + lexicon)"] = ensemble.classify
+    describe_lengths(args.model.name, ensemble.bert, texts)
     for other in args.compare:
-        paths[f"ensemble of {other.name}"] = EnsembleClassifier.from_path(other, "onnx", **kw).classify
-    describe_lengths(f"{args.model.name}", ensemble.bert, texts)
-    for other in args.compare:
-        describe_lengths(other.name, BertClassifier.from_path(other, "onnx", **kw), texts)
+        compared = EnsembleClassifier.from_path(other, "onnx", **kw)
+        paths[f"ensemble of {other.name}"] = compared.classify
+        describe_lengths(other.name, compared.bert, texts)
     rates = interleaved_rates(paths, items, args.rounds)
     print(f"posts/s over {args.rounds} rounds (median, then the range):")
     medians = {name: statistics.median(r) for name, r in rates.items()}

@@ -329,12 +329,12 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
         f"{bc.num_hidden_layers} layers, hidden {bc.hidden_size}, {bc.num_attention_heads} heads,"
         f" intermediate {bc.intermediate_size}, vocab {bc.vocab_size}"
     )
+    config_file = out / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
     if args.inference_max_length:
-        config_file = out / "config.json"
-        config = json.loads(config_file.read_text(encoding="utf-8"))
         config[INFERENCE_LENGTH_KEY] = args.inference_max_length
         config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    run["max_length"] = inference_max_length(json.loads((out / "config.json").read_text(encoding="utf-8")))
+    run["max_length"] = inference_max_length(config)
 
     # 4. ONNX int8 export and agreement with torch
     from classifiers.train.export import compare_backends, export_onnx

@@ -212,19 +212,22 @@ def use_shared_dir(shared_dir: Path) -> Path:
 
 
 def homophone_file() -> Path:
-    if _homophone_file is not None:
-        return _homophone_file
-    from classifiers.train.data import default_shared_dir
+    """The table file in use; the first call without use_shared_dir() settles on the shared folder beside the
+    checkout (resolved once, not on every swap)."""
+    global _homophone_file
+    if _homophone_file is None:
+        from classifiers.train.data import default_shared_dir
 
-    return default_shared_dir() / CONFUSED_CHINESE
+        _homophone_file = default_shared_dir() / CONFUSED_CHINESE
+    return _homophone_file
 
 
 @lru_cache(maxsize=4)
-def _confused_table(path: str | None) -> dict[str, tuple[str, ...]]:
+def _confused_table(path: str) -> dict[str, tuple[str, ...]]:
     """Same-pronunciation characters for each character: the built-in ones, widened by confused_chinese.json at
     `path` when that file exists."""
     table: dict[str, tuple[str, ...]] = {k: (v,) for k, v in BUILTIN_HOMOPHONES.items()}
-    if path and Path(path).is_file():
+    if Path(path).is_file():
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         for char, info in data.items():
             same = tuple(d["char"] for d in info.get("same_pronunciation_chars", []) if d.get("char") != char)
@@ -234,9 +237,14 @@ def _confused_table(path: str | None) -> dict[str, tuple[str, ...]]:
     return table
 
 
+def homophone_table() -> dict[str, tuple[str, ...]]:
+    """The table the homophone operator swaps from (read once per file)."""
+    return _confused_table(str(homophone_file()))
+
+
 def homophone_table_size() -> int:
     """How many characters the homophone operator can swap (recorded with each training run)."""
-    return len(_confused_table(str(homophone_file())))
+    return len(homophone_table())
 
 
 def _term_positions(text: str) -> list[tuple[int, int]]:
@@ -281,9 +289,9 @@ def pinyin_initials(text: str, rng: random.Random) -> str:
     return _rewrite_some_terms(text, rng, fn)
 
 
-def homophones(text: str, rng: random.Random, table_path: str | None = None) -> str:
+def homophones(text: str, rng: random.Random) -> str:
     """Swap one character of a term for a same-sound character (催收→崔收, 征信→征心)."""
-    table = _confused_table(table_path or str(homophone_file()))
+    table = homophone_table()
 
     def fn(term: str) -> str | None:
         idx = [i for i, ch in enumerate(term) if ch in table]
