@@ -114,10 +114,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--epochs", type=float, default=4.0)
     ap.add_argument(
         "--pooling",
-        choices=["mean", "cls", "mix"],
+        choices=["mean", "cls", "mix", "meanmax"],
         default="mean",
         help="mean: masked mean of the top layer; cls: the [CLS] vector; mix: masked mean of a learned blend of all"
-        " layers",
+        " layers; meanmax: the top layer's masked mean and masked max side by side",
     )
     ap.add_argument(
         "--combiner",

@@ -39,9 +39,11 @@ class BertForLeadGen(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.label_head = nn.Linear(config.hidden_size, int(config.num_labels or len(LABELS)))
+        # meanmax pooling hands the heads the masked mean and the masked max side by side
+        pooled = config.hidden_size * (2 if getattr(config, "pooling", "cls") == "meanmax" else 1)
+        self.label_head = nn.Linear(pooled, int(config.num_labels or len(LABELS)))
         n_cat = len(getattr(config, "category_labels", None) or CATEGORIES)
-        self.category_head = nn.Linear(config.hidden_size, n_cat)
+        self.category_head = nn.Linear(pooled, n_cat)
         if getattr(config, "pooling", "cls") == "mix":
             # one learned weight per layer (embeddings included), softmax-normalised: the heads read a blend of
             # every layer, so the lexical features of the lower layers reach them beside the top layer's context
@@ -71,12 +73,17 @@ class BertForLeadGen(BertPreTrainedModel):
             states = (torch.stack(layers.hidden_states, dim=0) * blend[:, None, None, None]).sum(0)
         else:
             states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        if pooling in ("mean", "mix"):
+        if pooling in ("mean", "mix", "meanmax"):
             # masked mean over tokens: a small encoder with little pretraining generalises better from it than from
             # a [CLS] vector it never learned to fill
             mask = (attention_mask if attention_mask is not None else torch.ones_like(input_ids)).unsqueeze(-1)
             mask = mask.to(states.dtype)
             hidden = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            if pooling == "meanmax":
+                # the max over tokens lets one strong local cue (a handle, "私聊") count however long the post is,
+                # as an n-gram feature does, where the mean dilutes it
+                peak = states.masked_fill(mask == 0, torch.finfo(states.dtype).min).amax(1)
+                hidden = torch.cat([hidden, peak], dim=-1)
         else:
             hidden = states[:, 0]
         hidden = self.dropout(hidden)
@@ -107,7 +114,7 @@ class FinetuneConfig:
     eval_every: int = 200
     log_every: int = 25
     max_steps: int | None = None
-    pooling: str = "mean"  # mean | cls | mix (masked mean of a learned blend of all layers)
+    pooling: str = "mean"  # mean | cls | mix (masked mean of a learned blend of all layers) | meanmax (mean and max)
     # Regularisers against fitting the generator's phrasing: each training token (not [CLS]/[SEP]/padding) is
     # replaced by [MASK] with this probability, so no single cue word decides; and label smoothing, so hard negatives
     # that look like the templates are not pushed to certainty.

@@ -735,3 +735,33 @@ def test_layer_mix_pooling_learns_its_blend_and_exports(tmp_path: Path, tiny_bas
     with torch.inference_mode():
         top_only = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))["label_logits"]
     assert not torch.allclose(top_only, out["label_logits"], atol=1e-4)
+
+
+def test_meanmax_pooling_ignores_padding_and_exports(tmp_path: Path, tiny_base: Path) -> None:
+    """--pooling meanmax: the heads read the masked mean and the masked max; padding never wins the max, and the
+    ONNX graph gives the torch logits."""
+    import onnxruntime as ort
+
+    from classifiers.train.export import FP32_FILE, export_onnx
+    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
+
+    data = labelled_examples()
+    cfg = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1, pooling="meanmax", lr=1e-2)
+    finetune(tiny_base, data * 4, data, tmp_path / "m", cfg)
+    model = BertForLeadGen.from_pretrained(str(tmp_path / "m")).eval()
+    assert model.config.pooling == "meanmax"
+    assert model.label_head.in_features == 2 * model.config.hidden_size
+    enc = Encoder.from_dir(tmp_path / "m")
+    seqs = enc.encode(CORPUS)
+    ids, mask = enc.pad(seqs)
+    with torch.inference_mode():
+        batch = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))["label_logits"]
+        for row, seq in enumerate(seqs):  # each text alone, unpadded: the same logits as in the padded batch
+            one_ids, one_mask = enc.pad([seq])
+            alone = model(input_ids=torch.from_numpy(one_ids), attention_mask=torch.from_numpy(one_mask))
+            np.testing.assert_allclose(alone["label_logits"][0].numpy(), batch[row].numpy(), atol=1e-5)
+    assert int(mask.sum(1).min()) < ids.shape[1]  # the batch really was padded
+    export_onnx(tmp_path / "m", keep_fp32=True)
+    session = ort.InferenceSession(str(tmp_path / "m" / FP32_FILE), providers=["CPUExecutionProvider"])
+    lab, _ = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    np.testing.assert_allclose(lab, batch.numpy(), atol=1e-4)
