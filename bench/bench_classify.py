@@ -23,33 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifiers.base import ClassifyInput
+from classifiers.cpu import read_cpu
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "classifiers" / "models" / "default"
-
-
-# int8 matrix instructions, fastest first: onnxruntime's int8 kernels run several times faster with VNNI, so figures
-# from machines with and without it are not comparable (968-996 vs 231-373 ensemble posts/s on the shipped model)
-INT8_FEATURES = ("amx_int8", "avx512_vnni", "avx_vnni", "avx512bw", "avx2")
-
-
-def describe_cpu(cpuinfo: str) -> str:
-    """'<model name>, int8: avx512_vnni' from the text of /proc/cpuinfo (the best int8 feature the CPU reports)."""
-    model, flags = "unknown CPU", set()
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name" and model == "unknown CPU":
-            model = value.strip()
-        elif key.strip() == "flags" and not flags:
-            flags = set(value.split())
-    best = next((f for f in INT8_FEATURES if f in flags), "none of " + "/".join(INT8_FEATURES))
-    return f"{model}, int8: {best}"
-
-
-def read_cpu() -> str:
-    try:
-        return describe_cpu(Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return "CPU not described (no /proc/cpuinfo)"
 
 
 def sample_posts(n: int, seed: int) -> list[str]:

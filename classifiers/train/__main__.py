@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from classifiers.cpu import CPUINFO, has_native_bf16, read_cpuinfo
+
 if TYPE_CHECKING:
     from classifiers.train.finetune import FinetuneConfig
 
@@ -203,13 +205,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+def cpu_has_native_bf16(cpuinfo: Path = CPUINFO) -> bool:
     """AVX-512 BF16 or AMX: the CPU computes in bfloat16 itself rather than emulating it."""
-    try:
-        flags = set(cpuinfo.read_text(errors="replace").split())
-    except OSError:
-        return False
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return has_native_bf16(read_cpuinfo(cpuinfo))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,12 +39,13 @@ class BertForLeadGen(BertPreTrainedModel):
         super().__init__(config)
         self.bert = BertModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        pooling = getattr(config, "pooling", "cls")
         # meanmax pooling hands the heads the masked mean and the masked max side by side
-        pooled = config.hidden_size * (2 if getattr(config, "pooling", "cls") == "meanmax" else 1)
+        pooled = config.hidden_size * (2 if pooling == "meanmax" else 1)
         self.label_head = nn.Linear(pooled, int(config.num_labels or len(LABELS)))
         n_cat = len(getattr(config, "category_labels", None) or CATEGORIES)
         self.category_head = nn.Linear(pooled, n_cat)
-        if getattr(config, "pooling", "cls") == "mix":
+        if pooling == "mix":
             # one learned weight per layer (embeddings included), softmax-normalised: the heads read a blend of
             # every layer, so the lexical features of the lower layers reach them beside the top layer's context
             self.layer_weights = nn.Parameter(torch.zeros(config.num_hidden_layers + 1))
