@@ -3,28 +3,19 @@ and aiosmtpd for the email digest."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.smtp import SMTP as AioSMTP
-from aiosmtpd.smtp import Envelope, Session
 
 from alerts.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_signature
 from alerts.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
 from alerts.rules import AlertLog
 from core.records import Category, ContactMatch, Hit, Label, ModelInfo, Platform, Post, Verdict
 from core.settings import Settings
+from tests.integration.partner_servers import MailSink, Receiver, serve_smtp, serve_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -60,47 +51,11 @@ def campaign_hits() -> list[Hit]:
 # --- webhook ------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    script: list[int] = field(default_factory=list)
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    accepted: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 @pytest.fixture()
 def webhook() -> Iterator[tuple[Receiver, str]]:
-    receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with receiver.lock:
-                receiver.requests.append((dict(self.headers.items()), body))
-                n = len(receiver.requests)
-                status = receiver.script[n - 1] if n <= len(receiver.script) else 200
-                if status == 200 and not verify_signature(SECRET, body, self.headers.get("X-Qingyuan-Signature")):
-                    status = 401
-                if status == 200:
-                    key = self.headers.get("Idempotency-Key", "")
-                    receiver.accepted[key] = receiver.accepted.get(key, 0) + 1
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield receiver, f"http://127.0.0.1:{server.server_address[1]}/hooks/alerts?token=t0k"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    receiver = Receiver(SECRET)
+    with serve_webhook(receiver, "/hooks/alerts?token=t0k") as url:
+        yield receiver, url
 
 
 def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver, str], tmp_path: Path) -> None:
@@ -114,7 +69,7 @@ def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver,
     assert len(receiver.requests) == 2  # one 503, one accepted
     logged = AlertLog.for_settings(settings).list(limit=10)
     expected_key = digest_id(logged)
-    assert receiver.accepted == {expected_key: 1}
+    assert receiver.processed == {expected_key: 1}
     for headers, body in receiver.requests:
         assert headers["Idempotency-Key"] == expected_key
         assert verify_signature(SECRET, body, headers["X-Qingyuan-Signature"])
@@ -140,43 +95,17 @@ def test_webhook_permanent_refusal_raises_and_report_channel_is_accepted(webhook
     assert len(receiver.requests) == 1
     # the partner's report webhook configuration works for alerts too
     assert notify(alerts, WebhookDelivery(url, SECRET, timeout=5), policy=FAST) == len(alerts)
-    assert receiver.accepted == {digest_id(alerts): 1}
+    assert receiver.processed == {digest_id(alerts): 1}
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class MailSink:
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: AioSMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or envelope.content
-        assert isinstance(raw, bytes)
-        self.messages.append(message_from_bytes(raw, policy=default_policy))  # type: ignore[arg-type]
-        self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
-        return "250 OK queued"
-
-
 @pytest.fixture()
 def smtp_server() -> Iterator[tuple[MailSink, int]]:
     sink = MailSink()
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(
-        loop.create_server(lambda: AioSMTP(sink, hostname="mx.test", enable_SMTPUTF8=True), "127.0.0.1", 0)
-    )
-    port = server.sockets[0].getsockname()[1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_smtp(sink) as port:
         yield sink, port
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-        loop.close()
 
 
 def test_email_digest_reaches_a_real_smtp_server(smtp_server: tuple[MailSink, int], tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ always failing, slow), plus crash-between-send-and-record and the outbox state t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -11,18 +10,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.smtp import SMTP as AioSMTP
-from aiosmtpd.smtp import Envelope, Session
 
 from alerts.delivery import (
     DeliveryState,
@@ -39,6 +31,7 @@ from alerts.render import write_batch
 from alerts.report import ReportBatch, build_batches
 from core.records import Category, ContactMatch, Evidence, Hit, HitStatus, Label, ModelInfo, Platform, Post, Verdict
 from core.settings import Settings
+from tests.integration.partner_servers import MailSink, Receiver, serve_smtp, serve_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -106,47 +99,11 @@ class Crashing:
 # --- SMTP ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class MailSink:
-    """aiosmtpd handler: defers the first `defer` messages with 451, refuses all with 550 when `refuse`."""
-
-    defer: int = 0
-    refuse: bool = False
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    tries: int = 0
-
-    async def handle_DATA(self, server: AioSMTP, session: Session, envelope: Envelope) -> str:
-        self.tries += 1
-        if self.refuse:
-            return "550 5.7.1 policy rejection"
-        if self.tries <= self.defer:
-            return "451 4.3.0 try again later"
-        raw = envelope.original_content or envelope.content
-        assert isinstance(raw, bytes)
-        self.messages.append(message_from_bytes(raw, policy=default_policy))  # type: ignore[arg-type]
-        self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
-        return "250 OK queued"
-
-
 @pytest.fixture()
 def smtp_server() -> Iterator[tuple[MailSink, int]]:
     sink = MailSink()
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(
-        loop.create_server(lambda: AioSMTP(sink, hostname="mx.test", enable_SMTPUTF8=True), "127.0.0.1", 0)
-    )
-    port = server.sockets[0].getsockname()[1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_smtp(sink) as port:
         yield sink, port
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-        loop.close()
 
 
 def smtp_channel(port: int) -> SmtpDelivery:
@@ -224,59 +181,11 @@ def test_smtp_crash_after_send_resends_with_same_message_id(
 # --- Webhook ------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    """A partner endpoint: answers from `script` (then `then`), dedupes accepted batches by Idempotency-Key."""
-
-    script: list[int] = field(default_factory=list)
-    then: int = 200
-    delay_first: float = 0.0
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    processed: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 @pytest.fixture()
 def webhook() -> Iterator[tuple[Receiver, str]]:
-    receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with receiver.lock:
-                receiver.requests.append((dict(self.headers.items()), body))
-                n = len(receiver.requests)
-                status = receiver.script[n - 1] if n <= len(receiver.script) else receiver.then
-            if n == 1 and receiver.delay_first:
-                time.sleep(receiver.delay_first)
-            key = self.headers.get("Idempotency-Key", "")
-            if status == 200:
-                valid = verify_signature(SECRET, body, self.headers.get("X-Qingyuan-Signature"))
-                if not valid:
-                    status = 401
-                else:
-                    with receiver.lock:
-                        receiver.processed[key] = receiver.processed.get(key, 0) + 1
-                        duplicate = receiver.processed[key] > 1
-            reply = json.dumps({"ticket": f"T-{key}", "duplicate": status == 200 and duplicate}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver, f"http://127.0.0.1:{server.server_address[1]}/hooks/takedown?token=abc"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    receiver = Receiver(SECRET)
+    with serve_webhook(receiver, "/hooks/takedown?token=abc") as url:
+        yield receiver, url
 
 
 def test_webhook_retries_500s_then_delivers_signed_with_idempotency_key(
