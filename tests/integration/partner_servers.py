@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from aiosmtpd.smtp import SMTP as AioSMTP
 from aiosmtpd.smtp import Envelope, Session
 
 from alerts.delivery import verify_signature
+from tests.integration.loopback import QuietHandler, serve_http
 
 
 @dataclass
@@ -82,9 +81,9 @@ class Receiver:
 def serve_webhook(receiver: Receiver, path: str) -> Iterator[str]:
     """A real HTTP server on a free loopback port, run in a thread; yields the URL of `path` on it."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = self.read_body()
             with receiver.lock:
                 receiver.requests.append((dict(self.headers.items()), body))
                 n = len(receiver.requests)
@@ -100,22 +99,7 @@ def serve_webhook(receiver: Receiver, path: str) -> Iterator[str]:
                     with receiver.lock:
                         receiver.processed[key] = receiver.processed.get(key, 0) + 1
                         duplicate = receiver.processed[key] > 1
-            reply = json.dumps({"ticket": f"T-{key}", "duplicate": duplicate}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+            self.reply(status, json.dumps({"ticket": f"T-{key}", "duplicate": duplicate}).encode())
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_http(Handler) as base:
+        yield base + path

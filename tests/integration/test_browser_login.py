@@ -4,12 +4,11 @@ as that account, and a screenshot taken — against a local page, in Debian chro
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from crawlers.browser import render
+from tests.integration.loopback import QuietHandler, serve_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -22,30 +21,19 @@ fetch('/api/me').then(r => r.json()).then(d => {
 </script></body></html>"""
 
 
-class Site(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        return
-
+class Site(QuietHandler):
     def do_GET(self) -> None:
         if self.path == "/api/me":
             logged_in = "sessionid=s3cr3t" in (self.headers.get("Cookie") or "")
-            body = json.dumps({"user": "alice" if logged_in else None}).encode()
-            ctype = "application/json"
+            self.reply(200, json.dumps({"user": "alice" if logged_in else None}).encode())
         else:
-            body, ctype = PAGE, "text/html; charset=utf-8"
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self.reply(200, PAGE, "text/html; charset=utf-8")
 
 
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_http(Site) as base:
+        yield base
 
 
 def test_storage_state_logs_the_browser_in(site, tmp_path):

@@ -10,6 +10,8 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -514,36 +516,30 @@ def test_elastic_api_key_never_appears(es_url: str, caplog: pytest.LogCaptureFix
         store.drop()
 
 
+@dataclass
 class _Bulk429:
-    """A loopback HTTP server standing in for a cluster under write pressure: the first `rejections` _bulk
-    requests get HTTP-level 200 with every item rejected 429 (what ES does when its write queue is full)."""
+    """Stands in for a cluster under write pressure: the first `rejections` _bulk requests get HTTP-level 200 with
+    every item rejected 429 (what ES does when its write queue is full); records each request's document ids."""
 
-    def __init__(self, rejections: int) -> None:
+    rejections: int
+    bulk_ids: list[list[str]] = field(default_factory=list)
+
+    @contextmanager
+    def serve(self) -> Iterator[str]:
         import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        self.rejections = rejections
-        self.bulk_ids: list[list[str]] = []
+        from tests.integration.loopback import QuietHandler, serve_http
+
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return None
-
-            def _reply(self, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("X-Elastic-Product", "Elasticsearch")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(QuietHandler):
+            def _answer(self, body: object) -> None:
+                self.reply(200, json.dumps(body).encode(), "application/json", {"X-Elastic-Product": "Elasticsearch"})
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                body = self.read_body().decode()
                 if not self.path.split("?")[0].endswith("/_bulk"):
-                    self._reply({"_shards": {"total": 1, "successful": 1, "failed": 0}})
+                    self._answer({"_shards": {"total": 1, "successful": 1, "failed": 0}})
                     return
                 lines = [json.loads(line) for line in body.splitlines() if line.strip()]
                 ids = [line["index"]["_id"] for line in lines[::2]]
@@ -553,17 +549,12 @@ class _Bulk429:
                 if status == 429:
                     for item in items:
                         item["index"]["error"] = {"type": "es_rejected_execution_exception", "reason": "queue full"}
-                self._reply({"took": 1, "errors": status == 429, "items": items})
+                self._answer({"took": 1, "errors": status == 429, "items": items})
 
             do_PUT = do_POST  # the client sends _bulk as PUT
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        with serve_http(Handler) as url:
+            yield url
 
 
 @pytest.mark.integration
@@ -577,16 +568,16 @@ def test_elastic_bulk_retries_rejected_items(es_url: str) -> None:
     store.drop()
     fake = _Bulk429(rejections=2)
     real = store.es
-    try:
-        store.es = Elasticsearch(fake.url)
-        assert store.upsert(DATA[:5]) == 5
-        assert len(fake.bulk_ids) == 3  # two rejected rounds, then accepted
-        assert fake.bulk_ids[0] == fake.bulk_ids[2] == [h.key for h in DATA[:5]]
-        fake.rejections, fake.bulk_ids = 100, []
-        with pytest.raises(BulkIndexError):
-            store.upsert(DATA[:2])
-        assert len(fake.bulk_ids) == 4  # the first try and max_retries=3 retries
-    finally:
-        store.es.close()
-        store.es = real
-        fake.close()
+    with fake.serve() as url:
+        try:
+            store.es = Elasticsearch(url)
+            assert store.upsert(DATA[:5]) == 5
+            assert len(fake.bulk_ids) == 3  # two rejected rounds, then accepted
+            assert fake.bulk_ids[0] == fake.bulk_ids[2] == [h.key for h in DATA[:5]]
+            fake.rejections, fake.bulk_ids = 100, []
+            with pytest.raises(BulkIndexError):
+                store.upsert(DATA[:2])
+            assert len(fake.bulk_ids) == 4  # the first try and max_retries=3 retries
+        finally:
+            store.es.close()
+            store.es = real

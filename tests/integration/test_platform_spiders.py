@@ -12,12 +12,13 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tests.integration.loopback import QuietHandler, serve_http
 
 pytestmark = pytest.mark.integration
 
@@ -90,32 +91,16 @@ class Replay:
 def replay() -> Iterator[tuple[Replay, str]]:
     state = Replay()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            data = self.rfile.read(length) if length else b""
-            status, body = state.handle(parts.path, parse_qs(parts.query), data, dict(self.headers.items()))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(*state.handle(parts.path, parse_qs(parts.query), self.read_body(), dict(self.headers.items())))
 
         do_GET = _serve
         do_POST = _serve
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(Handler) as base:
+        yield state, base
 
 
 def run_spider(spider: str, tmp_path: Path, **kwargs: str) -> dict[str, Any]:

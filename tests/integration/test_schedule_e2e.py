@@ -6,38 +6,21 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 
 import scheduler
-from alerts.delivery import verify_signature
 from core.pipeline import takedown_stats
 from core.records import HitStatus
 from core.settings import Settings
 from demo.server import serve_demo
 from indexer import open_store
 from indexer.base import SearchQuery
+from tests.integration.partner_servers import Receiver, serve_webhook
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 SECRET = "test-secret-不要外传"
-
-
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []  # noqa: RUF012 (one receiver per test module)
-
-    def log_message(self, *args: object) -> None:
-        return
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        ok = verify_signature(SECRET, body, self.headers.get("X-Qingyuan-Signature"))
-        self.received.append({"ok": ok, "key": self.headers.get("Idempotency-Key"), "batch": json.loads(body)})
-        self.send_response(200 if ok else 401)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
 
 
 def _wait(condition, timeout: float, what: str) -> None:
@@ -66,11 +49,10 @@ def test_schedule_runs_crawl_to_takedown_without_a_person(tmp_path, monkeypatch)
     monkeypatch.setenv("QINGYUAN_HOME", str(home))
     monkeypatch.setenv("QY_TEST_WEBHOOK_SECRET", SECRET)
     settings = Settings(home=home)
-    webhook = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=webhook.serve_forever, daemon=True).start()
+    receiver = Receiver(SECRET)
     taken_down: set[str] = set()
     stop = threading.Event()
-    with serve_demo(taken_down=taken_down) as site:
+    with serve_webhook(receiver, "/takedowns") as webhook_url, serve_demo(taken_down=taken_down) as site:
         schedule = tmp_path / "schedule.toml"
         schedule.write_text(
             f"""
@@ -103,7 +85,7 @@ kind = "deliver"
 interval = "2s"
 [jobs.options]
 channel = "webhook"
-url = "http://127.0.0.1:{webhook.server_address[1]}/takedowns"
+url = "{webhook_url}"
 secret_env = "QY_TEST_WEBHOOK_SECRET"
 base_delay = 0.1
 
@@ -117,7 +99,7 @@ interval = "2s"
         runner = threading.Thread(target=scheduler.run_forever, args=(schedule, settings), kwargs={"stop": stop})
         runner.start()
         try:
-            _wait(lambda: Receiver.received, 240, "a delivered takedown batch")
+            _wait(lambda: receiver.processed, 240, "a delivered takedown batch")
             _wait(lambda: HitStatus.still_up in _statuses(settings).values(), 120, "a re-check finding a post still up")
             # The platform acts on the notice: the video page of one reported post disappears.
             victim = next(
@@ -129,12 +111,10 @@ interval = "2s"
         finally:
             stop.set()
             runner.join(120)
-    webhook.shutdown()
 
-    assert all(r["ok"] for r in Receiver.received)
-    keys = [r["key"] for r in Receiver.received]
-    assert len(keys) == len(set(keys)), "a batch was delivered twice"
-    batch = Receiver.received[0]["batch"]
+    # every request was signed and accepted, and no batch was delivered twice
+    assert list(receiver.processed.values()) == [1] * len(receiver.requests)
+    batch = json.loads(receiver.requests[0][1])
     assert batch["platform"] == "demo" and batch["items"]
     history = scheduler.read_history(settings, limit=1000)
     for kind in ("crawl", "index", "report", "deliver", "recheck"):

@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -32,6 +31,7 @@ from crawlers.extract import get_parser
 from crawlers.signing.browser_signer import PageSigner, SigningUnavailable
 from crawlers.spiders.sessions import load_account
 from tests.integration.conftest import missing_real_part
+from tests.integration.loopback import QuietHandler, serve_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -161,32 +161,21 @@ def _bili_search() -> bytes:
 def platform() -> Iterator[FakePlatform]:
     state = FakePlatform()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return
-
-        def _reply(self, status: int, body: bytes, ctype: str = "application/json; charset=utf-8") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             parts = urlsplit(self.path)
             path, raw_query = parts.path, parts.query
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self.read_body()
             headers = dict(self.headers.items())
             cookies = _cookies(headers)
             if path == "/www.xiaohongshu.com/explore":
                 logged_in = cookies.get("web_session") == XHS_SESSION
                 state.record(path, logged_in, headers)
-                self._reply(200, (XHS_PAGE if logged_in else LOGIN_WALL).encode(), "text/html; charset=utf-8")
+                self.reply(200, (XHS_PAGE if logged_in else LOGIN_WALL).encode(), "text/html; charset=utf-8")
             elif path in ("/www.douyin.com/", "/nohook/www.douyin.com/"):
                 page = DOUYIN_PAGE if path == "/www.douyin.com/" else LOGIN_WALL
                 state.record(path, True, headers)
-                self._reply(200, page.encode(), "text/html; charset=utf-8")
+                self.reply(200, page.encode(), "text/html; charset=utf-8")
             elif path == "/edith.xiaohongshu.com/api/sns/web/v1/search/notes":
                 ok = _xhs_signed(path, body, headers)
                 state.record(path, ok, headers)
@@ -194,11 +183,11 @@ def platform() -> Iterator[FakePlatform]:
                 reply = (
                     (FIX / "xiaohongshu" / "search_notes.json").read_bytes() if page1 else _empty_page("xiaohongshu")
                 )
-                self._reply(200, reply) if ok else self._reply(461, b"")
+                self.reply(200, reply) if ok else self.reply(461, b"")
             elif path == "/www.douyin.com/aweme/v1/web/general/search/single/":
                 ok = _douyin_signed(path, raw_query) and cookies.get("sessionid") == DY_SESSION
                 state.record(path, ok, headers, raw_query)
-                self._reply(200, (FIX / "douyin" / "search_general.json").read_bytes() if ok else b"")
+                self.reply(200, (FIX / "douyin" / "search_general.json").read_bytes() if ok else b"")
             elif path == "/api.bilibili.com/x/web-interface/nav":
                 state.record(path, True, headers)
                 with state.lock:
@@ -214,27 +203,21 @@ def platform() -> Iterator[FakePlatform]:
                         },
                     },
                 }
-                self._reply(200, json.dumps(nav, ensure_ascii=False).encode())
+                self.reply(200, json.dumps(nav, ensure_ascii=False).encode())
             elif path == "/api.bilibili.com/x/web-interface/wbi/search/type":
                 ok = _wbi_signed(raw_query)
                 state.record(path, ok, headers, raw_query)
                 refused = {"code": -352, "message": "风控校验失败", "ttl": 1, "data": {"v_voucher": "voucher_x"}}
-                self._reply(200, _bili_search() if ok else json.dumps(refused, ensure_ascii=False).encode())
+                self.reply(200, _bili_search() if ok else json.dumps(refused, ensure_ascii=False).encode())
             else:
                 state.record(path, False, headers)
-                self._reply(404, b"not found", "text/plain")
+                self.reply(404, b"not found", "text/plain")
 
         do_GET = _serve
         do_POST = _serve
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_http(Handler) as state.base:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -29,6 +28,7 @@ from crawlers.signing.browser_signer import PageSigner, SigningUnavailable
 from crawlers.signing.middleware import zhihu_search_params
 from crawlers.spiders.sessions import load_account
 from tests.integration.conftest import missing_real_part
+from tests.integration.loopback import QuietHandler, serve_http
 from tests.integration.test_signing import (
     CHROMIUM,
     FIX,
@@ -135,17 +135,7 @@ def _cookies(headers: dict[str, str]) -> dict[str, str]:
 def zhihu_server() -> Iterator[FakeZhihu]:
     state = FakeZhihu()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return
-
-        def _reply(self, status: int, body: bytes, ctype: str = "application/json; charset=utf-8") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             headers = dict(self.headers.items())
@@ -156,7 +146,7 @@ def zhihu_server() -> Iterator[FakeZhihu]:
                 logged_in = cookies.get("z_c0") == Z_C0
                 with state.lock:
                     state.calls.append(Call(parts.path, logged_in, headers, query))
-                self._reply(200, (SEARCH_PAGE if logged_in else LOGIN_WALL).encode(), "text/html; charset=utf-8")
+                self.reply(200, (SEARCH_PAGE if logged_in else LOGIN_WALL).encode(), "text/html; charset=utf-8")
             elif parts.path == "/www.zhihu.com/api/v4/search_v3":
                 want = "2.0_" + qy_hash(f"{ZSE_93}+{self.path}+{cookies.get('d_c0', '')}")
                 ok = (
@@ -167,21 +157,15 @@ def zhihu_server() -> Iterator[FakeZhihu]:
                 with state.lock:
                     state.calls.append(Call(parts.path, ok, headers, query))
                 if ok:
-                    self._reply(200, zhihu_page(query.get("q", ""), int(query.get("offset") or 0)))
+                    self.reply(200, zhihu_page(query.get("q", ""), int(query.get("offset") or 0)))
                 else:
                     refused = {"error": {"code": 10003, "message": "请求参数异常，请升级客户端后重试。"}}
-                    self._reply(403, json.dumps(refused, ensure_ascii=False).encode())
+                    self.reply(403, json.dumps(refused, ensure_ascii=False).encode())
             else:
-                self._reply(404, b"not found", "text/plain")
+                self.reply(404, b"not found", "text/plain")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_http(Handler) as state.base:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
