@@ -1,4 +1,5 @@
-"""`python -m classifiers.train --out classifiers/models/default --seed 13` reproduces the shipped model end to end.
+"""Train a model end to end; `make model` reproduces the shipped one in two runs of this (see the Makefile): a
+15,000-step pretraining with a first fine-tune, then a second fine-tune of that model with --base-model.
 
 Stages (each logs its progress): pretraining corpus -> vocab + masked-LM pretraining (skipped with --base-model)
 -> fine-tuning data (generated + COLD everyday negatives, + everyday replies and bios with --replies; a separately
@@ -102,9 +103,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--replies",
         type=int,
         default=0,
-        help="short everyday replies and ordinary creators' bios added as negatives (fine-tuning only; the shipped"
-        " model has none: in a 600-step A/B on the dev set 1,500 of them gave the BERT +0.008 F1, TF-IDF + LR -0.009"
-        " and the ensemble -0.005; later runs in classifiers/train/EXPERIMENTS.md)",
+        help="short everyday replies and ordinary creators' bios added as negatives (fine-tuning only; off by"
+        " default; the shipped model's second stage used 1,500: classifiers/train/EXPERIMENTS.md)",
     )
     ap.add_argument(
         "--soft-pitches",
@@ -147,8 +147,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="fine-tuning: weight of an auxiliary per-token loss that tags contacts, calls to action and lexicon terms"
-        " (classifiers/train/cues.py; 0 = off, as the shipped model was trained; 0.5 lifted the BERT to 0.946/0.951 dev"
-        " F1 as a second stage on the shipped model, not in a first stage: classifiers/train/EXPERIMENTS.md)",
+        " (classifiers/train/cues.py; 0 = off by default; 0.5 in a second stage lifts the BERT, as in the shipped"
+        " model's, and did not help in a first stage: classifiers/train/EXPERIMENTS.md)",
     )
     ap.add_argument(
         "--inference-max-length",
@@ -168,9 +168,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--ema",
         type=float,
         default=0.0,
-        help="fine-tuning: evaluate and keep a moving average of the weights with this decay (off by default, as the"
-        " shipped model was trained; with 0.998 the BERT alone scored 0.908-0.941 on dev over six runs, no reliable"
-        " gain: classifiers/train/EXPERIMENTS.md)",
+        help="fine-tuning: evaluate and keep a moving average of the weights with this decay (off by default; the"
+        " shipped model's second stage used 0.998: classifiers/train/EXPERIMENTS.md)",
     )
     ap.add_argument(
         "--distil",
