@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from classifiers.cpu import CPUINFO, has_native_bf16, read_cpuinfo
+from classifiers.cpu import has_native_bf16, read_cpuinfo
 
 if TYPE_CHECKING:
     from classifiers.train.finetune import FinetuneConfig
@@ -200,13 +200,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.layers is not None and args.layers < 1:
         ap.error(f"--layers {args.layers}: keep at least one encoder layer")
     if args.bf16 is None:
-        args.bf16 = cpu_has_native_bf16()
+        args.bf16 = has_native_bf16(read_cpuinfo())
     return args
-
-
-def cpu_has_native_bf16(cpuinfo: Path = CPUINFO) -> bool:
-    """AVX-512 BF16 or AMX: the CPU computes in bfloat16 itself rather than emulating it."""
-    return has_native_bf16(read_cpuinfo(cpuinfo))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 - Elasticsearch: the real 8.12.2 server started by scripts/elasticsearch.sh. Set QINGYUAN_TEST_ES_URL to use a
   server that is already running. When the server cannot start, the Elasticsearch tests skip locally and FAIL
   when the CI environment variable is set.
+- SMTP: `smtp_server`, a real aiosmtpd server on loopback that keeps what it accepts (tests/integration/partner_servers.py).
 - PostgreSQL (optional, for the casebook): QINGYUAN_TEST_PG_URL, or a throw-away cluster made with the Debian
   server binaries (initdb/pg_ctl) when they and the psycopg driver are installed; otherwise those tests skip.
 """
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.integration.partner_servers import MailSink, serve_smtp
 
 ROOT = Path(__file__).resolve().parents[2]
 ES_SCRIPT = ROOT / "scripts" / "elasticsearch.sh"
@@ -129,3 +132,10 @@ def pg_url() -> Iterator[str]:
             check=False,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[tuple[MailSink, int]]:
+    sink = MailSink()
+    with serve_smtp(sink) as port:
+        yield sink, port

@@ -15,7 +15,7 @@ from alerts.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, d
 from alerts.rules import AlertLog
 from core.records import Category, ContactMatch, Hit, Label, ModelInfo, Platform, Post, Verdict
 from core.settings import Settings
-from tests.integration.partner_servers import MailSink, Receiver, serve_smtp, serve_webhook
+from tests.integration.partner_servers import MailSink, Receiver, serve_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -99,13 +99,6 @@ def test_webhook_permanent_refusal_raises_and_report_channel_is_accepted(webhook
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def smtp_server() -> Iterator[tuple[MailSink, int]]:
-    sink = MailSink()
-    with serve_smtp(sink) as port:
-        yield sink, port
 
 
 def test_email_digest_reaches_a_real_smtp_server(smtp_server: tuple[MailSink, int], tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from alerts.render import write_batch
 from alerts.report import ReportBatch, build_batches
 from core.records import Category, ContactMatch, Evidence, Hit, HitStatus, Label, ModelInfo, Platform, Post, Verdict
 from core.settings import Settings
-from tests.integration.partner_servers import MailSink, Receiver, serve_smtp, serve_webhook
+from tests.integration.partner_servers import MailSink, Receiver, serve_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -97,13 +97,6 @@ class Crashing:
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def smtp_server() -> Iterator[tuple[MailSink, int]]:
-    sink = MailSink()
-    with serve_smtp(sink) as port:
-        yield sink, port
 
 
 def smtp_channel(port: int) -> SmtpDelivery:

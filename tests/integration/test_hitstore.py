@@ -6,6 +6,7 @@ so both backends must return the same hits; `test_backends_agree` also compares 
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections import Counter
@@ -19,6 +20,7 @@ import pytest
 
 from core.records import Category, Hit, HitStatus, Label, ModelInfo, Platform, Post, Verdict
 from indexer.base import HitStore, SearchQuery, SortOrder
+from tests.integration.loopback import QuietHandler, serve_http
 
 MODEL = ModelInfo(name="test", version="1")
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)
@@ -526,10 +528,6 @@ class _Bulk429:
 
     @contextmanager
     def serve(self) -> Iterator[str]:
-        import json
-
-        from tests.integration.loopback import QuietHandler, serve_http
-
         outer = self
 
         class Handler(QuietHandler):

@@ -635,16 +635,17 @@ def test_thread_text_is_encoded_once_across_batches(tiny_model: Path) -> None:
 
 
 def test_bf16_defaults_to_what_the_cpu_computes_natively(tmp_path: Path) -> None:
-    from classifiers.train.__main__ import cpu_has_native_bf16, parse_args
+    from classifiers.cpu import has_native_bf16, read_cpuinfo
+    from classifiers.train.__main__ import parse_args
 
     avx2 = tmp_path / "avx2"
     avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
     sapphire = tmp_path / "spr"
     sapphire.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16\n")
-    assert not cpu_has_native_bf16(avx2) and cpu_has_native_bf16(sapphire)
-    assert not cpu_has_native_bf16(tmp_path / "missing")
+    assert not has_native_bf16(read_cpuinfo(avx2)) and has_native_bf16(read_cpuinfo(sapphire))
+    assert not has_native_bf16(read_cpuinfo(tmp_path / "missing"))
     assert parse_args(["--bf16"]).bf16 is True and parse_args(["--no-bf16"]).bf16 is False
-    assert parse_args([]).bf16 is cpu_has_native_bf16()
+    assert parse_args([]).bf16 is has_native_bf16(read_cpuinfo())
 
 
 def test_finetune_seed_moves_only_the_fine_tuning() -> None:
