@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.records import ModelInfo, Verdict
+
+# What a classifier reads of one post. A pitch sits in the first lines; beyond this a 1 MB paste would only cost
+# time (the BERT reads 128-256 tokens anyway). The whole text is still stored, indexed and shown, and every span a
+# classifier reports points into this prefix, so it points into the whole text too.
+MAX_SCORED_CHARS = 10_000
 
 
 class ClassifyInput(BaseModel):
@@ -22,6 +27,11 @@ class ClassifyInput(BaseModel):
     # The thread a comment answers (its parent post's text). A shill comment ("可以办的，qq:...") names no service;
     # its category is the thread's. Classifiers may use it for the category, never for the label.
     context: str | None = None
+
+    @field_validator("text", "context")
+    @classmethod
+    def _scored_prefix(cls, value: str | None) -> str | None:
+        return value[:MAX_SCORED_CHARS] if value is not None else None
 
 
 @runtime_checkable

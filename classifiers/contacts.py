@@ -7,6 +7,7 @@ original text. Values are normalised: ASCII digits, lower-case handles, canonica
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from classifiers.normalise import Normalised, normalise
@@ -26,7 +27,8 @@ _WECHAT_KW = (
     # inside a word (稍微, 微博)
     r"(?<![稍略细轻卑])微(?=[:\sa-z0-9]))"
 )
-_QQ_KW = r"(?:qq|企鹅|扣扣|抠抠|球球|q号|q群|扣群)"
+# a bare q counts only right before its number or a separator (q:123…, q 123…); 🐧 is how posts write 企鹅
+_QQ_KW = r"(?:qq|企鹅|扣扣|抠抠|球球|q号|q群|扣群|🐧|q(?=[:\s]|\d))"
 _TG_KW = r"(?:纸飞机|小飞机|飞机|telegram|tg|电报)"
 
 _WECHAT_RE = re.compile(_WECHAT_KW + _GAP + _LABEL + _GAP + rf"(?P<h>{_HANDLE}|{_MOBILE})(?![a-z0-9_-])")
@@ -34,6 +36,8 @@ _QQ_RE = re.compile(rf"(?<![a-z]){_QQ_KW}{_GAP}(?:号码|号|群)?{_GAP}(?P<h>{_
 _TG_RE = re.compile(rf"(?<![a-z]){_TG_KW}{_GAP}{_LABEL}{_GAP}@?(?P<h>[a-z][a-z0-9_]{{4,31}})(?![a-z0-9_])")
 _TME_RE = re.compile(r"(?:https?://)?t\.me/(?P<h>[a-z0-9_]{4,32})")
 _PHONE_RE = re.compile(rf"(?<![\d.])(?P<h>{_MOBILE})(?![\d])")
+# a mobile number with some digits masked (138xxxx5678, 1xx-xxxx-8899, 138****5678): posts mask to dodge filters
+_MASKED_MOBILE_RE = re.compile(r"(?<![a-z0-9_.*])(?P<h>1[3-9x*](?:[ \-.]?[\dx*]){9})(?![a-z0-9_*])")
 _URL_RE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'，。！？、]+"
     r"|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|vip|cc|me|io|info|club|site|shop|"
@@ -83,15 +87,21 @@ def extract_contacts(text: str | Normalised) -> list[ContactMatch]:
     norm = text if isinstance(text, Normalised) else normalise(text)
     s = norm.text
     found: list[_Found] = []
-    taken: list[tuple[int, int]] = []
+    # spans taken so far, disjoint and sorted: a new span can only overlap its two neighbours, so each check
+    # is a binary search instead of a scan (a scan made long posts quadratic)
+    starts: list[int] = []
+    ends: list[int] = []
 
     def free(a: int, b: int) -> bool:
-        return all(b <= x or a >= y for x, y in taken)
+        i = bisect_left(starts, a)
+        return (i == 0 or ends[i - 1] <= a) and (i == len(starts) or b <= starts[i])
 
     def add(kind: str, value: str, a: int, b: int) -> None:
         if value and free(a, b):
             found.append(_Found(kind, value, a, b))
-            taken.append((a, b))
+            i = bisect_left(starts, a)
+            starts.insert(i, a)
+            ends.insert(i, b)
 
     for m in _TME_RE.finditer(s):
         add("telegram", m.group("h").lower(), m.start(), m.end())
@@ -107,6 +117,10 @@ def extract_contacts(text: str | Normalised) -> list[ContactMatch]:
         add("telegram", m.group("h").lower(), m.start(), m.end())
     for m in _PHONE_RE.finditer(s):
         add("phone", _phone_value(m.group("h")), m.start("h"), m.end("h"))
+    for m in _MASKED_MOBILE_RE.finditer(s):
+        masked = m.group("h")
+        if any(c in "x*" for c in masked) and len(_digits(masked)) >= 3:
+            add("phone", "".join(c for c in masked if c.isdigit() or c in "x*").replace("*", "x"), m.start(), m.end())
     for m in _URL_RE.finditer(s):
         a, b = norm.to_original(m.start(), m.end())
         value = norm.original[a:b].strip()  # URL paths are case-sensitive: keep them as written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from classifiers.contacts import extract_contacts
@@ -76,3 +78,47 @@ def test_several_in_one_post_in_order() -> None:
     text = "停息挂账找我，薇：help2024，或者电话 13912345678，看主页"
     types = [c.type for c in extract_contacts(text)]
     assert types == ["call_to_action", "wechat", "phone", "call_to_action"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("🐧 3623259758", "3623259758"),
+        ("Q：2956835373", "2956835373"),
+        ("想赚快钱的🐧:3954610157", "3954610157"),
+        ("q12345678 備用", "12345678"),
+        ("扣扣 5512 3390 8", "551233908"),
+    ],
+)
+def test_qq_after_penguin_bare_q_and_spaces(text: str, value: str) -> None:
+    assert [(c.type, c.value) for c in extract_contacts(text)] == [("qq", value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("電話 138xxxx5678", "138xxxx5678"),
+        ("联系1xx xxxx 8899", "1xxxxxx8899"),
+        ("回电138****5678", "138xxxx5678"),
+    ],
+)
+def test_masked_mobile_numbers_are_phones(text: str, value: str) -> None:
+    assert [(c.type, c.value) for c in extract_contacts(text)] == [("phone", value)]
+
+
+@pytest.mark.parametrize("text", ["Q币充值100元", "iq 1234567", "今天qqq好", "订单号1xxxxxxxxxxx", "xxxx-xxxx"])
+def test_no_false_qq_or_masked_numbers(text: str) -> None:
+    assert extract_contacts(text) == []
+
+
+def test_traditional_script_handles() -> None:
+    found = extract_contacts("聯繫微信：HK_dai88 或 電報 @fastcash_hk")
+    assert [(c.type, c.value) for c in found] == [("wechat", "hk_dai88"), ("telegram", "fastcash_hk")]
+
+
+def test_a_post_of_a_hundred_thousand_handles_keeps_every_one() -> None:
+    # the overlap check once scanned every earlier span; a post like this took minutes
+    text = "加v abc12345 扣1 138xxxx5678 " * 30_000
+    found = extract_contacts(text)
+    assert len(found) == 90_000
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.base import Classifier, ClassifyInput
+from classifiers.base import MAX_SCORED_CHARS, Classifier, ClassifyInput
 from classifiers.lexicon_classifier import FEATURE_NAMES, LexiconClassifier, lexicon_evidence
 from core.records import Category, Label
 
@@ -103,3 +103,13 @@ def test_everyday_posts_are_not_flagged(clf: LexiconClassifier) -> None:
     flagged = sum(v.label is Label.lead_gen for v in verdicts)
     assert len(texts) == 2000
     assert flagged <= 4  # <= 0.2 %
+
+
+def test_a_megabyte_post_is_scored_on_its_first_characters_and_spans_stay_valid() -> None:
+    pitch = "停息挂账找我们，加v：help2024 "
+    text = pitch + "闲聊" * 600_000
+    item = ClassifyInput(id="big", text=text)
+    assert len(item.text) == MAX_SCORED_CHARS
+    verdict = LexiconClassifier().classify([item])[0]
+    assert verdict.contacts
+    assert all(text[c.start : c.end] == item.text[c.start : c.end] for c in verdict.contacts)
