@@ -1,0 +1,159 @@
+"""The authored corpus: labelled texts written for the project by independent authors, one file per author.
+
+Each author wrote from one brief (`corpus/authors.toml`) without seeing the other authors' texts, the generator
+or the evaluation sets. The split is by author: an author listed with `split = "dev"` never reaches training, so
+the development figures measure how the model generalises to a voice it has never read. Labels follow
+`LABELS.md`; `python -m classifiers.train.corpus check FILE...` validates files against it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from core.records import Category
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+TEXTS_DIR = CORPUS_DIR / "texts"
+ROSTER_PATH = CORPUS_DIR / "authors.toml"
+
+Register = Literal[
+    "sms", "listing", "app_copy", "ocr", "asr", "dm", "comment", "bio", "caption", "post", "long_post", "news",
+    "notice",
+]  # fmt: skip
+Script = Literal["simplified", "traditional", "cantonese"]
+Obfuscation = Literal[
+    "homophone", "pinyin_initials", "symbol_insert", "split_char", "traditional", "fullwidth", "masked_digits",
+    "spaced_digits", "chinese_digits", "emoji", "zero_width", "contact_decoration",
+]  # fmt: skip
+BenignKind = Literal[
+    "victim", "question", "explainer", "forum_rule", "news", "regulator", "bank", "insurer", "lender", "lawyer",
+    "self_negotiation", "everyday", "other",
+]  # fmt: skip
+CorpusPlatform = Literal[
+    "douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba", "wechat", "qq", "sms", "web", "app",
+    "news", "other",
+]  # fmt: skip
+Split = Literal["train", "dev"]
+
+
+class AuthoredText(BaseModel):
+    """One text as an author wrote and labelled it (LABELS.md, "Record format")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    id: str
+    author: str
+    text: str
+    label: Literal["lead_gen", "benign"]
+    category: Category | None
+    channel: Register = Field(alias="register")  # `register` in the files; the name shadows BaseModel's
+    platform: CorpusPlatform
+    script: Script = "simplified"
+    obfuscation: tuple[Obfuscation, ...] = ()
+    benign_kind: BenignKind | None = None
+    pair: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AuthoredText:
+        if not self.text.strip():
+            raise ValueError("empty text")
+        if not self.id.startswith(f"{self.author}-"):
+            raise ValueError(f"id {self.id!r} must start with its author {self.author!r} and a dash")
+        if self.label == "lead_gen" and (self.category is None or self.benign_kind is not None):
+            raise ValueError("lead_gen needs a category and no benign_kind")
+        if self.label == "benign" and (self.category is not None or self.benign_kind is None):
+            raise ValueError("benign needs a benign_kind and no category")
+        return self
+
+
+@dataclass(frozen=True)
+class Author:
+    """One author's brief as the roster records it."""
+
+    id: str
+    split: Split
+    brief: str
+
+
+def load_roster(path: Path = ROSTER_PATH) -> dict[str, Author]:
+    """Authors by id; the roster owns which split an author's texts belong to."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {
+        author_id: Author(id=author_id, split=entry["split"], brief=entry["brief"])
+        for author_id, entry in table.get("authors", {}).items()
+    }
+
+
+def read_texts(path: Path) -> Iterator[AuthoredText]:
+    """Parse one author's file; a bad line raises with its file and line number."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield AuthoredText.model_validate(json.loads(line))
+            except (json.JSONDecodeError, ValidationError) as error:
+                raise ValueError(f"{path}:{number}: {error}") from error
+
+
+def load_corpus(
+    split: Split | None = None, texts_dir: Path = TEXTS_DIR, roster_path: Path = ROSTER_PATH
+) -> list[AuthoredText]:
+    """Every authored text of `split` (all when None), in file order; authors missing from the roster are refused."""
+    roster = load_roster(roster_path)
+    texts: list[AuthoredText] = []
+    for path in sorted(texts_dir.glob("*.jsonl")):
+        for text in read_texts(path):
+            author = roster.get(text.author)
+            if author is None:
+                raise ValueError(f"{path}: author {text.author!r} is not in {roster_path.name}")
+            if split is None or author.split == split:
+                texts.append(text)
+    return texts
+
+
+def check(paths: Iterable[Path]) -> list[str]:
+    """Problems found in the given files: bad records, repeated ids, repeated texts."""
+    problems: list[str] = []
+    seen_ids: set[str] = set()
+    seen_texts: dict[str, str] = {}
+    for path in paths:
+        try:
+            texts = list(read_texts(path))
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        for text in texts:
+            if text.id in seen_ids:
+                problems.append(f"{path}: id {text.id} repeated")
+            seen_ids.add(text.id)
+            key = "".join(text.text.split())
+            if key in seen_texts:
+                problems.append(f"{path}: {text.id} repeats the text of {seen_texts[key]}")
+            seen_texts.setdefault(key, text.id)
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[0] != "check":
+        print("usage: python -m classifiers.train.corpus check FILE...", file=sys.stderr)
+        return 2
+    paths = [Path(arg) for arg in argv[1:]]
+    problems = check(paths)
+    for problem in problems:
+        print(problem)
+    total = sum(1 for path in paths if path.exists() for line in path.open(encoding="utf-8") if line.strip())
+    print(f"{total} texts checked, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
