@@ -89,6 +89,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--reuse-pretrain", action="store_true", help="reuse work-dir/pretrain when it was made with the same settings"
     )
+    ap.add_argument(
+        "--authored-weight",
+        type=int,
+        default=0,
+        help="fine-tuning: the training authors' texts (classifiers/train/corpus) repeated this many times (0 = not"
+        " used); a tenth of them, chosen by id, goes to the selection slice instead. With --continue-pretrain or a"
+        " pretraining they are in the masked-LM corpus too",
+    )
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="the authored corpus folder (authors.toml + texts/; default classifiers/train/corpus): its training"
+        " authors feed --authored-weight, its dev authors are evaluated after every run",
+    )
+    ap.add_argument(
+        "--continue-pretrain",
+        type=int,
+        default=0,
+        help="with --base-model: continue its masked-LM pretraining for this many steps on the pretraining corpus"
+        " before fine-tuning (the encoder reads the authored texts' register before it learns the labels)",
+    )
     ap.add_argument("--n-train", type=int, default=12000)
     ap.add_argument(
         "--extra-train",
@@ -199,6 +221,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         ap.error(f"--inference-max-length {args.inference_max_length}: give 8 to 512 tokens")
     if args.layers is not None and args.layers < 1:
         ap.error(f"--layers {args.layers}: keep at least one encoder layer")
+    if args.continue_pretrain and not args.base_model:
+        ap.error("--continue-pretrain continues a --base-model; without one the pretraining runs anyway")
     if args.bf16 is None:
         args.bf16 = has_native_bf16(read_cpuinfo())
     return args
@@ -247,6 +271,12 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     if args.base_model:
         base = args.base_model
         run["base_description"], run["pretrain_summary"] = describe_base_model(base)
+        if args.continue_pretrain:
+            base = continue_pretraining(args, shared, work, base)
+            run["pretrain_summary"] += (
+                f"; then {args.continue_pretrain} more masked-LM steps (lr {args.pretrain_lr / 4:g}) on COLD +"
+                f" {args.pretrain_generated} generated posts + the training authors' texts x{AUTHORED_PRETRAIN_REPEAT}"
+            )
     else:
         base = pretrain_stage(args, shared, work)
         if args.pretrain_only:
@@ -281,6 +311,14 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     if args.soft_pitches:
         train += soft_pitches(args.soft_pitches, args.seed + 300)
         valid += soft_pitches(max(1, args.n_valid // 10), args.seed + 301)
+    if args.authored_weight:
+        fitting, selecting = authored_training_texts(args.corpus)
+        log.info(
+            "authored texts: %d for fitting (x%d), %d for selection", len(fitting), args.authored_weight, len(selecting)
+        )
+        train += fitting * args.authored_weight
+        valid += selecting
+        run["authored"] = {"fitting": len(fitting), "weight": args.authored_weight, "selection": len(selecting)}
     for extra in args.extra_train:
         more = load_jsonl(extra)
         log.info("adding %d labelled posts from %s", len(more), extra)
@@ -349,6 +387,54 @@ def train_default(args: argparse.Namespace) -> dict[str, Any]:
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
     log.info("done in %.0fs: %s (%.1f MB)", run["elapsed_s"], out, size)
     return run
+
+
+AUTHORED_PRETRAIN_REPEAT = 4  # the authored texts are a few percent of the masked-LM corpus; repeat them
+SELECTION_SHARE = 10  # one authored text in this many (by id) selects the checkpoint instead of training it
+
+
+def authored_examples(corpus: Path | None, split: str) -> list[Any]:
+    """One split of the authored corpus (the committed one unless `corpus` names another folder)."""
+    from classifiers.train.corpus import CORPUS_DIR, load_examples
+
+    folder = corpus or CORPUS_DIR
+    return load_examples(split, folder / "texts", folder / "authors.toml")  # type: ignore[arg-type]
+
+
+def authored_training_texts(corpus: Path | None) -> tuple[list[Any], list[Any]]:
+    """The training authors' texts split by a stable hash of their id: (for fitting, for checkpoint selection)."""
+    fitting: list[Any] = []
+    selecting: list[Any] = []
+    for ex in authored_examples(corpus, "train"):
+        bucket = int(hashlib.sha256(ex.id.encode()).hexdigest(), 16) % SELECTION_SHARE
+        (selecting if bucket == 0 else fitting).append(ex)
+    return fitting, selecting
+
+
+def continue_pretraining(args: argparse.Namespace, shared: Path, work: Path, base: Path) -> Path:
+    """More masked-LM steps for a fine-tuned or pretrained encoder, on the pretraining corpus plus the training
+    authors' texts; a stopped run resumes from its last step checkpoint."""
+    from classifiers.train.pretrain import PretrainConfig, pretrain, pretraining_corpus
+
+    texts = pretraining_corpus(shared, args.pretrain_generated, args.seed, args.pretrain_text)
+    authored = [ex.text for ex in authored_training_texts(args.corpus)[0]]
+    texts += authored * AUTHORED_PRETRAIN_REPEAT
+    log.info(
+        "continued pretraining: %d documents (%d authored x%d)", len(texts), len(authored), AUTHORED_PRETRAIN_REPEAT
+    )
+    cfg = PretrainConfig(
+        steps=args.continue_pretrain,
+        lr=args.pretrain_lr / 4,
+        warmup=min(args.pretrain_warmup, args.continue_pretrain // 5),
+        seed=args.seed,
+        threads=args.threads,
+        bf16=args.bf16,
+        save_every=500,
+    )
+    target = work / "continued"
+    key = {"config": repr(dataclasses.replace(cfg, threads=0, log_every=0, save_every=0)), "base": str(base)}
+    key["texts"] = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+    return pretrain(texts, target, cfg, init_from=base, resume_key=json.dumps(key, sort_keys=True))
 
 
 def describe_base_model(base: Path) -> tuple[str, str]:
@@ -468,7 +554,7 @@ def fit_and_evaluate(
         load_evidence_fn,
     )
     from classifiers.train.data import DEV_PATH, load_jsonl
-    from classifiers.train.metrics import choose_threshold, evaluate
+    from classifiers.train.metrics import choose_threshold
 
     bert = BertClassifier.from_path(out, backend="onnx", threads=args.threads, threshold=0.5)
     evidence_fn = load_evidence_fn()
@@ -525,6 +611,38 @@ def fit_and_evaluate(
     run["thresholds"] = thresholds
     category = [bert.categories[int(c.argmax())] for c in cats]
 
+    report = reporter(dev)
+    metrics: dict[str, dict[str, Any]] = {}
+    metrics[ENSEMBLE_NAME] = report("ensemble", p_ens.tolist(), t_ens, category)
+    metrics["qingyuan-bert alone"] = report("bert", p_bert.tolist(), t_bert, category)
+    metrics["qingyuan-bert alone @0.5"] = report("bert@0.5", p_bert.tolist(), 0.5, category)
+    q_dev = ngram.predict([bert.normalise(t) for t in texts]).tolist()
+    t_ngram = choose_threshold(q_dev, labels, args.min_precision)
+    metrics["char n-gram member alone"] = report("ngram", q_dev, t_ngram, category)
+    metrics.update(baseline_metrics(train, dev, args, report))
+    run["metrics"] = metrics
+
+    if authored_dev := authored_examples(args.corpus, "dev"):
+        # authors who wrote nothing in training: the figure that says whether the model generalises
+        run["authored_dev_size"] = len(authored_dev)
+        report = reporter(authored_dev, per_register=True)
+        texts = [ex.text for ex in authored_dev]
+        p_bert, cats = bert.predict(texts)
+        category = [bert.categories[int(c.argmax())] for c in cats]
+        p_ens = ensemble.scores(texts)[0]
+        authored: dict[str, dict[str, Any]] = {}
+        authored[ENSEMBLE_NAME] = report("ensemble", p_ens.tolist(), t_ens, category)
+        authored["qingyuan-bert alone"] = report("bert", p_bert.tolist(), t_bert, category)
+        q = ngram.predict([bert.normalise(t) for t in texts]).tolist()
+        authored["char n-gram member alone"] = report("ngram", q, t_ngram, category)
+        authored.update(baseline_metrics(train, authored_dev, args, report))
+        run["authored_dev_metrics"] = authored
+
+
+def reporter(dev: list[Any], per_register: bool = False) -> Any:
+    """A function that scores one system's predictions on `dev`, prints them and returns the summary."""
+    from classifiers.train.metrics import evaluate
+
     def report(
         name: str, scores: Sequence[float], t: float, cat: Sequence[str | None], pred: Sequence[str] | None = None
     ) -> dict[str, Any]:
@@ -539,19 +657,22 @@ def fit_and_evaluate(
         )
         if name in ("ensemble", "bert"):
             print(rep.to_markdown(), flush=True)
-        d = summary(rep.to_dict(), t)
+        full = rep.to_dict()
+        d = summary(full, t)
+        if per_register:
+            d["per_register"] = {
+                key: {
+                    "recall": v["recall"],
+                    "fpr": v["fpr"],
+                    "n_lead": v["tp"] + v["fn"],
+                    "n_benign": v["fp"] + v["tn"],
+                }
+                for key, v in full["per_register"].items()
+            }
         print(f"{name}: {json.dumps(d)}", flush=True)
         return d
 
-    metrics: dict[str, dict[str, Any]] = {}
-    metrics[ENSEMBLE_NAME] = report("ensemble", p_ens.tolist(), t_ens, category)
-    metrics["qingyuan-bert alone"] = report("bert", p_bert.tolist(), t_bert, category)
-    metrics["qingyuan-bert alone @0.5"] = report("bert@0.5", p_bert.tolist(), 0.5, category)
-    q_dev = ngram.predict([bert.normalise(t) for t in texts]).tolist()
-    t_ngram = choose_threshold(q_dev, labels, args.min_precision)
-    metrics["char n-gram member alone"] = report("ngram", q_dev, t_ngram, category)
-    metrics.update(baseline_metrics(train, dev, args, report))
-    run["metrics"] = metrics
+    return report
 
 
 def summary(d: dict[str, Any], t: float) -> dict[str, Any]:

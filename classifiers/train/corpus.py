@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from classifiers.train.data import PLATFORMS, Example, Kind
 from core.records import Category
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
@@ -37,10 +39,6 @@ BenignKind = Literal[
     "victim", "question", "explainer", "forum_rule", "news", "regulator", "bank", "insurer", "lender", "lawyer",
     "self_negotiation", "everyday", "other",
 ]  # fmt: skip
-CorpusPlatform = Literal[
-    "douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba", "wechat", "qq", "sms", "web", "app",
-    "news", "other",
-]  # fmt: skip
 Split = Literal["train", "dev"]
 
 
@@ -55,11 +53,18 @@ class AuthoredText(BaseModel):
     label: Literal["lead_gen", "benign"]
     category: Category | None
     channel: Register = Field(alias="register")  # `register` in the files; the name shadows BaseModel's
-    platform: CorpusPlatform
+    platform: str
     script: Script = "simplified"
     obfuscation: tuple[Obfuscation, ...] = ()
     benign_kind: BenignKind | None = None
     pair: str | None = None
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in PLATFORMS or value == "demo":
+            raise ValueError(f"unknown platform {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> AuthoredText:
@@ -72,6 +77,35 @@ class AuthoredText(BaseModel):
         if self.label == "benign" and (self.category is not None or self.benign_kind is None):
             raise ValueError("benign needs a benign_kind and no category")
         return self
+
+
+# the post kind the classifier is told about, for each register (kinds are what crawled posts carry)
+REGISTER_KIND: dict[str, Kind] = {
+    "sms": "post", "listing": "post", "app_copy": "post", "ocr": "ocr", "asr": "asr", "dm": "comment",
+    "comment": "comment", "bio": "profile_bio", "caption": "caption", "post": "post", "long_post": "post",
+    "news": "post", "notice": "post",
+}  # fmt: skip
+
+
+def to_example(text: AuthoredText) -> Example:
+    """The training record of an authored text; benign texts that are not everyday talk count as hard negatives."""
+    if text.label == "lead_gen":
+        difficulty = "obfuscated" if text.obfuscation else "plain"
+    else:
+        difficulty = "everyday" if text.benign_kind == "everyday" else "hard_negative"
+    return Example(
+        id=text.id,
+        text=text.text,
+        label=text.label,
+        category=text.category.value if text.category else None,
+        kind=REGISTER_KIND[text.channel],
+        platform=text.platform,
+        difficulty=difficulty,
+        obfuscation=text.obfuscation,
+        source="authored",
+        author=text.author,
+        channel=text.channel,
+    )
 
 
 @dataclass(frozen=True)
@@ -120,22 +154,45 @@ def load_corpus(
     return texts
 
 
+def text_key(text: str) -> str:
+    """What two texts must share to count as one: the characters, ignoring width, case and whitespace."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def load_examples(split: Split, texts_dir: Path = TEXTS_DIR, roster_path: Path = ROSTER_PATH) -> list[Example]:
+    """The split's authored texts as training records, each distinct text once (first author's copy kept).
+
+    Independent authors do now and then write the same short line (a listing title); a dev text that a training
+    author also wrote is left out of dev, so no figure is measured on a text the model trained on."""
+    seen: set[str] = set()
+    if split == "dev":
+        seen = {text_key(text.text) for text in load_corpus("train", texts_dir, roster_path)}
+    out: list[Example] = []
+    for text in load_corpus(split, texts_dir, roster_path):
+        key = text_key(text.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(to_example(text))
+    return out
+
+
 def check(paths: Iterable[Path]) -> list[str]:
-    """Problems found in the given files: bad records, repeated ids, repeated texts."""
+    """Problems found in the given files: bad records, repeated ids, a text repeated within one author's file
+    (across authors a repeat is a coincidence the loader resolves)."""
     problems: list[str] = []
     seen_ids: set[str] = set()
-    seen_texts: dict[str, str] = {}
     for path in paths:
         try:
             texts = list(read_texts(path))
         except ValueError as error:
             problems.append(str(error))
             continue
+        seen_texts: dict[str, str] = {}
         for text in texts:
             if text.id in seen_ids:
                 problems.append(f"{path}: id {text.id} repeated")
             seen_ids.add(text.id)
-            key = "".join(text.text.split())
+            key = text_key(text.text)
             if key in seen_texts:
                 problems.append(f"{path}: {text.id} repeats the text of {seen_texts[key]}")
             seen_texts.setdefault(key, text.id)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.records import Category, Platform
 
@@ -22,13 +22,15 @@ log = logging.getLogger(__name__)
 LabelName = Literal["lead_gen", "benign"]
 Kind = Literal["caption", "post", "comment", "profile_bio", "asr", "ocr"]
 Difficulty = Literal["plain", "obfuscated", "hard_negative", "everyday"]
-Source = Literal["generated", "dev_handwritten", "cold", "review"]
+Source = Literal["generated", "dev_handwritten", "cold", "review", "authored"]
 
 LABELS: tuple[str, ...] = ("benign", "lead_gen")  # index = class id used by the trainers
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 KINDS: tuple[str, ...] = ("caption", "post", "comment", "profile_bio", "asr", "ocr")
 DIFFICULTIES: tuple[str, ...] = ("plain", "obfuscated", "hard_negative", "everyday")
-PLATFORMS: tuple[str, ...] = tuple(p.value for p in Platform)
+# channels outside the crawled platforms that authored texts come from (SMS, chat apps, the open web, apps, news)
+CHANNELS: tuple[str, ...] = ("wechat", "qq", "sms", "web", "app", "news", "other")
+PLATFORMS: tuple[str, ...] = tuple(p.value for p in Platform) + CHANNELS
 
 DEV_PATH = Path(__file__).resolve().parent / "dev" / "dev.jsonl"
 
@@ -36,7 +38,7 @@ DEV_PATH = Path(__file__).resolve().parent / "dev" / "dev.jsonl"
 class Example(BaseModel):
     """One labelled post. `category` is set exactly when `label` is lead_gen."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     id: str
     text: str
@@ -47,6 +49,9 @@ class Example(BaseModel):
     difficulty: Difficulty = "plain"
     obfuscation: tuple[str, ...] = ()
     source: Source = "generated"
+    # authored texts only: who wrote it (the split is by author) and the register it imitates (LABELS.md)
+    author: str | None = None
+    channel: str | None = Field(default=None, alias="register")  # `register` in files; the name shadows ABCMeta's
 
     @field_validator("category")
     @classmethod
@@ -98,7 +103,7 @@ def save_jsonl(examples: Iterable[Example], path: str | Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for ex in examples:
-            fh.write(json.dumps(ex.model_dump(mode="json"), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(ex.model_dump(mode="json", by_alias=True), ensure_ascii=False) + "\n")
 
 
 def load_dev(path: str | Path | None = None) -> list[Example]:

@@ -141,6 +141,7 @@ class Report:
     per_difficulty: dict[str, SliceStats]
     per_obfuscation: dict[str, SliceStats]  # posts whose obfuscation list contains the operator
     per_kind: dict[str, SliceStats]
+    per_register: dict[str, SliceStats]  # authored texts' registers (sms, listing, asr, ...); empty for other sets
     obfuscated_recall: float
     n_obfuscated_lead: int
     topic_benign_fpr: float  # share of benign posts mentioning TOPIC_WORDS that were flagged
@@ -190,6 +191,7 @@ class Report:
             "per_difficulty": slices(self.per_difficulty),
             "per_obfuscation": slices(self.per_obfuscation),
             "per_kind": slices(self.per_kind),
+            "per_register": slices(self.per_register),
             "extra": self.extra,
         }
 
@@ -228,7 +230,10 @@ class Report:
             ("difficulty", self.per_difficulty),
             ("obfuscation operator", self.per_obfuscation),
             ("kind", self.per_kind),
+            ("register", self.per_register),
         ):
+            if not table:
+                continue
             lines += [
                 "",
                 f"### Per {heading}",
@@ -324,6 +329,8 @@ def evaluate(
     per_obfuscation = {op: subset([i for i in everything if op in gold[i].obfuscation]) for op in ops}
     kinds: list[str] = sorted({ex.kind for ex in gold})
     per_kind = {k: subset([i for i in everything if gold[i].kind == k]) for k in kinds}
+    registers = sorted({ex.channel for ex in gold if ex.channel})
+    per_register = {r: subset([i for i in everything if gold[i].channel == r]) for r in registers}
 
     obf_lead = [i for i in everything if g[i] and (gold[i].obfuscation or gold[i].difficulty == "obfuscated")]
     topic_benign = [i for i in everything if not g[i] and mentions_topic(gold[i].text)]
@@ -343,6 +350,7 @@ def evaluate(
         per_difficulty=per_difficulty,
         per_obfuscation=per_obfuscation,
         per_kind=per_kind,
+        per_register=per_register,
         obfuscated_recall=_div(sum(1 for i in obf_lead if p[i]), len(obf_lead)),
         n_obfuscated_lead=len(obf_lead),
         topic_benign_fpr=_div(sum(1 for i in topic_benign if p[i]), len(topic_benign)),

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
 
-from classifiers.train.vocab import build_vocab, load_vocab, make_tokenizer, save_vocab
+from classifiers.train.vocab import build_vocab, checkpoint_vocab, load_vocab, make_tokenizer, save_vocab
 
 log = logging.getLogger("qingyuan.train.pretrain")
 
@@ -181,7 +181,7 @@ def pretrain(
     elif init_from is None:
         tokens = build_vocab(texts, extra_chars=extra_chars)
     else:
-        tokens = load_vocab(init_from / "vocab.txt")
+        tokens = checkpoint_vocab(init_from)
     tokenizer = make_tokenizer(tokens, model_max_length=cfg.max_length)
     log.info("vocab: %d tokens from %d texts", tokenizer.vocab_size, len(texts))
     shuffled = list(texts)

@@ -74,3 +74,14 @@ def save_vocab(tokens: list[str], path: Path) -> None:
 
 def load_vocab(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+
+
+def checkpoint_vocab(path: Path) -> list[str]:
+    """A checkpoint's tokens in id order: its vocab.txt, or the vocabulary inside its tokenizer.json (a fine-tuned
+    model keeps only the latter)."""
+    if (path / "vocab.txt").is_file():
+        return load_vocab(path / "vocab.txt")
+    from transformers import AutoTokenizer
+
+    vocab = AutoTokenizer.from_pretrained(str(path)).get_vocab()
+    return [token for token, _ in sorted(vocab.items(), key=lambda item: item[1])]

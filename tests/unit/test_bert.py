@@ -766,3 +766,38 @@ def test_meanmax_pooling_ignores_padding_and_exports(tmp_path: Path, tiny_base: 
     session = ort.InferenceSession(str(tmp_path / "m" / FP32_FILE), providers=["CPUExecutionProvider"])
     lab, _ = session.run(None, {"input_ids": ids, "attention_mask": mask})
     np.testing.assert_allclose(lab, batch.numpy(), atol=1e-4)
+
+
+def test_authored_texts_feed_pretraining_and_fine_tuning_and_dev_authors_are_scored(
+    tmp_path: Path, tiny_base: Path
+) -> None:
+    from classifiers.train.__main__ import main
+    from tests.unit.test_corpus import record, write_corpus
+
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "t1": [record("t1", i, f"新口子{i} 黑户可下 秒批") for i in range(1, 13)]
+            + [record("t1", 20 + i, f"【银行】第{i}期账单请按时还款", "benign") for i in range(1, 13)],
+            "v1": [
+                record("v1", 1, "空放当天到账 🐧 3623259758", register="comment", platform="douyin"),
+                record("v1", 2, "收到短信说黑户可下，是骗子吧？", "benign", register="comment", benign_kind="question"),
+            ],
+        },
+    )
+    out, work = tmp_path / "m", tmp_path / "work"
+    argv = ["--out", str(out), "--base-model", str(tiny_base), "--work-dir", str(work), "--corpus", str(corpus)]
+    argv += ["--authored-weight", "3", "--continue-pretrain", "2", "--pretrain-generated", "10", "--no-bf16"]
+    argv += ["--n-train", "40", "--n-valid", "20", "--cold", "0", "--max-steps", "2", "--batch-size", "8"]
+    argv += ["--threads", "1", "--dev", str(tmp_path / "nodev")]
+    assert main(argv) == 0
+    assert (work / "continued" / "model.safetensors").is_file()
+    run = json.loads((out / "metrics.json").read_text())
+    fitting, selecting = run["authored"]["fitting"], run["authored"]["selection"]
+    assert fitting + selecting == 24 and run["authored"]["weight"] == 3
+    assert run["train_size"] >= 40 + 3 * fitting
+    assert "masked-LM steps" in run["pretrain_summary"]
+    assert run["authored_dev_size"] == 2
+    ensemble = next(v for k, v in run["authored_dev_metrics"].items() if k.startswith("qingyuan ensemble"))
+    assert ensemble["per_register"]["comment"]["n_lead"] == 1
+    assert ensemble["per_register"]["comment"]["n_benign"] == 1
