@@ -233,8 +233,14 @@ class EnsembleClassifier:
         ngram: NgramModel | None = None,
         no_evidence_factor: float = 1.0,
         calibration: tuple[float, float] | None = None,
+        skip_below: float | None = None,
     ) -> None:
         self.bert = bert
+        # The cascade: a post whose cheap members (n-gram and lexicon) agree it is far from lead generation, their
+        # mean logit below this, is not run through the BERT; the n-gram member's opinion stands in for it. Most of
+        # a crawl is everyday talk, and the BERT is three quarters of the cost. Chosen at training time below every
+        # lead_gen and every flagged post of the selection and dev posts (train/__main__.py); None = off.
+        self.skip_below = skip_below
         # Platt scaling (a, b): score = sigmoid(a * logit(raw) + b), fitted on the dev set at training time. The mean
         # of three logits is not a probability (P >= 0.95 sat at a raw score of 0.15); calibrated, a score of 0.8
         # means about 80% of such posts were lead generation. Monotone: rankings and decisions do not change.
@@ -264,6 +270,7 @@ class EnsembleClassifier:
             ngram=NgramModel.load(path),
             no_evidence_factor=float(thresholds.get("no_evidence_factor", 1.0)),
             calibration=tuple(thresholds["calibration"]) if thresholds.get("calibration") else None,  # type: ignore[arg-type]
+            skip_below=thresholds.get("cascade_skip_below"),
         )
 
     @property
@@ -287,23 +294,57 @@ class EnsembleClassifier:
             normaliser = default_normaliser()
             norms = [normaliser.normalise(t or "") for t in texts]
             seen = [n.text for n in norms]
-            probs, cats = self.bert.predict_normalised(seen)
             evidence = [self.evidence_fn(n) for n in norms]
         else:
             seen = [self.bert.normalise(t or "") for t in texts]
-            probs, cats = self.bert.predict_normalised(seen)
             evidence = [self.evidence_fn(t or "") for t in texts]
         if not texts:
-            return np.zeros(0), cats, evidence
+            return np.zeros(0), np.zeros((0, len(self.bert.categories))), evidence
         p_ngram: list[float | None] = [None] * len(texts)
         if self.ngram is not None:
             p_ngram = self.ngram.predict(seen).tolist()
+        probs = np.zeros(len(texts))
+        cats = np.zeros((len(texts), len(self.bert.categories)))
+        read = [i for i in range(len(texts)) if not self._cheaply_benign(p_ngram[i], evidence[i])]
+        skipped = sorted(set(range(len(texts))) - set(read))
+        for i in skipped:
+            probs[i] = p_ngram[i]
+        self._read_bert(seen, read, probs, cats)
+        scores = self._combine(probs, evidence, p_ngram)
+        # a skipped post the stand-in pushed over the threshold is read after all: a hit needs the BERT's category
+        if late := [i for i in skipped if scores[i] >= self.threshold]:
+            self._read_bert(seen, late, probs, cats)
+            scores = self._combine(probs, evidence, p_ngram)
+        return scores, cats, evidence
+
+    def _cheaply_benign(self, p_ngram: float | None, ev: Evidence) -> bool:
+        if self.skip_below is None or p_ngram is None or ev.score is None:
+            return False
+        return (_logit(p_ngram) + _logit(ev.score)) / 2 < self.skip_below
+
+    def _read_bert(self, seen: Sequence[str], rows: Sequence[int], probs: np.ndarray, cats: np.ndarray) -> None:
+        if rows:
+            probs[list(rows)], cats[list(rows)] = self.bert.predict_normalised([seen[i] for i in rows])
+
+    def _combine(self, probs: np.ndarray, evidence: Sequence[Evidence], p_ngram: Sequence[float | None]) -> np.ndarray:
         feats = np.array([features(float(p), ev, q) for p, ev, q in zip(probs, evidence, p_ngram, strict=True)])
         scores = self.combiner.score(feats)
         if self.no_evidence_factor != 1.0:
             bare = np.array([not ev.slang and not ev.contacts for ev in evidence])
             scores = np.where(bare, scores * self.no_evidence_factor, scores)
-        return self.calibrate(scores), cats, evidence
+        return self.calibrate(scores)
+
+    def cheap_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """The mean of the n-gram and lexicon logits per text: what the cascade compares with skip_below."""
+        seen = [self.bert.normalise(t or "") for t in texts]
+        assert self.ngram is not None, "the cascade needs the n-gram member"
+        q = self.ngram.predict(seen)
+        return np.array(
+            [
+                (_logit(float(p)) + _logit(self.evidence_fn(t or "").score or 0.5)) / 2
+                for p, t in zip(q, texts, strict=True)
+            ]
+        )
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         if self.calibration is None:

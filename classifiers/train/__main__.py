@@ -607,8 +607,18 @@ def fit_and_evaluate(
         "min_precision": args.min_precision,
         "chosen_on": run["dev_source"],
     }
+    # the cascade's cut: below every dev and selection post whose decision the BERT changes
+    from classifiers.train.cascade import choose_skip_below, decided_by_bert, describe
+
+    if ensemble.ngram is not None:
+        posts = texts + [ex.text for ex in valid]
+        cheap = ensemble.cheap_logits(posts).tolist()
+        thresholds["cascade_skip_below"] = choose_skip_below(cheap, decided_by_bert(ensemble, posts, t_ens))
+        run["cascade"] = describe(cheap, thresholds["cascade_skip_below"])
+        log.info("cascade: %s", run["cascade"])
     (out / THRESHOLD_FILE).write_text(json.dumps(thresholds, indent=2) + "\n", encoding="utf-8")
     run["thresholds"] = thresholds
+    ensemble.skip_below = thresholds.get("cascade_skip_below")
     category = [bert.categories[int(c.argmax())] for c in cats]
 
     report = reporter(dev)

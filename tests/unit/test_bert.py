@@ -432,6 +432,7 @@ def test_ensemble_normalising_once_scores_as_normalising_per_member(tiny_model: 
         calibration=shared.calibration,
     )
     shared.ngram = own.ngram
+    shared.skip_below = None  # the cascade is tested on its own below; here every post goes through every member
     assert shared._shared_normalisation and not own._shared_normalisation
     s_scores, s_cats, s_ev = shared.scores(texts)
     o_scores, o_cats, o_ev = own.scores(texts)
@@ -686,6 +687,7 @@ def test_ensemble_scores_each_distinct_text_once(tiny_model: Path) -> None:
     """A batch of pasted copies costs one BERT row per distinct text, and every copy gets the same verdict as
     the text scored alone."""
     ens = EnsembleClassifier.from_path(tiny_model)
+    ens.skip_below = None  # every distinct text reaches the BERT (the cascade is tested below)
     texts = ["征信修复 加薇 abc123", "今天天气好", "征信修复 加薇 abc123", "", "征信修复 加薇 abc123", ""]
     seen_by_bert: list[str] = []
     predict = ens.bert.predict_normalised
@@ -801,3 +803,43 @@ def test_authored_texts_feed_pretraining_and_fine_tuning_and_dev_authors_are_sco
     ensemble = next(v for k, v in run["authored_dev_metrics"].items() if k.startswith("qingyuan ensemble"))
     assert ensemble["per_register"]["comment"]["n_lead"] == 1
     assert ensemble["per_register"]["comment"]["n_benign"] == 1
+
+
+def test_the_cascade_skips_the_bert_only_for_cheaply_benign_posts_and_reads_every_hit(tiny_model: Path) -> None:
+    ens = EnsembleClassifier.from_path(tiny_model)
+    texts = ["征信修复 加薇 abc123", "今天天气好，去公园散步", "停息挂账找我们 V: help2024", "晚饭吃什么"]
+    ens.skip_below = None
+    full, full_cats, _ = ens.scores(texts)
+    cheap = ens.cheap_logits(texts)
+    seen_by_bert: list[str] = []
+    predict = ens.bert.predict_normalised
+
+    def counting(batch: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        seen_by_bert.extend(batch)
+        return predict(batch)
+
+    ens.bert.predict_normalised = counting  # type: ignore[method-assign]
+    # a cut between the cheap logits: the posts below it are not read unless the stand-in makes them hits
+    ens.skip_below = float(np.median(cheap))
+    ens.threshold = 1.01  # nothing is a hit, so nothing below the cut is read late
+    ens.scores(texts)
+    below = {ens.bert.normalise(t) for t, c in zip(texts, cheap, strict=True) if c < ens.skip_below}
+    assert below and not below & set(seen_by_bert)
+    assert len(seen_by_bert) == len(texts) - len(below)
+    # every post is a hit: skipped posts are read late, so scores and categories are the full ensemble's
+    seen_by_bert.clear()
+    ens.threshold = 0.0
+    scores, cats, _ = ens.scores(texts)
+    assert len(seen_by_bert) == len(texts)
+    np.testing.assert_allclose(scores, full, atol=0.01)
+    np.testing.assert_allclose(cats, full_cats, atol=0.01)
+
+
+def test_the_cascade_cut_sits_below_every_post_the_bert_decides() -> None:
+    from classifiers.train.cascade import choose_skip_below, describe
+
+    cheap = [-6.0, -4.0, -1.0, 2.0]
+    assert choose_skip_below(cheap, [False, True, False, True], margin=1.0) == -5.0
+    assert choose_skip_below(cheap, [False] * 4) is None
+    assert describe(cheap, -5.0) == {"skip_below": -5.0, "skipped_share": 0.25}
+    assert describe(cheap, None)["skipped_share"] == 0.0
