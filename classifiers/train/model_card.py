@@ -93,6 +93,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "- Generated posts (`classifiers/train/generate.py`, seeded): lead generation in many voices and platforms,"
         " obfuscated with the operators in `classifiers/train/obfuscate.py`, plus hard negatives (news, regulators,"
         " banks' 协商还款 notices, lawyers, victims) on the same topics." + homophone_note(run),
+        *_authored_data(run),
         f"- Development set (`classifiers/train/dev/dev.jsonl`, hand-written apart from the generator): never trained"
         f" on; used only to calibrate the ensemble score (Platt scaling, monotone), to choose the decision"
         f" threshold, and for the figures below. Source here: {dev_name}.",
@@ -115,6 +116,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "| system | threshold | precision | recall | F1 | topic FPR | obf. recall | category acc. |",
         "|---|---|---|---|---|---|---|---|",
         *[_row(name, m) for name, m in metrics.items()],
+        *_authored_metrics(run),
         "",
         "## Intended use",
         "Triage of public posts for trust-and-safety analysts and takedown reports to platform partners. A flag is a",
@@ -133,6 +135,54 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
     path = out_dir / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _authored_data(run: dict[str, Any]) -> list[str]:
+    authored = run.get("authored")
+    if not authored:
+        return []
+    return [
+        f"- Authored corpus (`classifiers/train/corpus`, written for the project by independent authors, each from"
+        f" its own brief in `authors.toml`; see its DATACARD.md): {authored['fitting']} texts of the training"
+        f" authors, repeated x{authored['weight']} in fine-tuning, and {authored['selection']} more (one in ten by"
+        " id) in the model-selection slice. The dev authors' texts are never trained on."
+    ]
+
+
+def _authored_metrics(run: dict[str, Any]) -> list[str]:
+    """The author-disjoint figures: texts by authors who wrote nothing the model trained on."""
+    metrics: dict[str, dict[str, Any]] = run.get("authored_dev_metrics") or {}
+    if not metrics:
+        return []
+    lines = [
+        "",
+        f"## Metrics on the authored dev set ({run.get('authored_dev_size', 0)} texts by authors who wrote nothing in"
+        " training; thresholds as above)",
+        "",
+        "| system | threshold | precision | recall | F1 | topic FPR | obf. recall | category acc. |",
+        "|---|---|---|---|---|---|---|---|",
+        *[_row(name, m) for name, m in metrics.items()],
+    ]
+    ensemble = next((m for name, m in metrics.items() if name.startswith("qingyuan ensemble")), None)
+    if ensemble and ensemble.get("per_register"):
+        lines += [
+            "",
+            "Per register (ensemble):",
+            "",
+            "| register | lead_gen | recall | benign | FPR |",
+            "|---|---|---|---|---|",
+        ]
+        for register, r in ensemble["per_register"].items():
+            recall = f"{r['recall']:.3f}" if r["n_lead"] else "–"
+            fpr = f"{r['fpr']:.3f}" if r["n_benign"] else "–"
+            lines.append(f"| {register} | {r['n_lead']} | {recall} | {r['n_benign']} | {fpr} |")
+    if cascade := run.get("cascade"):
+        lines += [
+            "",
+            f"Cascade: posts whose n-gram and lexicon mean logit is below {cascade['skip_below']:.2f} skip the BERT"
+            f" ({cascade['skipped_share']:.1%} of the dev and selection posts).",
+        ]
+    return lines
 
 
 def homophone_note(run: dict[str, Any]) -> str:
