@@ -122,3 +122,11 @@ def test_a_dev_text_that_a_training_author_also_wrote_is_left_out_of_dev(corpus:
         fh.write(json.dumps(shared, ensure_ascii=False) + "\n")
     assert not [p for p in check(sorted((corpus / "texts").glob("*.jsonl"))) if "v1" in p]
     assert [ex.id for ex in load_examples("dev", corpus / "texts", corpus / "authors.toml")] == ["v1-0001"]
+
+
+def test_the_data_card_describes_the_committed_corpus() -> None:
+    from classifiers.train.corpus import CORPUS_DIR, data_card
+
+    assert (CORPUS_DIR / "DATACARD.md").read_text(encoding="utf-8") == data_card(), (
+        "regenerate it: python -m classifiers.train.corpus card"
+    )
