@@ -188,7 +188,10 @@ def check(paths: Iterable[Path]) -> list[str]:
             problems.append(str(error))
             continue
         seen_texts: dict[str, str] = {}
+        pairs: dict[str, list[AuthoredText]] = {}
         for text in texts:
+            if text.pair is not None:
+                pairs.setdefault(text.pair, []).append(text)
             if text.id in seen_ids:
                 problems.append(f"{path}: id {text.id} repeated")
             seen_ids.add(text.id)
@@ -196,6 +199,11 @@ def check(paths: Iterable[Path]) -> list[str]:
             if key in seen_texts:
                 problems.append(f"{path}: {text.id} repeats the text of {seen_texts[key]}")
             seen_texts.setdefault(key, text.id)
+        for pair, members in pairs.items():
+            labels = sorted(t.label for t in members)
+            if not pair.startswith(f"{members[0].author}-p") or labels != ["benign", "lead_gen"]:
+                ids = ", ".join(t.id for t in members)
+                problems.append(f"{path}: pair {pair} ({ids}) needs the author's -p prefix and one text of each label")
     return problems
 
 

@@ -130,3 +130,18 @@ def test_the_data_card_describes_the_committed_corpus() -> None:
     assert (CORPUS_DIR / "DATACARD.md").read_text(encoding="utf-8") == data_card(), (
         "regenerate it: python -m classifiers.train.corpus card"
     )
+
+
+def test_check_wants_a_pair_to_be_one_text_of_each_label(tmp_path: Path) -> None:
+    path = tmp_path / "t1.jsonl"
+    rows = [
+        record("t1", 1, "空放 当天到账", pair="t1-p001"),
+        record("t1", 2, "有人发我“空放 当天到账”，骗子吧", "benign", pair="t1-p001", benign_kind="question"),
+        record("t1", 3, "办证 刻章", pair="t1-p002"),
+        record("t1", 4, "刻章 办证 电话", pair="t1-p002"),
+        record("t1", 5, "黑户可下", pair="odd"),
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    problems = check([path])
+    assert len(problems) == 2
+    assert any("t1-p002" in p for p in problems) and any("pair odd" in p for p in problems)
