@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from core.evidence import sha256_file
+from core.evidence import inside, sha256_file
 from core.records import Category, Hit, HitStatus, Platform
 from indexer.base import SearchQuery, SortOrder
 from webui import related
@@ -189,12 +189,8 @@ def search(
 
 def _inside(path: Path, base: Path) -> Path | None:
     """The real path of `path` if it is a file inside `base` (symlinks resolved), else None."""
-    try:
-        real = path.resolve(strict=True)
-        root = base.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    return real if real.is_relative_to(root) and real.is_file() else None
+    real = inside(path, base)
+    return real if real is not None and real.is_file() else None
 
 
 def _evidence_rows(c: Console, hit: Hit) -> list[dict[str, Any]]:

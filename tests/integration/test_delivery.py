@@ -66,10 +66,11 @@ def make_hit(post_id: str, evidence: tuple[Evidence, ...] = ()) -> Hit:
 
 @pytest.fixture()
 def report(tmp_path: Path) -> tuple[ReportBatch, list[Path]]:
-    shot = tmp_path / "shot.png"
+    settings = Settings(home=tmp_path / "home")
+    shot = settings.evidence_dir / "shot.png"
+    shot.parent.mkdir(parents=True)
     shot.write_bytes(PNG)
     ev = Evidence(kind="screenshot", path=str(shot), sha256=hashlib.sha256(PNG).hexdigest())
-    settings = Settings(home=tmp_path / "home")
     (batch,) = build_batches(
         [make_hit("n1", (ev,)), make_hit("n2")],
         settings=settings,
