@@ -276,6 +276,7 @@ def raw_file(request: Request, rel: str, user: str = Depends(need_user)) -> Resp
 
 
 def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
+    """Claim and return the analyst's next item: their own unexpired lease first, then the oldest free one."""
     mine = c.db.my_lease(user)
     if mine and mine not in skip:
         hit = c.store.get(mine)
@@ -311,33 +312,63 @@ def _skipped(request: Request) -> set[str]:
     return set(request.session.get("skipped", []))
 
 
+def _shown(c: Console, user: str, key: str) -> tuple[Hit | None, str | None]:
+    """What GET /review shows, read-only (a GET never claims): the item asked for, else the analyst's own lease."""
+    if not key:
+        mine = c.db.my_lease(user)
+        hit = c.store.get(mine) if mine else None
+        return (hit, None) if hit is not None and hit.status is HitStatus.new else (None, None)
+    hit = _get_hit(c, key)
+    if hit.status is not HitStatus.new:
+        return None, f"这条已处理（{hit.status.value}）。"
+    holder = c.db.lease_holder(hit.key)
+    if holder not in (None, user):
+        return None, f"这条正由 {holder} 审核。"
+    return hit, None
+
+
 @router.get("/review")
 def review_page(request: Request, key: str = "", user: str = Depends(need_user)) -> Response:
     c = con(request)
-    hit: Hit | None
-    notice = None
-    if key:
-        hit = _get_hit(c, key)
-        if hit.status is not HitStatus.new:
-            notice = f"这条已处理（{hit.status.value}）。"
-            hit = None
-        elif not c.db.claim(hit.key, user, c.lease_minutes):
-            notice = f"这条正由 {c.db.lease_holder(hit.key)} 审核，已为你分配下一条。"
-            hit = _next_for(c, user, _skipped(request))
-    else:
-        hit = _next_for(c, user, _skipped(request))
-    category = _category(c, hit) if hit else None
+    hit, notice = _shown(c, user, key)
     return render(
         request,
         "review.html",
         hit=hit,
+        mine=hit is not None and c.db.lease_holder(hit.key) == user,
         notice=notice,
-        category=category,
+        category=_category(c, hit) if hit else None,
         threshold=c.review_min_score,
         lease_minutes=c.lease_minutes,
         evidence=_evidence_rows(c, hit) if hit else [],
         flash=request.session.pop("flash", None),
     )
+
+
+def _to_next(request: Request, c: Console, user: str) -> Response:
+    hit = _next_for(c, user, _skipped(request))
+    if hit is None:
+        request.session["flash"] = "队列已清空：没有待审核的内容（或都已被其他分析员领取）。"
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.post("/review/next")
+def review_next(request: Request, user: str = Depends(need_user), csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    return _to_next(request, con(request), user)
+
+
+@router.post("/review/claim")
+def review_claim(
+    request: Request, user: str = Depends(need_user), csrf: str = Form(""), key: str = Form(...)
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    hit = _get_hit(c, key)
+    if hit.status is HitStatus.new and not c.db.claim(hit.key, user, c.lease_minutes):
+        request.session["flash"] = f"这条正由 {c.db.lease_holder(hit.key)} 审核，已为你分配下一条。"
+        return _to_next(request, c, user)
+    return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
 
 
 @router.post("/review/decide")
@@ -387,7 +418,7 @@ def review_decide(
     c.store.set_status([key], status)
     c.db.release(key, user)
     request.session["flash"] = f"已{'确认' if status is HitStatus.confirmed else '排除'}：{key}"
-    return RedirectResponse("/review", status_code=303)
+    return _to_next(request, c, user)
 
 
 @router.post("/review/skip")
@@ -400,7 +431,7 @@ def review_skip(
     skipped = [*[k for k in request.session.get("skipped", []) if k != key][-199:], key]
     request.session["skipped"] = skipped
     c.db.audit(user, "review:skip", hit_key=key)
-    return RedirectResponse("/review", status_code=303)
+    return _to_next(request, c, user)
 
 
 # ---------------------------------------------------------------- reports

@@ -120,8 +120,11 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     assert page.get_by_text("文件未改动").count() == 1
     page.screenshot(path=str(shots / "2-hit.png"), full_page=True)
 
-    # review queue: the oldest item first; "c" confirms, "d" then reason + Enter dismisses
+    # review queue: opening it claims nothing; "n" takes the oldest item, "c" confirms, "d" + reason dismisses
     page.goto(f"{base}/review")
+    assert page.locator(".review-item").count() == 0
+    with page.expect_navigation():
+        page.keyboard.press("n")
     first = page.get_attribute(".review-item", "data-key")
     assert first == "douyin:1001"
     page.screenshot(path=str(shots / "3-review.png"), full_page=True)
@@ -131,6 +134,8 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     _guard(other, dialogs, problems)
     _login(other, base, "bob")
     other.goto(f"{base}/review")
+    with other.expect_navigation():
+        other.click("#take-next")
     bobs = other.get_attribute(".review-item", "data-key")
     assert bobs and bobs != first
 
