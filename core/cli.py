@@ -581,10 +581,15 @@ def schedule_list(config: ScheduleFile = DEFAULT_SCHEDULE) -> None:
 @schedule_app.command("run-now")
 def schedule_run_now(job: str, config: ScheduleFile = DEFAULT_SCHEDULE) -> None:
     """Run one job immediately in this process and print its counts."""
+    from core.pipeline import JobFailed
+
     scheduler = _schedule(config)
     try:
         counts = scheduler.run_job(str(config.resolve()), job)
     except KeyError as exc:
+        raise fail(str(exc)) from exc
+    except JobFailed as exc:  # it ran, and something in it failed: show the counts, exit non-zero
+        out.print(json.dumps(exc.counts, ensure_ascii=False, default=str))
         raise fail(str(exc)) from exc
     out.print(json.dumps(counts, ensure_ascii=False, default=str))
 
