@@ -23,13 +23,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
-from webui.auth import LoginThrottle, csrf_token, current_user, load_secret, open_db
+from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
 from webui.db import ConsoleDB
 from webui.highlight import CONTACT_TYPES_ZH, highlight
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "qy_session"
-SESSION_MAX_AGE = 12 * 3600  # one shift
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -216,7 +215,7 @@ def create_app(
         SessionMiddleware,
         secret_key=load_secret(settings),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         same_site="strict",
         https_only=secure_cookies,
     )

@@ -21,7 +21,7 @@ from core.records import Category, Hit, HitStatus, Platform
 from indexer.base import SearchQuery, SortOrder
 from webui import related
 from webui.app import PREVIEW_CSP, Console, LoginRequired
-from webui.auth import SESSION_USER, authenticate, check_csrf, csrf_token, current_user
+from webui.auth import authenticate, check_csrf, csrf_token, current_user, sign_in, sign_out
 from webui.db import Batch
 from webui.highlight import query_terms
 
@@ -80,16 +80,16 @@ def login(
     check_csrf(request, csrf)
     c = con(request)
     name = name.strip()[:64]
-    if c.throttle.blocked(name):
-        c.db.audit(name or "?", "login:throttled")
+    address = request.client.host if request.client else "?"
+    if not c.throttle.admit(name or "?", address):
+        c.db.audit(name or "?", "login:throttled", address=address)
         return render(request, "login.html", status_code=429, next=_safe_next(next), error="失败次数过多，请稍后再试")
     if not authenticate(c.db, name, password):
-        c.db.audit(name or "?", "login:failed")  # the throttle counts these lines
+        c.db.audit(name or "?", "login:failed", address=address)
         return render(request, "login.html", status_code=401, next=_safe_next(next), error="用户名或密码错误")
-    request.session.clear()  # a fresh session (and CSRF token) on every sign-in
-    request.session[SESSION_USER] = name
-    csrf_token(request)
-    c.db.audit(name, "login")
+    c.throttle.succeeded(name, address)
+    sign_in(request, name)
+    c.db.audit(name, "login", address=address)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -97,7 +97,7 @@ def login(
 def logout(request: Request, csrf: str = Form(""), user: str = Depends(need_user)) -> Response:
     check_csrf(request, csrf)
     con(request).db.audit(user, "logout")
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
 

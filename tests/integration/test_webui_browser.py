@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from core.records import HitStatus
 from crawlers.browser import launch_options
 from indexer import open_store
 from tests.integration.conftest import missing_real_part
+from tests.integration.loopback import serve_asgi
 from tests.unit.test_webui import PASSWORD, seed_home
 from webui.app import create_app
 
@@ -31,25 +30,11 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[tuple[str, object, Path]]:
-    import uvicorn
-
     settings, _ = seed_home(tmp_path / "home")
     partner = tmp_path / "partner-dropbox"
     app = create_app(settings, delivery_channel=FolderDelivery(partner))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", settings, partner
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serve_asgi(app, lifespan="on") as base:
+        yield base, settings, partner
 
 
 @pytest.fixture

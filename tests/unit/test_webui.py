@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import stat
@@ -576,3 +577,54 @@ def test_serve_binds_loopback_by_default() -> None:
     from webui.app import serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+
+
+# ---------------------------------------------------------------- sessions and sign-in limits
+
+
+def _cookie(client: TestClient) -> str:
+    return str(client.cookies.get("qy_session"))
+
+
+def test_a_cookie_replayed_after_logout_or_a_password_change_is_refused(app, home) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = home
+    client = TestClient(app)
+    token = login(client)
+    stolen = _cookie(client)
+    payload = base64.b64decode(stolen.split(".")[0] + "==").decode("utf-8", "replace")
+    assert "alice" not in payload and "user" not in payload  # the cookie names no one: only random tokens
+    thief = TestClient(app, cookies={"qy_session": stolen})
+    assert thief.get("/search", follow_redirects=False).status_code == 200  # a copied cookie works ...
+    client.post("/logout", data={"csrf": token})
+    assert thief.get("/search", follow_redirects=False).status_code == 303  # ... until its owner logs out
+    # a password reset ends every session of that analyst
+    other = TestClient(app)
+    login(other)
+    copied = TestClient(app, cookies={"qy_session": _cookie(other)})
+    add_user(settings, "alice", "a brand new password")
+    for c in (other, copied):
+        r = c.get("/search", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_an_attacker_cannot_lock_an_analyst_out_of_her_own_machine(app) -> None:  # type: ignore[no-untyped-def]
+    def attempt(address: str, password: str) -> int:
+        client = TestClient(app, client=(address, 40000))
+        token = csrf_of(client.get("/login").text)
+        data = {"name": "alice", "password": password, "csrf": token}
+        return client.post("/login", data=data, follow_redirects=False).status_code
+
+    assert attempt("10.0.0.1", PASSWORD) == 303  # alice signs in from her desk once
+    # eleven machines, five guesses each: over the per-name limit of 50 for alice
+    codes = [attempt(f"10.9.0.{m}", f"guess-{g}") for m in range(11) for g in range(5)]
+    assert codes.count(401) == 50 and codes.count(429) == 5
+    assert attempt("10.7.7.7", PASSWORD) == 429  # a new machine now waits out the window ...
+    assert attempt("10.0.0.1", PASSWORD) == 303  # ... her own does not
+    # one machine spraying many names is stopped by the per-address limit
+    sprayer = [TestClient(app, client=("10.6.6.6", 40000)) for _ in range(2)]
+    token = csrf_of(sprayer[0].get("/login").text)
+    sprayed = [
+        sprayer[0].post("/login", data={"name": f"user{i}", "password": "x" * 8, "csrf": token}).status_code
+        for i in range(21)
+    ]
+    assert sprayed.count(401) == 20 and sprayed[-1] == 429
