@@ -641,20 +641,48 @@ def schedule_history(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Bind address; keep 127.0.0.1 unless behind a proxy.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Bind address; beyond loopback it needs HTTPS (below).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8765,
+    certfile: Annotated[Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="PEM private key of --certfile.")] = None,
+    behind_proxy: Annotated[
+        bool, typer.Option("--behind-proxy", help="A reverse proxy terminates TLS and forwards here.")
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="With --behind-proxy: the proxy addresses whose X-Forwarded-* headers are trusted.")
+    ] = "127.0.0.1",
+    insecure_http: Annotated[
+        bool, typer.Option("--insecure-http", help="Allow plain HTTP on a non-loopback address anyway.")
+    ] = False,
 ) -> None:
-    """Serve the analyst console."""
+    """Serve the analyst console (HTTPS with --certfile/--keyfile, or behind a TLS proxy with --behind-proxy)."""
     from webui.app import serve as serve_app
+    from webui.app import transport_problem
 
+    problem = transport_problem(
+        host, certfile=certfile, keyfile=keyfile, behind_proxy=behind_proxy, insecure_http=insecure_http
+    )
+    if problem:
+        raise fail(problem, code=2)
     settings = get_settings()
     settings.ensure_dirs()
-    if host not in {"127.0.0.1", "localhost", "::1"}:
-        err.print(f"[yellow]warning:[/] binding {host}: the console is reachable beyond this machine")
+    scheme = "https" if certfile else "http"
+    if insecure_http and not certfile and not behind_proxy:
+        err.print(f"[yellow]warning:[/] plain HTTP on {host}: passwords and cookies cross the network in clear")
+    if behind_proxy:
+        err.print(f"reverse-proxy mode: trusting X-Forwarded-* from {forwarded_allow_ips}; Secure cookies, HSTS")
     err.print(
-        f"analyst console on http://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)"
+        f"analyst console on {scheme}://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)"
     )
-    serve_app(settings, host=host, port=port)
+    serve_app(
+        settings,
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        behind_proxy=behind_proxy,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 @users_app.command("add")
