@@ -22,6 +22,7 @@ cannot be replayed later or under another batch's key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import hmac
@@ -31,8 +32,10 @@ import os
 import random
 import shutil
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -540,10 +543,53 @@ def send_smtp(
 ) -> dict[str, Any]:
     """Send one message; SMTP failures become Retryable (4xx, connection trouble) or Permanent (5xx) errors.
 
+    `timeout` is a total deadline for the whole exchange, greeting included (smtplib's own timeout is per read, so a
+    server trickling its replies could hold the send for ever): when it passes the connection is shut down.
     Returns the recipients the server refused while accepting the others.
     """
+    smtp = smtplib.SMTP(timeout=timeout)  # not connected yet, so the deadline covers the greeting too
+    smtp._host = host  # type: ignore[attr-defined]  # as the constructor sets it: STARTTLS checks the cert against it
+    cut = threading.Event()
+
+    def shut() -> None:
+        cut.set()
+        sock = smtp.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read at once
+
+    timer = threading.Timer(timeout, shut)
+    timer.daemon = True
+    timer.start()
     try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        return _smtp_exchange(smtp, msg, host, port, sender, recipients, username, password, starttls, ssl_context)
+    except (RetryableDeliveryError, PermanentDeliveryError) as exc:
+        if cut.is_set():
+            raise RetryableDeliveryError(
+                f"Timeout: no complete SMTP exchange within the {timeout:g}s deadline"
+            ) from exc
+        raise
+    finally:
+        timer.cancel()
+
+
+def _smtp_exchange(
+    smtp: smtplib.SMTP,
+    msg: EmailMessage,
+    host: str,
+    port: int,
+    sender: str,
+    recipients: Sequence[str],
+    username: str | None,
+    password: str | None,
+    starttls: bool,
+    ssl_context: ssl.SSLContext | None,
+) -> dict[str, Any]:
+    try:
+        with smtp:
+            code, greeting = smtp.connect(host, port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             if starttls:
                 smtp.starttls(context=ssl_context or ssl.create_default_context())
             if username:

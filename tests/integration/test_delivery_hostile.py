@@ -4,6 +4,8 @@ that trickles its answer, Retry-After, a captured request replayed, and a delive
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from alerts.delivery import (
     DeliveryState,
     Outbox,
     RetryPolicy,
+    SmtpDelivery,
     WebhookDelivery,
     deliver,
     redact,
@@ -145,3 +148,39 @@ def test_a_captured_request_cannot_be_replayed_later_or_under_another_key(
 
 def test_redact_takes_the_longest_secret_first() -> None:
     assert redact("GET /h?token=abc-tok failed", ["abc-tok", "token=abc-tok"]) == "GET /h?*** failed"
+
+
+def test_a_trickling_mail_server_is_cut_off_at_the_total_deadline(
+    report: tuple[ReportBatch, list[Path]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """An SMTP server that sends its greeting one byte every 0.2 s: smtplib's per-read timeout never fires."""
+    batch, paths = report
+    listener = socket.create_server(("127.0.0.1", 0))
+    written: list[int] = []
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        sent = 0
+        with conn:
+            try:
+                for byte in b"220 mx.test ESMTP slow " + b"." * 200 + b"\r\n":
+                    conn.sendall(bytes([byte]))
+                    sent += 1
+                    time.sleep(0.2)
+            except OSError:
+                pass  # we hung up
+        written.append(sent)
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    port = listener.getsockname()[1]
+    channel = SmtpDelivery("127.0.0.1", port, "qy@example.org", ["ts@partner.example"], timeout=1.0)
+    started = time.monotonic()
+    result = deliver(batch, paths, channel, tmp_path / "outbox", policy=RetryPolicy(max_attempts=1))
+    took = time.monotonic() - started
+    server.join(60)
+    listener.close()
+    print(f"trickling mail server: attempt ended after {took:.2f}s with a 1s deadline")
+    assert result.state is DeliveryState.dead_letter and "deadline" in (result.detail or "")
+    assert written and written[0] < 225  # the greeting was never completed: we hung up first
