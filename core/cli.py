@@ -148,8 +148,8 @@ def classify(
                 context=repair_surrogates(context) if context else None,
             )
 
-    with input.open("rb") as fh:
-        total = sum(1 for line in fh if line.strip())
+    with input.open("rb") as lines:
+        total = sum(1 for line in lines if line.strip())
     counts = {"lead_gen": 0, "benign": 0}
     with progress_bar("classifying", total) as advance, open_output(output) as fh:
         for item, verdict in classify_items(model, read(), settings.batch_size, advance):
