@@ -176,7 +176,8 @@ def _authored_metrics(run: dict[str, Any]) -> list[str]:
             recall = f"{r['recall']:.3f}" if r["n_lead"] else "–"
             fpr = f"{r['fpr']:.3f}" if r["n_benign"] else "–"
             lines.append(f"| {register} | {r['n_lead']} | {recall} | {r['n_benign']} | {fpr} |")
-    if cascade := run.get("cascade"):
+    cascade = run.get("cascade") or {}
+    if cascade.get("skip_below") is not None:
         lines += [
             "",
             f"Cascade: posts whose n-gram and lexicon mean logit is below {cascade['skip_below']:.2f} skip the BERT"
