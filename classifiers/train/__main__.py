@@ -593,12 +593,21 @@ def fit_and_evaluate(
     labels = [ex.label for ex in dev]
     p_bert, cats = bert.predict(texts)
     raw_ens, _, _ = ensemble.scores(texts)
-    # calibrate the ensemble score on the dev set (monotone, so the threshold below picks the same posts)
-    calibration = fit_calibration(raw_ens.tolist(), [int(label == "lead_gen") for label in labels])
+    # Calibration and thresholds read the dev set and the training authors' held-out texts (the selection slice's
+    # authored part): the dev set alone is one hand's voice, and a threshold set there missed other registers. The
+    # dev authors' texts stay out of every choice.
+    tuning = [ex for ex in valid if ex.source == "authored"]
+    tune_labels = labels + [ex.label for ex in tuning]
+    tune_bert = p_bert.tolist() + bert.predict([ex.text for ex in tuning])[0].tolist()
+    tune_raw = raw_ens.tolist() + ensemble.scores([ex.text for ex in tuning])[0].tolist()
+    # calibrate the ensemble score (monotone, so the threshold below picks the same posts)
+    calibration = fit_calibration(tune_raw, [int(label == "lead_gen") for label in tune_labels])
     ensemble.calibration = calibration
     p_ens = ensemble.calibrate(raw_ens)
-    t_bert = choose_threshold(p_bert.tolist(), labels, args.min_precision)
-    t_ens = choose_threshold(p_ens.tolist(), labels, args.min_precision)
+    t_bert = choose_threshold(tune_bert, tune_labels, args.min_precision)
+    t_ens = choose_threshold(ensemble.calibrate(np.array(tune_raw)).tolist(), tune_labels, args.min_precision)
+    if tuning:
+        run["dev_source"] += f" + {len(tuning)} held-out texts of the training authors"
     thresholds = {
         "ensemble": t_ens,
         "no_evidence_factor": args.no_evidence_factor,

@@ -271,7 +271,19 @@ def data_card(texts_dir: Path = TEXTS_DIR, roster_path: Path = ROSTER_PATH) -> s
         lines += [f"| {name} | {a} | {b} | {c} |" for name, (a, b, c) in sorted(counts.items())]
     pairs = {t.pair for t in everything if t.pair}
     obfuscated = sum(bool(t.obfuscation) for t in everything)
-    lines += ["", f"Contrastive pairs: {len(pairs)}. Obfuscated texts: {obfuscated}.", ""]
+    lines += ["", f"Contrastive pairs: {len(pairs)}. Obfuscated texts: {obfuscated}."]
+    audit_path = CORPUS_DIR / "audit.json"
+    if texts_dir == TEXTS_DIR and audit_path.is_file():
+        audit = json.loads(audit_path.read_text(encoding="utf-8"))
+        lines += [
+            "",
+            "## Label audit (`audit.json`)",
+            "",
+            f"{audit['method']}: label agreement {audit['label_agreement']:.1%} (Cohen's kappa {audit['cohen_kappa']:.3f}),"
+            f" category agreement {audit['category_agreement_on_shared_lead_gen']:.1%} where both said lead_gen, over"
+            f" {audit['sample']} texts. Disagreements: {audit['disagreements']}. Caveat: {audit['caveat']}.",
+        ]
+    lines.append("")
     return "\n".join(lines)
 
 
