@@ -151,6 +151,25 @@ def test_load_cold_real_data() -> None:
     json.dumps(cold[0].model_dump())
 
 
+def test_generated_posts_are_pinned(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The phrase pools (classifiers/train/pools/*.toml) and the logic together write exactly these posts: a pool
+    edited, reordered or read differently changes every model trained from a seed. The built-in homophones only,
+    so the digest does not depend on the shared folder."""
+    import hashlib
+
+    from classifiers.train import obfuscate
+    from classifiers.train.replies import everyday_replies
+
+    monkeypatch.setattr(obfuscate, "_homophone_file", tmp_path / "no-table.json")
+
+    def digest(examples: list[Example]) -> str:
+        dumped = json.dumps([e.model_dump() for e in examples], ensure_ascii=False)
+        return hashlib.sha256(dumped.encode()).hexdigest()
+
+    assert digest(generate(3000, 13)) == "787648d767f1ee4895befeacaec1137a4bd0e5d93568b7c72df7cb6a1ccb800a"
+    assert digest(everyday_replies(500, 213)) == "babc4ce23668172070f0ba05235228ede4f80400685d8b517b8c6eb4d25fe304"
+
+
 def test_everyday_replies_are_seeded_benign_and_off_topic() -> None:
     from classifiers.train.replies import everyday_replies
 
