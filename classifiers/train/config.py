@@ -54,7 +54,9 @@ class DataSettings:
     # the training authors' texts repeated this many times (0 = not used); a tenth of them, chosen by id, go to the
     # selection slice instead. With continue_steps or a pretraining they join the masked-LM corpus too
     authored_weight: int = 0
-    corpus: Path | None = None  # the authored corpus folder (default classifiers/train/corpus)
+    # the authored corpus folder (authors.toml + texts/; default classifiers/train/corpus): its training authors
+    # feed authored_weight, its dev authors are scored after every run
+    corpus: Path | None = None
     # more labelled JSONL, e.g. analysts' reviews from `qingyuan train --from-reviews`
     extra_train: list[Path] = field(default_factory=list)
 
@@ -63,7 +65,9 @@ class DataSettings:
 class FinetuneSettings:
     """Fine-tuning the encoder with the label and category heads (finetune.py)."""
 
-    seed: int | None = None  # head init, batch order and input masking (default: the run's `seed`)
+    # head init, batch order and input masking (default: the run's `seed`); another value repeats a fine-tune on
+    # the same encoder and data, which measures run-to-run spread
+    seed: int | None = None
     epochs: float = 4.0  # passes over the training posts, unless max_steps is set
     max_steps: int | None = None  # stop after this many steps
     batch_size: int = 32
@@ -87,7 +91,7 @@ class EvaluationSettings:
     # tokens per post at inference, [CLS] and [SEP] included (default: as in fine-tuning, 128); long posts keep
     # their head and tail. Thresholds and figures are computed at this length
     inference_max_length: int | None = None
-    card: bool = True  # dev metrics and the model card (tests turn it off)
+    card: bool = True  # write the model card (README.md) into the model folder
 
 
 @dataclass(frozen=True)
