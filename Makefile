@@ -48,14 +48,12 @@ test: setup elasticsearch
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Retrain the shipped default model reproducibly (seeded); long: run it in the background and watch the log.
-# Two stages: a 15,000-step masked-LM pretraining and a first fine-tune (about 80 minutes on a 2-core CPU with
-# AVX-512 VNNI and bf16, several hours on AVX2 only), then a second fine-tune of that encoder with fresh heads,
-# everyday replies and cue tags (classifiers/train/EXPERIMENTS.md, 2026-12-05).
-MODEL_STAGE1 ?= ../qy_build/model-stage1
+# Two recipes (classifiers/train/recipes/): stage1.toml, a 15,000-step masked-LM pretraining and a first fine-tune
+# (about 80 minutes on a 2-core CPU with AVX-512 VNNI and bf16, several hours on AVX2 only), then shipped.toml, a
+# second fine-tune of that encoder with fresh heads, everyday replies and cue tags (classifiers/train/EXPERIMENTS.md).
 model: setup
-	$(BIN)/python -m classifiers.train --out $(MODEL_STAGE1) --seed 13 --pretrain-steps 15000
-	$(BIN)/python -m classifiers.train --out classifiers/models/default --seed 13 --finetune-seed 14 \
-		--base-model $(MODEL_STAGE1) --replies 1500 --ema 0.998 --max-steps 1200 --lr 1e-4 --cue-tags 0.5 --threads 1
+	$(BIN)/python -m classifiers.train classifiers/train/recipes/stage1.toml
+	$(BIN)/python -m classifiers.train classifiers/train/recipes/shipped.toml
 
 bench: setup elasticsearch
 	$(BIN)/python bench/bench_classify.py

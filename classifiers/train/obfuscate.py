@@ -199,8 +199,8 @@ CONTACT_WORDS: dict[str, tuple[str, ...]] = {
 CONFUSED_CHINESE = Path("data") / "confused_chinese" / "confused_chinese.json"
 
 # Where the homophone operator reads confused_chinese.json: the shared folder beside the checkout unless training
-# was pointed elsewhere (--shared-dir). It changes the generated training posts, so a run must not silently fall
-# back to another folder's table, or to none, and give a different model from the same seed.
+# was pointed elsewhere (a recipe's shared_dir). It changes the generated training posts, so a run must not silently
+# fall back to another folder's table, or to none, and give a different model from the same seed.
 _homophone_file: Path | None = None
 
 

