@@ -53,6 +53,7 @@ test: setup elasticsearch
 # second fine-tune of that encoder with fresh heads, everyday replies and cue tags (classifiers/train/EXPERIMENTS.md).
 model: setup
 	$(BIN)/python -m classifiers.train classifiers/train/recipes/stage1.toml
+	$(BIN)/python -m classifiers.train classifiers/train/recipes/stage2.toml
 	$(BIN)/python -m classifiers.train classifiers/train/recipes/shipped.toml
 
 bench: setup elasticsearch

@@ -177,6 +177,20 @@ class Combiner:
         return cls([1.0] + [0.0] * (len(FEATURES) - 1), 0.0)
 
     @classmethod
+    def tuned(cls, feats: np.ndarray, labels: np.ndarray) -> Combiner:
+        """Weights for the three members' logits, fitted on texts no member trained on and written as people write
+        (the dev set and the training authors' held-out texts). Only the logits get weights: three numbers that such
+        a set can pin down, where the evidence counts would fit its quirks."""
+        from sklearn.linear_model import LogisticRegression
+
+        members = [FEATURES.index(name) for name in ("bert_logit", "ngram_logit", "lexicon_logit")]
+        lr = LogisticRegression(C=0.1, max_iter=2000).fit(feats[:, members], labels)
+        coef = [0.0] * len(FEATURES)
+        for i, w in zip(members, lr.coef_[0], strict=True):
+            coef[i] = float(w)
+        return cls(coef, float(lr.intercept_[0]))
+
+    @classmethod
     def average(cls) -> Combiner:
         """Equal-weight mean of the three members' logits: BERT, character n-grams and the lexicon's own score.
         No weights are estimated: on generated posts every member looks near-perfect, so a fitted combiner cannot

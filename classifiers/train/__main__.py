@@ -113,7 +113,13 @@ def train(cfg: TrainConfig, recipe: Path | None = None) -> dict[str, Any]:
     }
 
     # 1. the encoder to fine-tune
-    if cfg.base_model:
+    if cfg.finetune.reuse is not None:  # the BERT is kept as it is: say where it came from
+        earlier = json.loads((cfg.finetune.reuse / "metrics.json").read_text(encoding="utf-8"))
+        run["base_description"] = earlier.get("base_description", "")
+        run["pretrain_summary"] = earlier.get("pretrain_summary", "")
+        run["bert_trained_on"] = {key: earlier.get(key) for key in ("train_size", "valid_size", "authored")}
+        base = cfg.finetune.reuse
+    elif cfg.base_model:
         base = cfg.base_model
         run["base_description"], run["pretrain_summary"] = describe_base_model(base)
         if cfg.pretrain.continue_steps:
@@ -172,13 +178,17 @@ def train(cfg: TrainConfig, recipe: Path | None = None) -> dict[str, Any]:
     valid = [ex for ex in valid if ex.text not in train_texts]  # selection on posts the model never saw
     run["train_size"], run["valid_size"] = len(train), len(valid)
 
-    # 3. fine-tune
+    # 3. fine-tune (or keep the BERT of a finished fine-tune of this recipe)
     out: Path = cfg.out
     if out.exists():
         shutil.rmtree(out)
     normalise = load_normaliser()
-    result = finetune(base, train, valid, out, finetune_config(cfg), normalise=normalise, version=VERSION)
-    run["selection"] = result["selection"]
+    if cfg.finetune.reuse is not None:
+        run["selection"] = reuse_finetuned(cfg.finetune.reuse, out)
+    else:
+        run["selection"] = finetune(
+            base, train, valid, out, finetune_config(cfg), normalise=normalise, version=VERSION
+        )["selection"]
     from transformers import BertConfig
 
     bc = BertConfig.from_pretrained(str(out))
@@ -351,9 +361,33 @@ def pretrain_stage(cfg: TrainConfig, shared: Path, work: Path) -> Path:
     return target
 
 
+BERT_FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json")
+
+
+def reuse_finetuned(source: Path, out: Path) -> dict[str, Any]:
+    """Copy a finished fine-tune's BERT into `out`; its selection record, marked as reused."""
+    out.mkdir(parents=True)
+    for name in BERT_FILES:
+        if (source / name).is_file():
+            shutil.copy2(source / name, out / name)
+    log.info("reusing the fine-tuned BERT of %s", source)
+    try:
+        earlier = json.loads((source / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = {}
+    return {**(earlier.get("selection") or {}), "reused_from": str(source)}
+
+
 def fit_and_evaluate(cfg: TrainConfig, out: Path, valid: list[Any], train: list[Any], run: dict[str, Any]) -> None:
     from classifiers.bert import THRESHOLD_FILE, BertClassifier
-    from classifiers.ensemble import Combiner, EnsembleClassifier, NgramModel, fit_calibration, load_evidence_fn
+    from classifiers.ensemble import (
+        Combiner,
+        EnsembleClassifier,
+        NgramModel,
+        features,
+        fit_calibration,
+        load_evidence_fn,
+    )
     from classifiers.train.data import DEV_PATH, load_jsonl
     from classifiers.train.metrics import choose_threshold
 
@@ -364,15 +398,6 @@ def fit_and_evaluate(cfg: TrainConfig, out: Path, valid: list[Any], train: list[
         [bert.normalise(ex.text) for ex in train], [int(ex.label == "lead_gen") for ex in train], seed=cfg.seed
     )
     ngram.save(out)
-    # the equal mean of the members' logits: no weights are fitted on generated posts (Combiner.average says why)
-    combiner = Combiner.average()
-    combiner.save(out)
-    run["combiner"] = combiner.to_dict()
-    log.info("combiner: %s", run["combiner"])
-    ensemble = EnsembleClassifier(
-        bert, combiner, 0.5, evidence_fn, ngram=ngram, no_evidence_factor=cfg.evaluation.no_evidence_factor
-    )
-
     dev_path = cfg.evaluation.dev or DEV_PATH
     if dev_path.is_file():
         dev = load_jsonl(dev_path)
@@ -381,15 +406,35 @@ def fit_and_evaluate(cfg: TrainConfig, out: Path, valid: list[Any], train: list[
         log.warning("no dev set at %s: thresholds and figures come from the generated selection slice", dev_path)
         dev = valid
         run["dev_source"] = "generated selection slice (dev set missing at training time)"
+    # Calibration, thresholds and a tuned combiner read the dev set and the training authors' held-out texts (the
+    # selection slice's authored part): the dev set alone is one hand's voice, and a threshold set there missed other
+    # registers. The dev authors' texts stay out of every choice.
+    tuning = [ex for ex in valid if ex.source == "authored"]
+    if cfg.evaluation.combiner == "tuned" and tuning:
+        tune_all = dev + tuning
+        p_tune, _ = bert.predict([ex.text for ex in tune_all])
+        q_tune = ngram.predict([bert.normalise(ex.text) for ex in tune_all])
+        feats = np.array(
+            [
+                features(float(p), evidence_fn(ex.text), float(q))
+                for p, q, ex in zip(p_tune, q_tune, tune_all, strict=True)
+            ]
+        )
+        combiner = Combiner.tuned(feats, np.array([ex.label == "lead_gen" for ex in tune_all], dtype=int))
+    else:  # the equal mean: no weights are fitted on generated posts (Combiner.average says why)
+        combiner = Combiner.average()
+    combiner.save(out)
+    run["combiner"] = combiner.to_dict()
+    run["combiner_kind"] = cfg.evaluation.combiner if tuning else "average"
+    log.info("combiner: %s", run["combiner"])
+    ensemble = EnsembleClassifier(
+        bert, combiner, 0.5, evidence_fn, ngram=ngram, no_evidence_factor=cfg.evaluation.no_evidence_factor
+    )
     run["dev_size"] = len(dev)
     texts = [ex.text for ex in dev]
     labels = [ex.label for ex in dev]
     p_bert, cats = bert.predict(texts)
     raw_ens, _, _ = ensemble.scores(texts)
-    # Calibration and thresholds read the dev set and the training authors' held-out texts (the selection slice's
-    # authored part): the dev set alone is one hand's voice, and a threshold set there missed other registers. The
-    # dev authors' texts stay out of every choice.
-    tuning = [ex for ex in valid if ex.source == "authored"]
     tune_labels = labels + [ex.label for ex in tuning]
     tune_bert = p_bert.tolist() + bert.predict([ex.text for ex in tuning])[0].tolist()
     tune_raw = raw_ens.tolist() + ensemble.scores([ex.text for ex in tuning])[0].tolist()

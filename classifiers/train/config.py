@@ -77,6 +77,9 @@ class FinetuneSettings:
     ema: float = 0.0  # > 0: select and keep a moving average of the weights with this decay
     # > 0: weight of an auxiliary per-token loss that tags contacts, calls to action and lexicon terms (cues.py)
     cue_tags: float = 0.0
+    # a model folder this recipe already fine-tuned: keep its BERT and redo only the export, the n-gram member, the
+    # combiner, thresholds and figures (minutes, where the fine-tune takes an hour); its metrics.json says how
+    reuse: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class EvaluationSettings:
     # scale the score of posts with no slang/service term and no contact handle (1.0 = off); it keeps everyday
     # comments ("好看！") that the learned members over-score below the threshold
     no_evidence_factor: float = 0.5
+    # how the members' logits combine: "average" (equal mean) or "tuned" (logistic weights fitted on the dev set and
+    # the training authors' held-out texts; needs data.authored_weight)
+    combiner: str = "average"
     # tokens per post at inference, [CLS] and [SEP] included (default: as in fine-tuning, 128); long posts keep
     # their head and tail. Thresholds and figures are computed at this length
     inference_max_length: int | None = None
@@ -150,6 +156,10 @@ def _validate(cfg: TrainConfig) -> None:
     length = cfg.evaluation.inference_max_length
     if length is not None and not 8 <= length <= 512:
         raise RecipeError(f"evaluation.inference_max_length {length}: give 8 to 512 tokens")
+    if cfg.evaluation.combiner not in ("average", "tuned"):
+        raise RecipeError(f"evaluation.combiner {cfg.evaluation.combiner!r}: give average or tuned")
+    if cfg.finetune.reuse is not None and not (cfg.finetune.reuse / "model.safetensors").is_file():
+        raise RecipeError(f"finetune.reuse {cfg.finetune.reuse}: no fine-tuned model there")
     if cfg.pretrain.continue_steps and cfg.base_model is None:
         raise RecipeError("pretrain.continue_steps continues a base_model; without one the pretraining runs anyway")
 
@@ -218,7 +228,7 @@ def _build(cls: Any, settings: Mapping[str, Any], source: str, prefix: str = "")
 
 
 def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
-    """`value` as type `tp` (bool, int, float, Path, list[Path], or one of them | None)."""
+    """`value` as type `tp` (bool, int, float, str, Path, list[Path], or one of them | None)."""
     inner = next(t for t in _options(tp) if t is not type(None))
     if typing.get_origin(inner) is list:
         items = value if isinstance(value, list) else [value]
@@ -232,6 +242,8 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
         return value
     elif inner is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
+    elif inner is str and isinstance(value, str):
+        return value
     name = getattr(inner, "__name__", str(inner))
     raise RecipeError(f"{source}: '{key}' wants {name}, got {value!r}")
 

@@ -49,8 +49,14 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "",
         "The shipped classifier (`EnsembleClassifier`) scores a post from three members: this BERT, a character",
         "1-3-gram logistic regression over the same normalised text (`ngram.npz`, fitted on the same training posts)",
-        "and the slang/contact lexicon's evidence; combiner: the equal mean of the three members' logits"
-        f" ({json.dumps(run.get('combiner', {}))}).",
+        "and the slang/contact lexicon's evidence; combiner: "
+        + (
+            "logistic weights on the three members' logits, fitted on the dev set and the training authors'"
+            " held-out texts"
+            if run.get("combiner_kind") == "tuned"
+            else "the equal mean of the three members' logits"
+        )
+        + f" ({json.dumps(run.get('combiner', {}))}).",
         "",
         "## Labels",
         f"- label head: {', '.join(f'`{x}`' for x in LABELS)} (score = probability of `lead_gen`)",

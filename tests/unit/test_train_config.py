@@ -14,20 +14,25 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_the_shipped_recipes_are_the_two_make_model_runs() -> None:
-    """stage1.toml and shipped.toml say what `make model` ran as flags before the recipes."""
+def test_the_recipes_chain_into_the_shipped_model() -> None:
+    """stage1 pretrains and fine-tunes, stage2 fine-tunes that again, shipped continues from stage2 on the authored
+    corpus and writes the default model."""
     stage1 = load_recipe(RECIPES_DIR / "stage1.toml")
     assert stage1.out == Path("../qy_build/model-stage1") and stage1.seed == 13 and stage1.base_model is None
     assert stage1.pretrain.steps == 15000 and stage1.threads == 2
-    shipped = load_recipe(RECIPES_DIR / "shipped.toml")
-    assert shipped.out == Path("classifiers/models/default") and shipped.base_model == stage1.out
-    assert (shipped.seed, shipped.finetune.seed, shipped.threads) == (13, 14, 1)
-    assert (shipped.data.replies, shipped.finetune.max_steps, shipped.finetune.lr) == (1500, 1200, 1e-4)
-    assert (shipped.finetune.ema, shipped.finetune.cue_tags) == (0.998, 0.5)
+    stage2 = load_recipe(RECIPES_DIR / "stage2.toml")
+    assert stage2.out == Path("../qy_build/model-stage2") and stage2.base_model == stage1.out
+    assert (stage2.seed, stage2.finetune.seed, stage2.threads) == (13, 14, 1)
+    assert (stage2.data.replies, stage2.finetune.max_steps, stage2.finetune.lr) == (1500, 1200, 1e-4)
+    assert (stage2.finetune.ema, stage2.finetune.cue_tags) == (0.998, 0.5)
     # everything else is a default, as the flags left it
     defaults = TrainConfig()
-    assert shipped.pretrain == stage1.pretrain.__class__() and shipped.evaluation == defaults.evaluation
-    assert (shipped.finetune.epochs, shipped.finetune.input_mask, shipped.finetune.label_smoothing) == (4.0, 0.15, 0.1)
+    assert stage2.pretrain == stage1.pretrain.__class__() and stage2.evaluation == defaults.evaluation
+    assert (stage2.finetune.epochs, stage2.finetune.input_mask, stage2.finetune.label_smoothing) == (4.0, 0.15, 0.1)
+    shipped = load_recipe(RECIPES_DIR / "shipped.toml")
+    assert shipped.out == Path("classifiers/models/default") and shipped.base_model == stage2.out
+    assert shipped.pretrain.continue_steps == 2000 and shipped.data.authored_weight == 3
+    assert (shipped.evaluation.combiner, shipped.evaluation.no_evidence_factor) == ("tuned", 1.0)
 
 
 def test_every_recipe_loads() -> None:
@@ -84,7 +89,7 @@ def test_overrides_and_flags_come_after_the_recipe(tmp_path: Path) -> None:
 def test_the_resolved_config_is_plain_json(tmp_path: Path) -> None:
     import json
 
-    cfg = load_recipe(RECIPES_DIR / "shipped.toml")
+    cfg = load_recipe(RECIPES_DIR / "stage2.toml")
     plain = json.loads(json.dumps(cfg.to_dict()))
     assert plain["base_model"] == "../qy_build/model-stage1" and plain["finetune"]["seed"] == 14
     assert isinstance(plain["bf16"], bool)  # resolved from the CPU when the recipe leaves it out
