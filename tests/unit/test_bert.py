@@ -687,6 +687,27 @@ def test_authored_texts_feed_pretraining_and_fine_tuning_and_dev_authors_are_sco
     ensemble = next(v for k, v in run["authored_dev_metrics"].items() if k.startswith("qingyuan ensemble"))
     assert ensemble["per_register"]["comment"]["n_lead"] == 1
     assert ensemble["per_register"]["comment"]["n_benign"] == 1
+    # a second run keeps that BERT and only weighs the members again, on the held-out authored texts
+    again = tmp_path / "again"
+    argv += [
+        "--set",
+        f"finetune.reuse={out}",
+        "--set",
+        "evaluation.combiner=tuned",
+        "--set",
+        "pretrain.continue_steps=0",
+    ]
+    assert main([*argv, "--out", str(again)]) == 0
+    assert _weights_of(again) == _weights_of(out)
+    rerun = json.loads((again / "metrics.json").read_text())
+    assert rerun["selection"]["reused_from"] == str(out) and rerun["combiner_kind"] == "tuned"
+    assert rerun["bert_trained_on"]["authored"] == run["authored"]
+    weights = dict(zip(rerun["combiner"]["features"], rerun["combiner"]["coef"], strict=True))
+    assert weights["ngram_logit"] != 0.0 and weights["handles"] == weights["slang"] == 0.0
+
+
+def _weights_of(folder: Path) -> bytes:
+    return (folder / "model.safetensors").read_bytes()
 
 
 def test_the_cascade_skips_the_bert_only_for_cheaply_benign_posts_and_reads_every_hit(tiny_model: Path) -> None:

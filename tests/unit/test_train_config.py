@@ -33,6 +33,7 @@ def test_the_recipes_chain_into_the_shipped_model() -> None:
     assert shipped.out == Path("classifiers/models/default") and shipped.base_model == stage2.out
     assert shipped.pretrain.continue_steps == 2000 and shipped.data.authored_weight == 3
     assert (shipped.evaluation.combiner, shipped.evaluation.no_evidence_factor) == ("tuned", 1.0)
+    assert shipped.evaluation.min_precision == 0.98
 
 
 def test_every_recipe_loads() -> None:
