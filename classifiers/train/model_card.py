@@ -102,6 +102,15 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         f"- pretraining: {run.get('pretrain_summary', '')}",
         f"- fine-tuning: {run.get('train_size')} training examples, {run.get('valid_size')} held-out generated"
         f" examples for model selection; selected: {json.dumps(run.get('selection', {}))}",
+        *(
+            [
+                f"- the BERT was fine-tuned earlier on {run['bert_trained_on'].get('train_size')} examples (authored"
+                f" texts: {json.dumps(run['bert_trained_on'].get('authored'))}) and reused as it was; the figure above"
+                " counts the posts the n-gram member, the combiner and the thresholds were fitted with"
+            ]
+            if run.get("bert_trained_on")
+            else []
+        ),
         f"- threshold: chosen on the dev set for precision >= {run.get('min_precision')}:"
         f" {json.dumps(run.get('thresholds', {}))}",
         "",
@@ -119,8 +128,9 @@ def write_card(out_dir: Path, run: dict[str, Any]) -> Path:
         "lead for human review, with the slang and contact spans as evidence; it is not proof of a crime.",
         "",
         "## Limits",
-        "- Trained mostly on generated text: the dev set is small and hand-written; expect lower figures on new",
-        "  platforms, new slang and new obfuscation tricks until the lexicon and training data catch up.",
+        "- Trained on generated text and, where the run says so, on the authored corpus; its authors are instances",
+        "  of one language model writing in different personas, so the dev authors' figures overstate how well the",
+        "  model reads people. Expect lower figures on real text, new platforms, new slang and new obfuscation tricks.",
         "- Small from-scratch encoder (no pretrained Chinese weights were available); `base_model = PATH` in a recipe fine-tunes",
         "  a larger checkpoint (bert-base-chinese, hfl/rbt3) with the same code when one is on disk.",
         "- The threshold was picked on the same dev set the figures come from, so they are optimistic.",
