@@ -61,6 +61,7 @@ bench: setup elasticsearch
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_spool.py
+	$(BIN)/python bench/bench_hostile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -232,10 +232,16 @@ def run_job(schedule_path: str, job_id: str) -> dict[str, Any]:
         return {"skipped": "already running"}
     started = datetime.now(timezone.utc)
     entry: dict[str, Any] = {"job": job_id, "kind": spec.kind, "start": started.isoformat()}
+    from core.pipeline import JobFailed
+
     try:
         counts = JOB_BODIES[spec.kind](settings, spec)
         entry.update(outcome="ok", counts=counts)
         return counts
+    except JobFailed as exc:
+        log.error("job %s failed: %s", job_id, exc)
+        entry.update(outcome="failed", counts=exc.counts, error=str(exc))
+        raise
     except Exception as exc:
         log.exception("job %s failed", job_id)
         entry.update(outcome="error", error=f"{type(exc).__name__}: {exc}")

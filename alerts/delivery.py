@@ -7,10 +7,22 @@ the webhook receiver dedupes on the Idempotency-Key header and mail systems on t
 batch id - and a channel already recorded as delivered is never sent again. Transient failures (5xx, timeouts,
 connection errors, SMTP 4xx) are retried with exponential backoff and jitter; after N failed attempts, or at once
 on a permanent refusal, the batch goes to "dead_letter" for a person to look at (`Outbox.requeue` retries it).
+
+A receiver's `Retry-After` is a floor: the next attempt never comes sooner (beyond `max_delay` the batch waits for a
+later run instead of holding this one). Each attempt has a total deadline, so a receiver that trickles its answer
+cannot hold a delivery past the channel's timeout. Secrets in a channel's URL or settings (passwords, tokens) are
+redacted from everything recorded or printed: channel names, attempt details, results.
+
+Webhook signature (docs/partners.md has the receiver's recipe): `X-Qingyuan-Timestamp` is the Unix time of the
+attempt and `X-Qingyuan-Signature` is "v1=" + hex HMAC-SHA256(secret, timestamp + "." + Idempotency-Key + "." +
+body); a receiver checks it in constant time and refuses timestamps older than a few minutes, so a captured request
+cannot be replayed later or under another batch's key.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import hashlib
 import hmac
@@ -20,18 +32,21 @@ import os
 import random
 import shutil
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 from pydantic import BaseModel
@@ -41,6 +56,8 @@ from alerts.report import ReportBatch
 from core.records import utcnow
 
 SIGNATURE_HEADER = "X-Qingyuan-Signature"
+TIMESTAMP_HEADER = "X-Qingyuan-Timestamp"
+SIGNATURE_TOLERANCE = 300.0  # seconds a receiver accepts between our timestamp and its clock
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 STATE_FILE = "state.json"
 
@@ -71,11 +88,11 @@ class RetryPolicy:
     jitter: float = 0.5  # up to this fraction of each delay is randomised, so retries from many jobs spread out
 
     def delay(self, failures: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+        """Seconds before the next attempt: jittered exponential backoff, never below the receiver's Retry-After
+        (jitter spreads retries out; it must not bring one forward of what the receiver asked for)."""
         backoff = min(self.max_delay, self.base_delay * (2 ** max(0, failures - 1)))
-        if retry_after is not None:
-            backoff = min(self.max_delay, max(backoff, retry_after))
-        r = (rng or random).random()
-        return backoff * (1.0 - self.jitter * r)
+        jittered = backoff * (1.0 - self.jitter * (rng or random).random())
+        return max(jittered, retry_after or 0.0)
 
 
 @runtime_checkable
@@ -88,6 +105,36 @@ class DeliveryChannel(Protocol):
     def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
         """Send once; return a short note of the receiver's answer. Raise Retryable/PermanentDeliveryError."""
         ...
+
+
+def channel_secrets(channel: object) -> tuple[str, ...]:
+    """What must never be recorded or printed for a channel (its `secrets` attribute, when it has one)."""
+    return tuple(s for s in getattr(channel, "secrets", ()) if s)
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every secret (longest first, so a token inside a URL goes with the URL) replaced by ***."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The parts of a URL that are credentials: the password in its userinfo, the query and each query value."""
+    parts = urlsplit(url)
+    found = [parts.password or "", unquote(parts.password or ""), parts.query]
+    found += [v for _, v in parse_qsl(parts.query)]
+    return tuple(f for f in found if f)
+
+
+def public_url(url: str) -> str:
+    """The URL as it may be shown: scheme, host, port and path; no userinfo, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _short_hash(text: str) -> str:
@@ -199,6 +246,12 @@ class Outbox:
                 self.save_state(batch_id, state)
 
 
+def _not_before(entry: dict[str, Any]) -> datetime | None:
+    value = entry.get("not_before")
+    moment = datetime.fromisoformat(value) if value else None
+    return moment if moment is not None and moment > utcnow() else None
+
+
 def _failures(entry: dict[str, Any]) -> int:
     counted = sum(1 for a in entry["attempts"] if a["outcome"] != "delivered")
     return counted - entry.get("failures_before_requeue", 0)
@@ -258,11 +311,15 @@ def deliver(
             return result(False, 0, entry.get("response"), already=True)
         if entry["state"] == DeliveryState.dead_letter.value:
             return result(False, 0, entry["attempts"][-1]["detail"] if entry["attempts"] else None)
+        waiting = _not_before(entry)
+        if waiting is not None:  # the receiver asked for a later try than this run could wait
+            return result(False, 0, f"waiting until {waiting.isoformat()} (Retry-After)")
         for attempt in entry["attempts"]:
             if attempt["outcome"] == "sending":  # we died mid-send; resend under the same key
                 attempt["outcome"] = "interrupted"
                 attempt["detail"] = "process stopped before the outcome was recorded"
 
+        secrets = channel_secrets(channel)
         made = 0
         while True:
             made += 1
@@ -274,24 +331,29 @@ def deliver(
             try:
                 note = channel.send(batch, files, entry["idempotency_key"])
             except PermanentDeliveryError as exc:
-                attempt.update(outcome="permanent_error", detail=str(exc)[:500])
+                attempt.update(outcome="permanent_error", detail=redact(str(exc), secrets)[:500])
                 entry["state"] = DeliveryState.dead_letter.value
             except RetryableDeliveryError as exc:
-                attempt.update(outcome="retryable_error", detail=str(exc)[:500])
+                attempt.update(outcome="retryable_error", detail=redact(str(exc), secrets)[:500])
                 retry_after = exc.retry_after
             except Exception as exc:  # an unforeseen error: retry, then dead-letter; never lose the batch
-                attempt.update(outcome="error", detail=f"{type(exc).__name__}: {exc}"[:500])
+                attempt.update(outcome="error", detail=redact(f"{type(exc).__name__}: {exc}", secrets)[:500])
             else:
+                note = redact(note, secrets)
                 attempt.update(outcome="delivered", detail=note[:500])
                 entry.update(state=DeliveryState.delivered.value, delivered_at=utcnow().isoformat(), response=note)
             attempt["finished_at"] = utcnow().isoformat()
             if entry["state"] == DeliveryState.sending.value:
                 dead = _failures(entry) >= policy.max_attempts
                 entry["state"] = (DeliveryState.dead_letter if dead else DeliveryState.failed).value
+            entry.pop("not_before", None)
+            wait = policy.delay(_failures(entry), retry_after, rng) if entry["state"] == "failed" else 0.0
+            if wait > policy.max_delay:  # too long to hold this run: a later run picks the batch up
+                entry["not_before"] = (utcnow() + timedelta(seconds=wait)).isoformat()
             outbox.save_state(batch.batch_id, state)
-            if entry["state"] != DeliveryState.failed.value:
+            if entry["state"] != DeliveryState.failed.value or "not_before" in entry:
                 return result(entry["state"] == DeliveryState.delivered.value, made, attempt.get("detail"))
-            sleep(policy.delay(_failures(entry), retry_after, rng))
+            sleep(wait)
 
 
 def deliver_pending(
@@ -382,6 +444,10 @@ class SmtpSender:
     @property
     def name(self) -> str:
         return f"smtp:{self.host}:{self.port}:{_short_hash(','.join(sorted(self.recipients)))}"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.password,) if self.password else ()
 
     def message_id(self, key: str) -> str:
         return _message_id(key, self.sender)
@@ -477,10 +543,53 @@ def send_smtp(
 ) -> dict[str, Any]:
     """Send one message; SMTP failures become Retryable (4xx, connection trouble) or Permanent (5xx) errors.
 
+    `timeout` is a total deadline for the whole exchange, greeting included (smtplib's own timeout is per read, so a
+    server trickling its replies could hold the send for ever): when it passes the connection is shut down.
     Returns the recipients the server refused while accepting the others.
     """
+    smtp = smtplib.SMTP(timeout=timeout)  # not connected yet, so the deadline covers the greeting too
+    smtp._host = host  # type: ignore[attr-defined]  # as the constructor sets it: STARTTLS checks the cert against it
+    cut = threading.Event()
+
+    def shut() -> None:
+        cut.set()
+        sock = smtp.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read at once
+
+    timer = threading.Timer(timeout, shut)
+    timer.daemon = True
+    timer.start()
     try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        return _smtp_exchange(smtp, msg, host, port, sender, recipients, username, password, starttls, ssl_context)
+    except (RetryableDeliveryError, PermanentDeliveryError) as exc:
+        if cut.is_set():
+            raise RetryableDeliveryError(
+                f"Timeout: no complete SMTP exchange within the {timeout:g}s deadline"
+            ) from exc
+        raise
+    finally:
+        timer.cancel()
+
+
+def _smtp_exchange(
+    smtp: smtplib.SMTP,
+    msg: EmailMessage,
+    host: str,
+    port: int,
+    sender: str,
+    recipients: Sequence[str],
+    username: str | None,
+    password: str | None,
+    starttls: bool,
+    ssl_context: ssl.SSLContext | None,
+) -> dict[str, Any]:
+    try:
+        with smtp:
+            code, greeting = smtp.connect(host, port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             if starttls:
                 smtp.starttls(context=ssl_context or ssl.create_default_context())
             if username:
@@ -502,34 +611,75 @@ def send_smtp(
         raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def sign_body(secret: str | bytes, body: bytes) -> str:
-    """The X-Qingyuan-Signature value: "sha256=" + hex HMAC-SHA256 of the raw request body."""
+def sign_request(secret: str | bytes, timestamp: str, idempotency_key: str, body: bytes) -> str:
+    """The X-Qingyuan-Signature value: "v1=" + hex HMAC-SHA256 over timestamp, ".", key, ".", body."""
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    message = timestamp.encode("ascii") + b"." + idempotency_key.encode("utf-8") + b"." + body
+    return "v1=" + hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def verify_signature(secret: str | bytes, body: bytes, header: str | None) -> bool:
-    """For receivers (and tests): constant-time check of a signature header against the body."""
-    return bool(header) and hmac.compare_digest(sign_body(secret, body), header or "")
+def signed_headers(secret: str | bytes, idempotency_key: str, body: bytes) -> dict[str, str]:
+    """Timestamp, signature and Idempotency-Key headers for one attempt (the timestamp is fresh each time)."""
+    timestamp = str(int(time.time()))
+    return {
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign_request(secret, timestamp, idempotency_key, body),
+        IDEMPOTENCY_HEADER: idempotency_key,
+    }
+
+
+def verify_request(
+    secret: str | bytes,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    now: float | None = None,
+    tolerance: float = SIGNATURE_TOLERANCE,
+) -> bool:
+    """For receivers (and tests): the signature matches the timestamp, the Idempotency-Key and the body, and the
+    timestamp is within `tolerance` seconds of `now`. Header names are matched case-insensitively."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    timestamp, key = lower.get(TIMESTAMP_HEADER.lower(), ""), lower.get(IDEMPOTENCY_HEADER.lower(), "")
+    signature = lower.get(SIGNATURE_HEADER.lower(), "")
+    if not (timestamp.isdigit() and key and signature):
+        return False
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign_request(secret, timestamp, key, body), signature)
 
 
 _RETRYABLE_STATUS = {408, 425, 429}
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
+    """Seconds the receiver asked us to wait: `Retry-After` as delta-seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
+    except (TypeError, ValueError):
         return None
 
 
+async def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
 def post_signed(url: str, body: bytes, headers: dict[str, str], timeout: float) -> str:
-    """POST once; 5xx, 408/425/429 and transport errors are retryable, any other 4xx is permanent."""
+    """POST once within a total deadline of `timeout` seconds (connect, send and the whole answer: httpx's own
+    timeouts are per read, so a receiver trickling a byte at a time could hold it for ever). 5xx, 408/425/429,
+    transport errors and the deadline are retryable; any other 4xx is permanent."""
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=headers)
-    except httpx.TransportError as exc:  # connect errors, timeouts, broken connections
+        response = asyncio.run(asyncio.wait_for(_post(url, body, headers, timeout), timeout))
+    except TimeoutError as exc:
+        raise RetryableDeliveryError(f"Timeout: no complete answer within the {timeout:g}s deadline") from exc
+    except httpx.TransportError as exc:  # connect errors, broken connections
         raise RetryableDeliveryError(f"{type(exc).__name__}: {exc}") from exc
     message = f"HTTP {response.status_code}: {response.text[:300]}"
     if response.is_success:
@@ -540,7 +690,7 @@ def post_signed(url: str, body: bytes, headers: dict[str, str], timeout: float) 
 
 
 class WebhookDelivery:
-    """POST the batch JSON, HMAC-signed, with the batch id as Idempotency-Key."""
+    """POST the batch JSON, HMAC-signed over timestamp, Idempotency-Key (the batch id) and body."""
 
     def __init__(self, url: str, secret: str, timeout: float = 30.0, name: str | None = None) -> None:
         if urlsplit(url).scheme not in ("http", "https"):
@@ -552,15 +702,18 @@ class WebhookDelivery:
     def name(self) -> str:
         if self._name:
             return self._name
-        parts = urlsplit(self.url)  # the query may hold a token: keep it out of the state file
-        return f"webhook:{parts.scheme}://{parts.netloc}{parts.path}#{_short_hash(self.url)}"
+        # userinfo and query may hold a password or token: the name (kept in state, casebook, history) has neither
+        return f"webhook:{public_url(self.url)}#{_short_hash(self.url)}"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.secret, *url_secrets(self.url))
 
     def send(self, batch: ReportBatch, files: Sequence[Path], idempotency_key: str) -> str:
         body = batch.model_dump_json().encode("utf-8")
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            SIGNATURE_HEADER: sign_body(self.secret, body),
-            IDEMPOTENCY_HEADER: idempotency_key,
+            **signed_headers(self.secret, idempotency_key, body),
             "X-Qingyuan-Batch": batch.batch_id,
             "User-Agent": "qingyuan-delivery/1",
         }

@@ -2,7 +2,7 @@
 
 The digest id derives from the sorted alert ids, so a resend of the same alerts (a retry, or a run that died after
 sending but before recording) carries the same Idempotency-Key / Message-ID and the receiver can drop it. The
-webhook body is signed exactly like report delivery (`alerts.delivery.sign_body`, header X-Qingyuan-Signature).
+webhook is signed exactly like report delivery (`alerts.delivery.signed_headers`: timestamp, key and body).
 Transient failures (5xx, 408/425/429, timeouts, refused connections, SMTP 4xx) are retried with the backoff of
 `RetryPolicy`; a permanent refusal, or running out of attempts, raises `NotifyError`.
 """
@@ -23,16 +23,18 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from alerts.delivery import (
-    IDEMPOTENCY_HEADER,
-    SIGNATURE_HEADER,
     PermanentDeliveryError,
     RetryableDeliveryError,
     RetryPolicy,
     SmtpDelivery,
     SmtpSender,
     WebhookDelivery,
+    channel_secrets,
     post_signed,
-    sign_body,
+    public_url,
+    redact,
+    signed_headers,
+    url_secrets,
 )
 from alerts.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
 from core.records import Hit, utcnow
@@ -118,16 +120,18 @@ class WebhookAlertChannel:
     def name(self) -> str:
         if self._name:
             return self._name
-        parts = urlsplit(self.url)  # the query may hold a token: keep it out of the log
         short = hashlib.sha256(self.url.encode("utf-8")).hexdigest()[:8]
-        return f"webhook:{parts.scheme}://{parts.netloc}{parts.path}#{short}"
+        return f"webhook:{public_url(self.url)}#{short}"  # no password or token in the log
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.secret, *url_secrets(self.url))
 
     def send_digest(self, digest: AlertDigest) -> str:
         body = digest_body(digest)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            SIGNATURE_HEADER: sign_body(self.secret, body),
-            IDEMPOTENCY_HEADER: digest.digest_id,
+            **signed_headers(self.secret, digest.digest_id, body),
             DIGEST_HEADER: digest.digest_id,
             "User-Agent": "qingyuan-alerts/1",
         }
@@ -195,17 +199,20 @@ def notify(
     policy = policy or RetryPolicy()
     target = as_alert_channel(channel)
     digest = build_digest(alerts)
+    secrets = channel_secrets(target)
     failures = 0
     while True:
         try:
             target.send_digest(digest)
             return digest.count
         except PermanentDeliveryError as exc:
-            raise NotifyError(f"{target.name} refused digest {digest.digest_id}: {exc}", failures + 1) from exc
+            message = f"{target.name} refused digest {digest.digest_id}: {exc}"
+            raise NotifyError(redact(message, secrets), failures + 1) from exc
         except RetryableDeliveryError as exc:
             failures += 1
             if failures >= policy.max_attempts:
-                raise NotifyError(f"{target.name}: gave up after {failures} attempts: {exc}", failures) from exc
+                message = f"{target.name}: gave up after {failures} attempts: {exc}"
+                raise NotifyError(redact(message, secrets), failures) from exc
             sleep(policy.delay(failures, exc.retry_after, rng))
 
 

@@ -9,14 +9,14 @@ crash-and-retry builds the same batch (and delivery dedupes on its id) instead o
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.evidence import collect_evidence, sha256_file
+from core.evidence import collect_evidence, inside, sha256_file
 from core.records import (
     CATEGORY_NAMES_ZH,
     Category,
@@ -30,6 +30,8 @@ from core.records import (
     utcnow,
 )
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EXCERPT_LIMIT = 200
 REQUESTED_ACTION = "下架/删除内容"
@@ -246,11 +248,6 @@ def _default_review(hit: Hit) -> ReviewFacts:
     return ReviewFacts(reviewed=True, decision=HitStatus.confirmed.value)
 
 
-def _resolve(path: str, base: Path) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else base / p
-
-
 def _evidence(hit: Hit, settings: Settings) -> tuple[EvidenceFile, ...]:
     records: tuple[Evidence, ...] = hit.evidence or collect_evidence(settings, hit.post)
     if hit.post.raw_ref and not any(e.kind == "raw_response" for e in records):
@@ -259,7 +256,12 @@ def _evidence(hit: Hit, settings: Settings) -> tuple[EvidenceFile, ...]:
     seen: set[str] = set()
     for ev in records:
         base = settings.raw_dir if ev.kind == "raw_response" else settings.evidence_dir
-        path = _resolve(ev.path, base)
+        path = inside(ev.path, base, settings.home)
+        if path is None:  # never ship a file from outside the data home, whatever the record says
+            log.warning(
+                "refused %s evidence %r of %s: outside the data home %s", ev.kind, ev.path, hit.key, settings.home
+            )
+            continue
         if str(path) in seen:
             continue
         seen.add(str(path))

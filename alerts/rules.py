@@ -40,6 +40,7 @@ class AlertRule(StrEnum):
     surge = "surge"
     campaign = "campaign"
     near_duplicate = "near_duplicate"
+    delivery_failed = "delivery_failed"  # a takedown batch was dead-lettered: a person must look at it
 
 
 class Severity(StrEnum):
@@ -378,6 +379,24 @@ def recent_hits(store: HitStore, now: datetime, cfg: AlertConfig | None = None, 
         offset += len(result.hits)
         if not result.hits or offset >= result.total:
             return out
+
+
+def delivery_failed_alert(batch_id: str, platform: str, channel: str, detail: str, now: datetime) -> Alert:
+    """The alert raised once per batch and channel when its delivery is given up (dead-lettered)."""
+    subject = f"{batch_id}@{channel}"
+    return Alert(
+        id=alert_id(AlertRule.delivery_failed, "delivery", subject, EPOCH),
+        rule=AlertRule.delivery_failed,
+        severity=Severity.high,
+        title=f"举报批次投递失败，需人工处理：{batch_id}",
+        summary=clean_text(f"batch {batch_id} dead-lettered on {channel}: {detail}", 300),
+        subject_kind="delivery",
+        subject=subject,
+        window_start=now,
+        window_end=now,
+        current=1,
+        platforms=(platform,),
+    )
 
 
 # --- the alert log ----------------------------------------------------------------------------------------------

@@ -105,41 +105,53 @@ def classify(
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL of {id,label,score,category,slang,contacts}.")],
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
 ) -> None:
-    """Classify posts: one verdict line per input line, in input order."""
+    """Classify posts: one verdict line per input line, in input order.
+
+    A line that is not a JSON object with a string (or integer) `id` and a string `text`, or repeats an earlier
+    id, is named on stderr (file:line: reason) and left out; the other lines are classified and written, and the
+    exit status is 1. `--output -` writes to stdout; a device or FIFO is written directly.
+    """
     from classifiers.base import ClassifyInput
+    from core.files import Rejected, has_surrogates, input_problem, open_output, read_json_objects, repair_surrogates
     from core.pipeline import classify_items
 
     settings = get_settings()
-    if not input.is_file():
-        raise fail(f"input file not found: {input}")
+    if problem := input_problem(input):
+        raise fail(problem)
     model = _load_classifier(settings, classifier)
+    rejected: list[Rejected] = []
+    repaired = 0
 
     def read() -> Iterator[ClassifyInput]:
-        with input.open("r", encoding="utf-8", errors="replace") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    if not isinstance(row, dict):
-                        raise ValueError("not a JSON object")
-                    yield ClassifyInput(
-                        id=str(row["id"]),
-                        text=str(row["text"]),
-                        platform=row.get("platform"),
-                        kind=row.get("kind"),
-                        context=str(row["context"]) if row.get("context") else None,
-                    )
-                except (json.JSONDecodeError, KeyError, ValueError, ValidationError) as exc:
-                    raise fail(
-                        f"{input}:{lineno}: each line must be a JSON object with 'id' and 'text' ({exc})"
-                    ) from exc
+        nonlocal repaired
+        first_line: dict[str, int] = {}
+        for lineno, row in read_json_objects(input, rejected):
+            item_id, problem = _classify_id(row.get("id"))
+            text = row.get("text")
+            if problem is None and not isinstance(text, str):
+                problem = f"'text' must be a string, not {_json_type(text)}"
+            context = row.get("context")
+            if problem is None and context is not None and not isinstance(context, str):
+                problem = f"'context' must be a string or null, not {_json_type(context)}"
+            if problem is None and item_id in first_line:
+                problem = f"duplicate id {item_id!r} (first on line {first_line[item_id]})"
+            if problem is not None or not isinstance(text, str):
+                rejected.append(Rejected(input, lineno, problem or "bad line"))
+                continue
+            first_line[item_id] = lineno
+            repaired += has_surrogates(text) or bool(context and has_surrogates(context))
+            yield ClassifyInput(
+                id=item_id,
+                text=repair_surrogates(text),
+                platform=row.get("platform") if isinstance(row.get("platform"), str) else None,
+                kind=row.get("kind") if isinstance(row.get("kind"), str) else None,
+                context=repair_surrogates(context) if context else None,
+            )
 
-    total = sum(1 for line in input.open("r", encoding="utf-8", errors="replace") if line.strip())
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".part")
+    with input.open("rb") as lines:
+        total = sum(1 for line in lines if line.strip())
     counts = {"lead_gen": 0, "benign": 0}
-    with progress_bar("classifying", total) as advance, tmp.open("w", encoding="utf-8") as fh:
+    with progress_bar("classifying", total) as advance, open_output(output) as fh:
         for item, verdict in classify_items(model, read(), settings.batch_size, advance):
             counts[verdict.label.value] += 1
             row = {
@@ -155,10 +167,51 @@ def classify(
                 ],
             }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(output)  # never leave a half-written output behind
-    err.print(
-        f"classified {sum(counts.values())} posts: {counts['lead_gen']} lead_gen, {counts['benign']} benign -> {output}"
-    )
+    summary = f"classified {sum(counts.values())} posts: {counts['lead_gen']} lead_gen, {counts['benign']} benign"
+    if repaired:
+        summary += f"; {repaired} with broken surrogates in their text repaired"
+    _finish(f"{summary} -> {output}", rejected)
+
+
+def _json_type(value: Any) -> str:
+    names = {
+        type(None): "null",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _classify_id(value: Any) -> tuple[str, str | None]:
+    """The line's id as a string, or why it is not one (an id must round-trip exactly, so nothing is repaired)."""
+    from core.files import has_surrogates
+
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value), None
+    if not isinstance(value, str) or not value:
+        return "", f"'id' must be a non-empty string or an integer, not {_json_type(value) if value != '' else 'empty'}"
+    if has_surrogates(value):
+        return "", "'id' holds a lone surrogate (broken UTF-16), which cannot be written back"
+    return value, None
+
+
+_SHOWN_REJECTS = 50
+
+
+def _finish(summary: str, rejected: list[Any]) -> None:
+    """Print the summary with the count of rejected lines, name each one (the first 50), exit 1 if any."""
+    if not rejected:
+        err.print(summary, soft_wrap=True)
+        return
+    for line in rejected[:_SHOWN_REJECTS]:  # one line each, unwrapped, so a script can read them
+        err.print(Text(f"rejected {line}"), style="red", soft_wrap=True)
+    if len(rejected) > _SHOWN_REJECTS:
+        err.print(f"... and {len(rejected) - _SHOWN_REJECTS} more rejected lines", soft_wrap=True)
+    err.print(f"{summary}; {len(rejected)} line{'s' if len(rejected) > 1 else ''} rejected", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------- parse
@@ -172,13 +225,14 @@ def parse(
     ],
 ) -> None:
     """Parse saved platform responses into Post JSONL on stdout (the response shape is detected)."""
+    from core.files import input_problem
     from crawlers.extract import PLATFORMS, UnknownShape, parse_file
 
     if platform not in PLATFORMS:
         raise fail(f"unknown platform {platform!r}; choose one of: {', '.join(sorted(PLATFORMS))}")
     for path in files:
-        if not path.is_file():
-            raise fail(f"file not found: {path}")
+        if problem := input_problem(path):
+            raise fail(problem)
         try:
             posts = parse_file(platform, path)
         except (UnknownShape, ValueError) as exc:
@@ -199,17 +253,22 @@ def index(
     ] = False,
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
 ) -> None:
-    """Classify (where not yet classified) and index posts; indexing the same posts twice changes nothing."""
+    """Classify (where not yet classified) and index posts; indexing the same posts twice changes nothing.
+
+    A line that is not a valid Post is named on stderr (file:line: reason) and counted; the rest are indexed and
+    the exit status is 1."""
+    from core.files import Rejected, input_problem
     from core.pipeline import index_posts
-    from core.spool import Spool, read_posts
+    from core.spool import Spool
 
     settings = get_settings()
     settings.ensure_dirs()
     if input is None and not reindex:
         raise fail("give --input POSTS.jsonl, or --reindex to rebuild from the spool")
-    if input is not None and not input.is_file():
-        raise fail(f"input file not found: {input}")
-    posts = list(read_posts(input)) if input else list(Spool(settings.spool_dir))
+    if input is not None and (problem := input_problem(input)):
+        raise fail(problem)
+    rejected: list[Rejected] = []
+    posts = _read_post_lines(input, rejected) if input else list(Spool(settings.spool_dir))
     model = _load_classifier(settings, classifier)
     store = _open_store(settings)
     try:
@@ -220,10 +279,25 @@ def index(
         total = store.count()
     finally:
         store.close()
-    err.print(
+    _finish(
         f"read {stats.seen} posts: {stats.already_indexed} already indexed, {stats.classified} classified "
-        f"({stats.lead_gen} lead_gen), {stats.indexed} written; index holds {total}"
+        f"({stats.lead_gen} lead_gen), {stats.indexed} written; index holds {total}",
+        rejected,
     )
+
+
+def _read_post_lines(path: Path, rejected: list[Any]) -> list[Any]:
+    from core.files import Rejected, read_json_objects
+    from core.records import Post
+
+    posts = []
+    for lineno, row in read_json_objects(path, rejected):
+        try:
+            posts.append(Post.model_validate(row))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'post'}: {e['msg']}" for e in exc.errors()[:3])
+            rejected.append(Rejected(path, lineno, f"not a valid post ({problems})"))
+    return posts
 
 
 # ---------------------------------------------------------------- search
@@ -508,10 +582,15 @@ def schedule_list(config: ScheduleFile = DEFAULT_SCHEDULE) -> None:
 @schedule_app.command("run-now")
 def schedule_run_now(job: str, config: ScheduleFile = DEFAULT_SCHEDULE) -> None:
     """Run one job immediately in this process and print its counts."""
+    from core.pipeline import JobFailed
+
     scheduler = _schedule(config)
     try:
         counts = scheduler.run_job(str(config.resolve()), job)
     except KeyError as exc:
+        raise fail(str(exc)) from exc
+    except JobFailed as exc:  # it ran, and something in it failed: show the counts, exit non-zero
+        out.print(json.dumps(exc.counts, ensure_ascii=False, default=str))
         raise fail(str(exc)) from exc
     out.print(json.dumps(counts, ensure_ascii=False, default=str))
 
@@ -563,20 +642,48 @@ def schedule_history(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Bind address; keep 127.0.0.1 unless behind a proxy.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Bind address; beyond loopback it needs HTTPS (below).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8765,
+    certfile: Annotated[Path | None, typer.Option(help="PEM certificate (chain): serve HTTPS.")] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="PEM private key of --certfile.")] = None,
+    behind_proxy: Annotated[
+        bool, typer.Option("--behind-proxy", help="A reverse proxy terminates TLS and forwards here.")
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="With --behind-proxy: the proxy addresses whose X-Forwarded-* headers are trusted.")
+    ] = "127.0.0.1",
+    insecure_http: Annotated[
+        bool, typer.Option("--insecure-http", help="Allow plain HTTP on a non-loopback address anyway.")
+    ] = False,
 ) -> None:
-    """Serve the analyst console."""
+    """Serve the analyst console (HTTPS with --certfile/--keyfile, or behind a TLS proxy with --behind-proxy)."""
     from webui.app import serve as serve_app
+    from webui.app import transport_problem
 
+    problem = transport_problem(
+        host, certfile=certfile, keyfile=keyfile, behind_proxy=behind_proxy, insecure_http=insecure_http
+    )
+    if problem:
+        raise fail(problem, code=2)
     settings = get_settings()
     settings.ensure_dirs()
-    if host not in {"127.0.0.1", "localhost", "::1"}:
-        err.print(f"[yellow]warning:[/] binding {host}: the console is reachable beyond this machine")
+    scheme = "https" if certfile else "http"
+    if insecure_http and not certfile and not behind_proxy:
+        err.print(f"[yellow]warning:[/] plain HTTP on {host}: passwords and cookies cross the network in clear")
+    if behind_proxy:
+        err.print(f"reverse-proxy mode: trusting X-Forwarded-* from {forwarded_allow_ips}; Secure cookies, HSTS")
     err.print(
-        f"analyst console on http://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)"
+        f"analyst console on {scheme}://{host}:{port}/ (add accounts with `qingyuan users add NAME --password-stdin`)"
     )
-    serve_app(settings, host=host, port=port)
+    serve_app(
+        settings,
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        behind_proxy=behind_proxy,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 @users_app.command("add")

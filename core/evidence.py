@@ -7,11 +7,14 @@ it) to `evidence_dir/<platform>/<post_id>.png`; a comment is proven by its paren
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
 from core.records import Evidence, Post
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def sha256_file(path: Path) -> str:
@@ -25,6 +28,23 @@ def sha256_file(path: Path) -> str:
 def screenshot_path(settings: Settings, platform: str, post_id: str) -> Path:
     safe_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in post_id)
     return settings.evidence_dir / platform / f"{safe_id}.png"
+
+
+def inside(path: str | Path, base: Path, root: Path | None = None) -> Path | None:
+    """`path` (relative to `base` unless absolute) with symlinks and `..` resolved, if it lies inside `root`
+    (default `base`); else None.
+
+    Post fields come from crawled data and input files: a `raw_ref` of `/etc/passwd` or `../../x` must never
+    turn a file outside the data home into evidence shipped to a partner.
+    """
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        candidate = base / candidate
+    try:
+        real, top = candidate.resolve(), (root or base).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    return real if real.is_relative_to(top) else None
 
 
 def _captured_at(path: Path) -> datetime:
@@ -45,10 +65,10 @@ def collect_evidence(settings: Settings, post: Post) -> tuple[Evidence, ...]:
             )
             break
     if post.raw_ref:
-        raw = Path(post.raw_ref)
-        if not raw.is_absolute():
-            raw = settings.raw_dir / raw
-        if raw.is_file():
+        raw = inside(post.raw_ref, settings.raw_dir, settings.home)
+        if raw is None:
+            log.warning("refused raw_ref %r of %s: outside the data home %s", post.raw_ref, post.key, settings.home)
+        elif raw.is_file():
             found.append(
                 Evidence(kind="raw_response", path=str(raw), sha256=sha256_file(raw), captured_at=_captured_at(raw))
             )

@@ -292,10 +292,22 @@ def delivery_channel(options: dict[str, Any]) -> DeliveryChannel:
     raise ValueError(f"unknown delivery channel {kind!r}: folder, smtp or webhook")
 
 
+class JobFailed(RuntimeError):
+    """A job ran to its end but something in it failed (e.g. a batch was dead-lettered): exit non-zero, keep counts."""
+
+    def __init__(self, message: str, counts: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.counts = counts
+
+
 def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
-    """Send every batch queued in the outbox that this channel has not taken, and record each outcome."""
-    from alerts.delivery import RetryPolicy
+    """Send every batch queued in the outbox that this channel has not taken, and record each outcome.
+
+    A batch dead-lettered by this run raises a `delivery_failed` alert (once per batch and channel) and makes the
+    run fail with JobFailed after everything else was sent and recorded."""
+    from alerts.delivery import DeliveryState, Outbox, RetryPolicy
     from alerts.delivery import deliver_pending as send_pending
+    from alerts.rules import AlertLog, delivery_failed_alert
     from indexer.casebook import Casebook
 
     channel = delivery_channel(options)
@@ -316,7 +328,21 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     states: dict[str, int] = {}
     for result in results:
         states[result.state.value] = states.get(result.state.value, 0) + 1
-    return {"channel": channel.name, "batches": len(results), "states": states}
+    counts = {"channel": channel.name, "batches": len(results), "states": states}
+    dead = [r for r in results if r.state is DeliveryState.dead_letter]
+    if dead:
+        outbox = Outbox(settings.outbox_dir)
+        AlertLog.for_settings(settings).add_new(
+            [
+                delivery_failed_alert(
+                    r.batch_id, outbox.load_state(r.batch_id).get("platform", ""), r.channel, r.detail or "", utcnow()
+                )
+                for r in dead
+            ]
+        )
+        names = ", ".join(r.batch_id for r in dead)
+        raise JobFailed(f"{len(dead)} batches dead-lettered on {channel.name}: {names}", counts)
+    return counts
 
 
 @dataclass

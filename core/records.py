@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from core.files import repair_surrogates
+
 
 def _utc(value: datetime | None) -> datetime | None:
     """Naive datetimes are taken as UTC; aware ones are converted, so every stored time compares."""
@@ -132,6 +134,9 @@ class Post(_Frozen):
     @classmethod
     def _derive_key(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            # A lone surrogate (valid in a JSON escape, in no encoder) would break the spool, the index and every
+            # JSON writer downstream: every string a Post holds has them replaced by U+FFFD, offsets unchanged.
+            data = _repaired(data)
             platform = data.get("platform")
             platform = platform.value if isinstance(platform, Platform) else platform
             post_id = str(data.get("post_id", ""))
@@ -139,6 +144,16 @@ class Post(_Frozen):
                 raise ValueError("post_id is required")
             data = {**data, "post_id": post_id, "key": make_key(str(platform), post_id)}
         return data
+
+
+def _repaired(value: Any) -> Any:
+    if isinstance(value, str):
+        return repair_surrogates(value)
+    if isinstance(value, dict):
+        return {k: _repaired(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_repaired(v) for v in value]
+    return value
 
 
 def make_key(platform: str, post_id: str) -> str:

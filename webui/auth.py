@@ -1,9 +1,11 @@
 """Analyst accounts, the session secret and CSRF tokens.
 
 Analysts live in the casebook, which hashes passwords with scrypt and a per-user random salt and compares them in
-constant time. The session cookie is signed (Starlette SessionMiddleware, itsdangerous) with a secret
-kept in state_dir/secret.key, created on first run with mode 0600. Every POST form carries the session's CSRF
-token; a missing or wrong token is a 403.
+constant time (an unknown name costs the same one scrypt). Sessions are server-side: the signed cookie (Starlette
+SessionMiddleware, secret in state_dir/secret.key, mode 0600) carries only random tokens - the session id and the
+CSRF token - and the casebook says whose session it is. Logging out or changing the password deletes it there, so a
+copied cookie stops working at once; a session also ends after 30 idle minutes or 12 hours. Every POST form
+carries the session's CSRF token; a missing or wrong token is a 403.
 """
 
 from __future__ import annotations
@@ -12,17 +14,24 @@ import hmac
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 from fastapi import HTTPException, Request
 
+from core.records import utcnow
 from core.settings import Settings
+from indexer.casebook import Casebook
 from webui.db import ConsoleDB
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 MIN_PASSWORD = 8
-SESSION_USER = "user"
+_UNSET = object()
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(hours=12)  # one shift
 
 
 def open_db(settings: Settings) -> ConsoleDB:
@@ -49,19 +58,48 @@ def authenticate(db: ConsoleDB, name: str, password: str) -> bool:
 
 
 class LoginThrottle:
-    """At most `limit` failed sign-ins per name in `window` seconds; then the name waits (slows password guessing).
+    """Limits on sign-in attempts, counted in the casebook (shared by every console process, kept over restarts)
+    before the password is checked, so parallel guesses cannot get past them:
 
-    The count comes from the casebook's audit log ("login:failed" since the name's last "login"), so every
-    console process over one casebook shares it, a restart does not reset it, and made-up names cost no memory.
+    - `per_pair` attempts for one name from one address per window: stops guessing one analyst's password;
+    - `per_address` attempts from one address per window, whatever the names: stops one machine spraying names;
+    - `per_name` attempts for one name per window from all addresses: stops guessing from many addresses. This one
+      does not apply from an address the name signed in from successfully within `known_for`, so nobody can lock
+      an analyst out of the machine they use.
+
+    A successful sign-in clears its name's and pair's counts.
     """
 
-    def __init__(self, db: ConsoleDB, limit: int = 5, window: float = 900.0) -> None:
-        self.db = db
-        self.limit = limit
-        self.window = window
+    def __init__(
+        self,
+        db: ConsoleDB,
+        *,
+        per_pair: int = 5,
+        per_address: int = 20,
+        per_name: int = 50,
+        window: timedelta = timedelta(minutes=15),
+        known_for: timedelta = timedelta(days=30),
+    ) -> None:
+        self.casebook = db.casebook
+        self.per_pair, self.per_address, self.per_name = per_pair, per_address, per_name
+        self.window, self.known_for = window, known_for
 
-    def blocked(self, name: str) -> bool:
-        return self.db.recent_login_failures(name or "?", self.window) >= self.limit
+    def admit(self, name: str, address: str) -> bool:
+        """Count this attempt; False when it is over a limit (then the password is not even checked)."""
+        count = self.casebook.count_attempt
+        if count(f"pair:{name}|{address}", self.window) > self.per_pair:
+            return False
+        if count(f"addr:{address}", self.window) > self.per_address:
+            return False
+        return count(f"name:{name}", self.window) <= self.per_name or self._known(name, address)
+
+    def succeeded(self, name: str, address: str) -> None:
+        self.casebook.reset_attempts(f"pair:{name}|{address}", f"name:{name}")
+        self.casebook.mark_known(f"known:{name}|{address}")
+
+    def _known(self, name: str, address: str) -> bool:
+        since = self.casebook.counter_start(f"known:{name}|{address}")
+        return since is not None and since > utcnow() - self.known_for
 
 
 def load_secret(settings: Settings) -> str:
@@ -97,6 +135,36 @@ def check_csrf(request: Request, token: str | None) -> None:
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page and try again")
 
 
+def _casebook(request: Request) -> Casebook:
+    return request.app.state.console.db.casebook  # type: ignore[no-any-return]
+
+
+def sign_in(request: Request, name: str) -> None:
+    """A fresh session (and CSRF token) for `name`: nothing from before the sign-in carries over."""
+    request.session.clear()
+    request.session[SESSION_ID] = _casebook(request).open_session(name)
+    request.state.user = name
+    csrf_token(request)
+
+
+def sign_out(request: Request) -> None:
+    token = request.session.get(SESSION_ID)
+    if isinstance(token, str):
+        _casebook(request).close_session(token)
+    request.session.clear()
+    request.state.user = None
+
+
 def current_user(request: Request) -> str | None:
-    user = request.session.get(SESSION_USER)
-    return user if isinstance(user, str) else None
+    """The analyst whose live server-side session the cookie names (looked up once per request)."""
+    known = getattr(request.state, "user", _UNSET)
+    if known is not _UNSET:
+        return cast(str | None, known)
+    token = request.session.get(SESSION_ID)
+    user = None
+    if isinstance(token, str) and token:
+        user = _casebook(request).session_analyst(token, idle=SESSION_IDLE, lifetime=SESSION_LIFETIME)
+        if user is None:
+            request.session.clear()  # a dead session: drop its CSRF token and flash with it
+    request.state.user = user
+    return user

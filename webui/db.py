@@ -206,11 +206,6 @@ class ConsoleDB:
     def audit(self, who: str, what: str, why: str = "", **details: Any) -> None:
         self.casebook.audit(who, what, why, details)
 
-    def recent_login_failures(self, name: str, window_s: float) -> int:
-        """Failed sign-ins for `name` in the last `window_s` seconds since its last successful one."""
-        since = utcnow() - timedelta(seconds=window_s)
-        return self.casebook.failures_since_success(name, "login:failed", "login", since)
-
     def audit_log(self, limit: int = 200, target: str | None = None) -> list[AuditEntry]:
         rows = self.casebook.list_audit(limit=limit if target is None else 10_000)
         out = []

@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from core.evidence import sha256_file
+from core.evidence import inside, sha256_file
 from core.records import Category, Hit, HitStatus, Platform
 from indexer.base import SearchQuery, SortOrder
 from webui import related
 from webui.app import PREVIEW_CSP, Console, LoginRequired
-from webui.auth import SESSION_USER, authenticate, check_csrf, csrf_token, current_user
+from webui.auth import authenticate, check_csrf, csrf_token, current_user, sign_in, sign_out
 from webui.db import Batch
 from webui.highlight import query_terms
 
@@ -80,16 +80,16 @@ def login(
     check_csrf(request, csrf)
     c = con(request)
     name = name.strip()[:64]
-    if c.throttle.blocked(name):
-        c.db.audit(name or "?", "login:throttled")
+    address = request.client.host if request.client else "?"
+    if not c.throttle.admit(name or "?", address):
+        c.db.audit(name or "?", "login:throttled", address=address)
         return render(request, "login.html", status_code=429, next=_safe_next(next), error="失败次数过多，请稍后再试")
     if not authenticate(c.db, name, password):
-        c.db.audit(name or "?", "login:failed")  # the throttle counts these lines
+        c.db.audit(name or "?", "login:failed", address=address)
         return render(request, "login.html", status_code=401, next=_safe_next(next), error="用户名或密码错误")
-    request.session.clear()  # a fresh session (and CSRF token) on every sign-in
-    request.session[SESSION_USER] = name
-    csrf_token(request)
-    c.db.audit(name, "login")
+    c.throttle.succeeded(name, address)
+    sign_in(request, name)
+    c.db.audit(name, "login", address=address)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -97,7 +97,7 @@ def login(
 def logout(request: Request, csrf: str = Form(""), user: str = Depends(need_user)) -> Response:
     check_csrf(request, csrf)
     con(request).db.audit(user, "logout")
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -189,12 +189,8 @@ def search(
 
 def _inside(path: Path, base: Path) -> Path | None:
     """The real path of `path` if it is a file inside `base` (symlinks resolved), else None."""
-    try:
-        real = path.resolve(strict=True)
-        root = base.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    return real if real.is_relative_to(root) and real.is_file() else None
+    real = inside(path, base)
+    return real if real is not None and real.is_file() else None
 
 
 def _evidence_rows(c: Console, hit: Hit) -> list[dict[str, Any]]:
@@ -280,6 +276,7 @@ def raw_file(request: Request, rel: str, user: str = Depends(need_user)) -> Resp
 
 
 def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
+    """Claim and return the analyst's next item: their own unexpired lease first, then the oldest free one."""
     mine = c.db.my_lease(user)
     if mine and mine not in skip:
         hit = c.store.get(mine)
@@ -315,33 +312,63 @@ def _skipped(request: Request) -> set[str]:
     return set(request.session.get("skipped", []))
 
 
+def _shown(c: Console, user: str, key: str) -> tuple[Hit | None, str | None]:
+    """What GET /review shows, read-only (a GET never claims): the item asked for, else the analyst's own lease."""
+    if not key:
+        mine = c.db.my_lease(user)
+        hit = c.store.get(mine) if mine else None
+        return (hit, None) if hit is not None and hit.status is HitStatus.new else (None, None)
+    hit = _get_hit(c, key)
+    if hit.status is not HitStatus.new:
+        return None, f"这条已处理（{hit.status.value}）。"
+    holder = c.db.lease_holder(hit.key)
+    if holder not in (None, user):
+        return None, f"这条正由 {holder} 审核。"
+    return hit, None
+
+
 @router.get("/review")
 def review_page(request: Request, key: str = "", user: str = Depends(need_user)) -> Response:
     c = con(request)
-    hit: Hit | None
-    notice = None
-    if key:
-        hit = _get_hit(c, key)
-        if hit.status is not HitStatus.new:
-            notice = f"这条已处理（{hit.status.value}）。"
-            hit = None
-        elif not c.db.claim(hit.key, user, c.lease_minutes):
-            notice = f"这条正由 {c.db.lease_holder(hit.key)} 审核，已为你分配下一条。"
-            hit = _next_for(c, user, _skipped(request))
-    else:
-        hit = _next_for(c, user, _skipped(request))
-    category = _category(c, hit) if hit else None
+    hit, notice = _shown(c, user, key)
     return render(
         request,
         "review.html",
         hit=hit,
+        mine=hit is not None and c.db.lease_holder(hit.key) == user,
         notice=notice,
-        category=category,
+        category=_category(c, hit) if hit else None,
         threshold=c.review_min_score,
         lease_minutes=c.lease_minutes,
         evidence=_evidence_rows(c, hit) if hit else [],
         flash=request.session.pop("flash", None),
     )
+
+
+def _to_next(request: Request, c: Console, user: str) -> Response:
+    hit = _next_for(c, user, _skipped(request))
+    if hit is None:
+        request.session["flash"] = "队列已清空：没有待审核的内容（或都已被其他分析员领取）。"
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.post("/review/next")
+def review_next(request: Request, user: str = Depends(need_user), csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    return _to_next(request, con(request), user)
+
+
+@router.post("/review/claim")
+def review_claim(
+    request: Request, user: str = Depends(need_user), csrf: str = Form(""), key: str = Form(...)
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    hit = _get_hit(c, key)
+    if hit.status is HitStatus.new and not c.db.claim(hit.key, user, c.lease_minutes):
+        request.session["flash"] = f"这条正由 {c.db.lease_holder(hit.key)} 审核，已为你分配下一条。"
+        return _to_next(request, c, user)
+    return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
 
 
 @router.post("/review/decide")
@@ -391,7 +418,7 @@ def review_decide(
     c.store.set_status([key], status)
     c.db.release(key, user)
     request.session["flash"] = f"已{'确认' if status is HitStatus.confirmed else '排除'}：{key}"
-    return RedirectResponse("/review", status_code=303)
+    return _to_next(request, c, user)
 
 
 @router.post("/review/skip")
@@ -404,7 +431,7 @@ def review_skip(
     skipped = [*[k for k in request.session.get("skipped", []) if k != key][-199:], key]
     request.session["skipped"] = skipped
     c.db.audit(user, "review:skip", hit_key=key)
-    return RedirectResponse("/review", status_code=303)
+    return _to_next(request, c, user)
 
 
 # ---------------------------------------------------------------- reports

@@ -70,11 +70,17 @@ def get_parser(platform: str) -> Parser:
 
 
 def parse(platform: str, body: bytes | str, url: str = "", *, now: datetime | None = None) -> list[Post]:
-    """Posts in one saved response; UnknownShape when the body is not a shape this platform's parser knows."""
+    """Posts in one saved response; UnknownShape when the body is not a shape this platform's parser knows.
+
+    Responses are hostile input: a known shape with a field of the wrong type (a list where a code should be, a
+    number where text should be) is refused as UnknownShape naming the problem, never a crash downstream."""
     func = get_parser(platform)
-    if platform not in NATIVE_PLATFORMS:
-        return list(func(body, url))
-    return list(func(body, url, now=now))
+    try:
+        if platform not in NATIVE_PLATFORMS:
+            return list(func(body, url))
+        return list(func(body, url, now=now))
+    except (TypeError, AttributeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+        raise UnknownShape(f"{platform}: a field of an unexpected type or shape ({type(exc).__name__}: {exc})") from exc
 
 
 def read_saved(platform: str, path: str | Path) -> str:

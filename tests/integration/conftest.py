@@ -44,6 +44,18 @@ def _unavailable(reason: str) -> None:
     missing_real_part(f"Elasticsearch unavailable: {reason}")
 
 
+def start_failed(what: str, detail: str) -> None:
+    """An installed server did not come up: always a failure (never a skip), with what it said."""
+    pytest.fail(f"{what} is installed but did not start:\n{detail[-3000:]}", pytrace=False)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text("utf-8", "replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no log at {path})"
+
+
 @pytest.fixture(scope="session")
 def es_url() -> Iterator[str]:
     """URL of a real Elasticsearch 8.12.2: QINGYUAN_TEST_ES_URL, or one started for this session and stopped after."""
@@ -51,21 +63,29 @@ def es_url() -> Iterator[str]:
     if given:
         yield given.rstrip("/")
         return
-    env = {**os.environ, "ES_PORT": str(_free_port()), "ES_EPHEMERAL": "1"}
+    env = {**os.environ, "ES_PORT": str(_free_port()), "ES_EPHEMERAL": "1", "ES_START_TIMEOUT": "240"}
+    installed = subprocess.run(["bash", str(ES_SCRIPT), "installed"], env=env, timeout=60, check=False).returncode == 0
     try:
+        # The script bounds its own start (ES_START_TIMEOUT); this timeout only guards against a broken script.
         started = subprocess.run(
-            ["bash", str(ES_SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=900, check=False
+            ["bash", str(ES_SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=1200, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        _unavailable(str(exc))
+        _es_failed(installed, f"{exc}\n{getattr(exc, 'stderr', '') or ''}")
         return
     if started.returncode != 0:
-        _unavailable(started.stderr[-2000:])
+        _es_failed(installed, started.stderr)
         return
     try:
         yield started.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run(["bash", str(ES_SCRIPT), "stop"], env=env, capture_output=True, timeout=120, check=False)
+
+
+def _es_failed(installed: bool, detail: str) -> None:
+    if installed:
+        start_failed("Elasticsearch", detail)
+    _unavailable(detail[-2000:])
 
 
 def _as_unprivileged(cmd: list[str]) -> list[str]:
@@ -110,6 +130,8 @@ def pg_url() -> Iterator[str]:
                     "-l",
                     str(root / "log"),
                     "-w",
+                    "-t",
+                    "60",  # pg_ctl gives up after 60 s instead of waiting on a server that never answers
                     "-o",
                     f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
                     "start",
@@ -120,8 +142,10 @@ def pg_url() -> Iterator[str]:
             timeout=120,
         )
     except (OSError, subprocess.SubprocessError) as exc:
+        said = getattr(exc, "stderr", b"") or b""
+        detail = f"{exc}\n{said.decode('utf-8', 'replace') if isinstance(said, bytes) else said}\n{_tail(root / 'log')}"
         shutil.rmtree(root, ignore_errors=True)
-        missing_real_part(f"could not start PostgreSQL: {exc}")
+        start_failed("PostgreSQL", detail)
     try:
         yield f"postgresql+psycopg://qingyuan@127.0.0.1:{port}/postgres"
     finally:

@@ -1,12 +1,15 @@
-"""Real HTTP servers on loopback for the integration tests: a quiet handler base with a one-call reply, and a
-context manager that serves a handler class on a free port in a thread and shuts it down afterwards."""
+"""Real HTTP servers on loopback for the integration tests: a quiet handler base with a one-call reply, a context
+manager that serves a handler class on a free port in a thread and shuts it down afterwards, and one that does the
+same for an ASGI app (the console) under uvicorn."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 JSON = "application/json; charset=utf-8"
 
@@ -43,3 +46,24 @@ def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextmanager
+def serve_asgi(app: Any, scheme: str = "http", **options: Any) -> Iterator[str]:
+    """Serve an ASGI app under uvicorn on a free loopback port in a thread (extra uvicorn.Config options, e.g.
+    ssl_certfile, pass through); yields the base URL. Fails within 30 s if the server does not come up."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start within 30 s")
+        time.sleep(0.05)
+    try:
+        yield f"{scheme}://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

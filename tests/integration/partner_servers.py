@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -17,7 +17,7 @@ from email.policy import default as default_policy
 from aiosmtpd.smtp import SMTP as AioSMTP
 from aiosmtpd.smtp import Envelope, Session
 
-from alerts.delivery import verify_signature
+from alerts.delivery import verify_request
 from tests.integration.loopback import QuietHandler, serve_http
 
 
@@ -65,13 +65,18 @@ def serve_smtp(sink: MailSink) -> Iterator[int]:
 
 @dataclass
 class Receiver:
-    """A partner endpoint: answers from `script` (then `then`); a 200 with a bad signature becomes 401, and accepted
+    """A partner endpoint: answers from `script` (then `then`); a 200 whose signature does not match its timestamp,
+    Idempotency-Key and body, or whose timestamp is stale by the receiver's clock, becomes 401; accepted
     deliveries are counted by Idempotency-Key in `processed` (the reply says when one is a duplicate)."""
 
     secret: str
     script: list[int] = field(default_factory=list)
     then: int = 200
     delay_first: float = 0.0
+    trickle: float = 0.0  # > 0: answer 200 one byte every `trickle` seconds, as a hostile or broken receiver might
+    trickled: list[int] = field(default_factory=list)  # bytes each trickling answer got out before we hung up
+    retry_after: str | None = None  # sent with every non-200 answer
+    clock: Callable[[], float] = time.time  # the receiver's clock, which a test may move on to replay a request
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     processed: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,14 +97,38 @@ def serve_webhook(receiver: Receiver, path: str) -> Iterator[str]:
                 time.sleep(receiver.delay_first)
             key = self.headers.get("Idempotency-Key", "")
             duplicate = False
+            if status == 200 and receiver.trickle:
+                self._trickle()
+                return
             if status == 200:
-                if not verify_signature(receiver.secret, body, self.headers.get("X-Qingyuan-Signature")):
+                if not verify_request(receiver.secret, dict(self.headers.items()), body, now=receiver.clock()):
                     status = 401
                 else:
                     with receiver.lock:
                         receiver.processed[key] = receiver.processed.get(key, 0) + 1
                         duplicate = receiver.processed[key] > 1
-            self.reply(status, json.dumps({"ticket": f"T-{key}", "duplicate": duplicate}).encode())
+            extra = {"Retry-After": receiver.retry_after} if receiver.retry_after and status != 200 else None
+            answer: dict[str, object] = {"ticket": f"T-{key}", "duplicate": duplicate}
+            if status != 200:
+                answer["path"] = self.path  # error pages often echo the URL, query token and all
+            self.reply(status, json.dumps(answer).encode(), headers=extra)
+
+        def _trickle(self) -> None:
+            body = b'{"ticket": "slow"}' + b" " * 200
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            sent = 0
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    sent += 1
+                    time.sleep(receiver.trickle)
+            except OSError:
+                pass  # the sender hung up: what we want to see
+            with receiver.lock:
+                receiver.trickled.append(sent)
 
     with serve_http(Handler) as base:
         yield base + path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_signature
+from alerts.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_request
 from alerts.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
 from alerts.rules import AlertLog
 from core.records import Category, ContactMatch, Hit, Label, ModelInfo, Platform, Post, Verdict
@@ -72,8 +72,8 @@ def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver,
     assert receiver.processed == {expected_key: 1}
     for headers, body in receiver.requests:
         assert headers["Idempotency-Key"] == expected_key
-        assert verify_signature(SECRET, body, headers["X-Qingyuan-Signature"])
-        assert not verify_signature("wrong", body, headers["X-Qingyuan-Signature"])
+        assert verify_request(SECRET, headers, body)
+        assert not verify_request("wrong", headers, body)
     payload = json.loads(receiver.requests[-1][1].decode("utf-8"))
     assert payload["digest_id"] == expected_key and payload["count"] == 3
     assert {a["rule"] for a in payload["alerts"]} == {"surge", "campaign", "near_duplicate"}

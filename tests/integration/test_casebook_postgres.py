@@ -37,7 +37,8 @@ def pg_casebook(pg_url: str) -> Iterator[Casebook]:
         sqlite_suite.test_batches_and_deliveries,
         sqlite_suite.test_job_history_and_rechecks,
         sqlite_suite.test_audit_details_survive_hostile_values,
-        sqlite_suite.test_failures_since_success_counts_only_recent_failures_after_the_last_success,
+        sqlite_suite.test_sign_in_counts_are_atomic_under_parallel_attempts,
+        sqlite_suite.test_sessions_end_on_logout_password_change_idle_and_age,
     ],
     ids=lambda f: f.__name__,
 )

@@ -25,7 +25,7 @@ from alerts.delivery import (
     WebhookDelivery,
     deliver,
     deliver_pending,
-    verify_signature,
+    verify_request,
 )
 from alerts.render import write_batch
 from alerts.report import ReportBatch, build_batches
@@ -66,10 +66,11 @@ def make_hit(post_id: str, evidence: tuple[Evidence, ...] = ()) -> Hit:
 
 @pytest.fixture()
 def report(tmp_path: Path) -> tuple[ReportBatch, list[Path]]:
-    shot = tmp_path / "shot.png"
+    settings = Settings(home=tmp_path / "home")
+    shot = settings.evidence_dir / "shot.png"
+    shot.parent.mkdir(parents=True)
     shot.write_bytes(PNG)
     ev = Evidence(kind="screenshot", path=str(shot), sha256=hashlib.sha256(PNG).hexdigest())
-    settings = Settings(home=tmp_path / "home")
     (batch,) = build_batches(
         [make_hit("n1", (ev,)), make_hit("n2")],
         settings=settings,
@@ -199,11 +200,12 @@ def test_webhook_retries_500s_then_delivers_signed_with_idempotency_key(
     assert len(receiver.requests) == 3 and receiver.processed == {batch.batch_id: 1}
     assert result.detail and f"T-{batch.batch_id}" in result.detail
     for headers, body in receiver.requests:
-        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        signed = f"{headers['X-Qingyuan-Timestamp']}.{batch.batch_id}.".encode() + body
+        expected = "v1=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
         assert headers["X-Qingyuan-Signature"] == expected
         assert headers["Idempotency-Key"] == batch.batch_id
         assert ReportBatch.model_validate_json(body) == batch
-    assert not verify_signature("wrong", receiver.requests[0][1], receiver.requests[0][0]["X-Qingyuan-Signature"])
+    assert not verify_request("wrong", receiver.requests[0][0], receiver.requests[0][1])
     # Exponential backoff with jitter: each wait within [(1 - jitter) * d, d] for d = base * 2^(n-1).
     assert len(sleeps) == 2
     assert 0.01 <= sleeps[0] <= 0.02 and 0.02 <= sleeps[1] <= 0.04

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from core.records import HitStatus
 from crawlers.browser import launch_options
 from indexer import open_store
 from tests.integration.conftest import missing_real_part
+from tests.integration.loopback import serve_asgi
 from tests.unit.test_webui import PASSWORD, seed_home
 from webui.app import create_app
 
@@ -31,25 +30,11 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[tuple[str, object, Path]]:
-    import uvicorn
-
     settings, _ = seed_home(tmp_path / "home")
     partner = tmp_path / "partner-dropbox"
     app = create_app(settings, delivery_channel=FolderDelivery(partner))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", settings, partner
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serve_asgi(app, lifespan="on") as base:
+        yield base, settings, partner
 
 
 @pytest.fixture
@@ -120,8 +105,11 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     assert page.get_by_text("文件未改动").count() == 1
     page.screenshot(path=str(shots / "2-hit.png"), full_page=True)
 
-    # review queue: the oldest item first; "c" confirms, "d" then reason + Enter dismisses
+    # review queue: opening it claims nothing; "n" takes the oldest item, "c" confirms, "d" + reason dismisses
     page.goto(f"{base}/review")
+    assert page.locator(".review-item").count() == 0
+    with page.expect_navigation():
+        page.keyboard.press("n")
     first = page.get_attribute(".review-item", "data-key")
     assert first == "douyin:1001"
     page.screenshot(path=str(shots / "3-review.png"), full_page=True)
@@ -131,6 +119,8 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     _guard(other, dialogs, problems)
     _login(other, base, "bob")
     other.goto(f"{base}/review")
+    with other.expect_navigation():
+        other.click("#take-next")
     bobs = other.get_attribute(".review-item", "data-key")
     assert bobs and bobs != first
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from core.records import utcnow
@@ -95,17 +97,42 @@ def test_reopening_keeps_everything(tmp_path: Path) -> None:
     assert len(Casebook(url).list_reviews()) == 1
 
 
-def test_failures_since_success_counts_only_recent_failures_after_the_last_success(casebook: Casebook) -> None:
-    def failures(since_minutes: float = 15) -> int:
-        since = utcnow() - timedelta(minutes=since_minutes)
-        return casebook.failures_since_success("li", "login:failed", "login", since)
+def test_sign_in_counts_are_atomic_under_parallel_attempts(casebook: Casebook) -> None:
+    window = timedelta(minutes=15)
+    barrier = threading.Barrier(24)
+    counts: list[int] = []
 
-    for _ in range(3):
-        casebook.audit("li", "login:failed")
-    casebook.audit("wang", "login:failed")  # someone else's
-    assert failures() == 3
-    assert failures(since_minutes=-1) == 0  # a window that starts in the future holds none
-    casebook.audit("li", "login")
-    assert failures() == 0
-    casebook.audit("li", "login:failed")
-    assert failures() == 1
+    def attempt() -> None:
+        barrier.wait()
+        counts.append(casebook.count_attempt("pair:li|10.0.0.9", window))
+
+    threads = [threading.Thread(target=attempt) for _ in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(counts) == list(range(1, 25))  # every attempt got its own number: none slipped past a limit
+    assert casebook.attempts("pair:li|10.0.0.9", window) == 24
+    assert casebook.count_attempt("pair:li|10.0.0.9", timedelta(seconds=-1)) == 1  # an aged-out window restarts
+    casebook.reset_attempts("pair:li|10.0.0.9")
+    assert casebook.attempts("pair:li|10.0.0.9", window) == 0
+
+
+def test_sessions_end_on_logout_password_change_idle_and_age(casebook: Casebook) -> None:
+    idle, life = timedelta(minutes=30), timedelta(hours=12)
+    casebook.add_analyst("li", "first password")
+    first, second = casebook.open_session("li"), casebook.open_session("li")
+    assert casebook.session_analyst(first, idle=idle, lifetime=life) == "li"
+    casebook.close_session(first)
+    assert casebook.session_analyst(first, idle=idle, lifetime=life) is None
+    assert casebook.session_analyst(second, idle=idle, lifetime=life) == "li"
+    casebook.add_analyst("li", "second password")  # a password reset ends every session
+    assert casebook.session_analyst(second, idle=idle, lifetime=life) is None
+    third = casebook.open_session("li")
+    assert casebook.session_analyst(third, idle=timedelta(seconds=-1), lifetime=life) is None  # idle too long
+    assert casebook.session_analyst(third, idle=idle, lifetime=life) is None  # and it stays gone
+    fourth = casebook.open_session("li")
+    assert casebook.session_analyst(fourth, idle=idle, lifetime=timedelta(seconds=-1)) is None
+    with casebook.engine.connect() as conn:
+        stored = [r[0] for r in conn.execute(text("select id from console_sessions"))]
+    assert fourth not in stored and all(len(i) == 64 for i in stored)  # only hashes of tokens are kept

@@ -73,8 +73,8 @@ def test_classify_rejects_bad_input_with_line_number(home):
     src.write_text('{"id": "1", "text": "ok"}\n{"id": "2"}\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["classify", "--input", str(src), "--output", str(home / "o.jsonl")])
     assert result.exit_code == 1
-    assert "bad.jsonl:2" in result.output
-    assert not (home / "o.jsonl").exists()
+    assert "bad.jsonl:2" in result.output and "1 line rejected" in result.output
+    assert [json.loads(line)["id"] for line in (home / "o.jsonl").read_text().splitlines()] == ["1"]
 
 
 def test_index_is_idempotent_and_search_json(home):

@@ -77,7 +77,8 @@ def make_hit(
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", notifier_org="=清源团队", notifier_contact="ts@example.org")
+    # The data home is tmp_path itself: evidence files the tests write there are inside it, as they must be.
+    return Settings(home=tmp_path, notifier_org="=清源团队", notifier_contact="ts@example.org")
 
 
 def one_batch(hits: list[Hit], settings: Settings) -> ReportBatch:

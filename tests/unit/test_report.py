@@ -169,7 +169,8 @@ def test_batch_id_is_deterministic_and_order_independent(settings: Settings) -> 
 
 
 def test_item_carries_every_field_a_partner_needs(settings: Settings, tmp_path: Path) -> None:
-    shot = tmp_path / "shot.png"
+    shot = settings.home / "shot.png"
+    shot.parent.mkdir(parents=True)
     shot.write_bytes(b"\x89PNG fake")
     digest = hashlib.sha256(shot.read_bytes()).hexdigest()
     captured = T0 + timedelta(hours=1)

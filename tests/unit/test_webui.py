@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import stat
@@ -400,12 +401,37 @@ def _review_key(html: str) -> str | None:
     return m.group(1) if m else None
 
 
+def take_next(client: TestClient, token: str) -> str | None:
+    """Claim the next item the way the page does (a POST) and return the key it shows."""
+    return _review_key(client.post("/review/next", data={"csrf": token}).text)
+
+
+def test_get_review_claims_nothing(app) -> None:  # type: ignore[no-untyped-def]
+    db = app.state.console.db
+    alice, bob = TestClient(app), TestClient(app)
+    alice_token, bob_token = login(alice, "alice"), login(bob, "bob")
+    # A link (or a prefetch, or an <img src>) opening /review or /review?key=... must not take a lease.
+    for path in ("/review", "/review?key=douyin:1001", "/review?key=douyin:1002"):
+        assert alice.get(path).status_code == 200
+    assert db.lease_holder("douyin:1001") is None and db.lease_holder("douyin:1002") is None
+    assert db.my_lease("alice") is None
+    assert 'id="claim-form"' in alice.get("/review?key=douyin:1002").text
+    key = take_next(bob, bob_token)
+    assert key == "douyin:1001" and db.lease_holder(key) == "bob"
+    # a claim by POST works, and a taken item is not shown to another analyst by GET
+    r = alice.post("/review/claim", data={"csrf": alice_token, "key": "douyin:1002"})
+    assert _review_key(r.text) == "douyin:1002" and db.lease_holder("douyin:1002") == "alice"
+    page = alice.get("/review", params={"key": key}).text
+    assert _review_key(page) is None and "正由 bob 审核" in page
+    assert alice.post("/review/claim", data={"key": "douyin:1003"}).status_code == 403  # CSRF still checked
+
+
 def test_two_analysts_never_get_the_same_item(app) -> None:  # type: ignore[no-untyped-def]
     alice, bob = TestClient(app), TestClient(app)
-    login(alice, "alice")
+    alice_token = login(alice, "alice")
     bob_token = login(bob, "bob")
-    a_key = _review_key(alice.get("/review").text)
-    b_key = _review_key(bob.get("/review").text)
+    a_key = take_next(alice, alice_token)
+    b_key = take_next(bob, bob_token)
     assert a_key == "douyin:1001"  # oldest first
     assert b_key and b_key != a_key
     assert _review_key(alice.get("/review").text) == a_key  # reloading keeps your item
@@ -448,7 +474,7 @@ def test_decisions_update_store_and_audit_log(app, home, tmp_path: Path) -> None
     settings, _ = home
     client = TestClient(app)
     token = login(client)
-    first = _review_key(client.get("/review").text)
+    first = take_next(client, token)
     r = client.post(
         "/review/decide",
         data={"csrf": token, "key": first, "action": "confirm", "category": "anti_collection"},
@@ -491,7 +517,7 @@ def test_decisions_update_store_and_audit_log(app, home, tmp_path: Path) -> None
 def test_category_change_is_stored_and_shown(app) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(app)
     token = login(client)
-    key = _review_key(client.get("/review").text)
+    key = take_next(client, token)
     r = client.post(
         "/review/decide", data={"csrf": token, "key": key, "action": "category", "category": "credit_repair"}
     )
@@ -504,14 +530,15 @@ def test_skip_moves_to_next_and_empty_queue(app) -> None:  # type: ignore[no-unt
     client = TestClient(app)
     token = login(client)
     seen = []
+    take_next(client, token)
     for _ in range(5):
         key = _review_key(client.get("/review").text)
         if key is None:
             break
         seen.append(key)
-        client.post("/review/skip", data={"csrf": token, "key": key})
+        last = client.post("/review/skip", data={"csrf": token, "key": key})
     assert seen == ["douyin:1001", "douyin:1002", "douyin:1003", "douyin:1004"]  # benign 2001 never queued
-    assert 'id="queue-empty"' in client.get("/review").text
+    assert 'id="queue-empty"' in last.text
 
 
 # ---------------------------------------------------------------- reports
@@ -521,7 +548,7 @@ def test_build_preview_and_send_a_report(app, home) -> None:  # type: ignore[no-
     settings, _ = home
     client = TestClient(app)
     token = login(client)
-    key = _review_key(client.get("/review").text)
+    key = take_next(client, token)
     client.post("/review/decide", data={"csrf": token, "key": key, "action": "confirm"})
     r = client.post("/reports/build", data={"csrf": token})
     assert r.status_code == 200 and "已生成 1 个批次" in r.text
@@ -550,3 +577,54 @@ def test_serve_binds_loopback_by_default() -> None:
     from webui.app import serve
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+
+
+# ---------------------------------------------------------------- sessions and sign-in limits
+
+
+def _cookie(client: TestClient) -> str:
+    return str(client.cookies.get("qy_session"))
+
+
+def test_a_cookie_replayed_after_logout_or_a_password_change_is_refused(app, home) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = home
+    client = TestClient(app)
+    token = login(client)
+    stolen = _cookie(client)
+    payload = base64.b64decode(stolen.split(".")[0] + "==").decode("utf-8", "replace")
+    assert "alice" not in payload and "user" not in payload  # the cookie names no one: only random tokens
+    thief = TestClient(app, cookies={"qy_session": stolen})
+    assert thief.get("/search", follow_redirects=False).status_code == 200  # a copied cookie works ...
+    client.post("/logout", data={"csrf": token})
+    assert thief.get("/search", follow_redirects=False).status_code == 303  # ... until its owner logs out
+    # a password reset ends every session of that analyst
+    other = TestClient(app)
+    login(other)
+    copied = TestClient(app, cookies={"qy_session": _cookie(other)})
+    add_user(settings, "alice", "a brand new password")
+    for c in (other, copied):
+        r = c.get("/search", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_an_attacker_cannot_lock_an_analyst_out_of_her_own_machine(app) -> None:  # type: ignore[no-untyped-def]
+    def attempt(address: str, password: str) -> int:
+        client = TestClient(app, client=(address, 40000))
+        token = csrf_of(client.get("/login").text)
+        data = {"name": "alice", "password": password, "csrf": token}
+        return client.post("/login", data=data, follow_redirects=False).status_code
+
+    assert attempt("10.0.0.1", PASSWORD) == 303  # alice signs in from her desk once
+    # eleven machines, five guesses each: over the per-name limit of 50 for alice
+    codes = [attempt(f"10.9.0.{m}", f"guess-{g}") for m in range(11) for g in range(5)]
+    assert codes.count(401) == 50 and codes.count(429) == 5
+    assert attempt("10.7.7.7", PASSWORD) == 429  # a new machine now waits out the window ...
+    assert attempt("10.0.0.1", PASSWORD) == 303  # ... her own does not
+    # one machine spraying many names is stopped by the per-address limit
+    sprayer = [TestClient(app, client=("10.6.6.6", 40000)) for _ in range(2)]
+    token = csrf_of(sprayer[0].get("/login").text)
+    sprayed = [
+        sprayer[0].post("/login", data={"name": f"user{i}", "password": "x" * 8, "csrf": token}).status_code
+        for i in range(21)
+    ]
+    assert sprayed.count(401) == 20 and sprayed[-1] == 429

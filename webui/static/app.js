@@ -14,7 +14,11 @@
   }
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
-    if (!document.getElementById("confirm-form")) return;
+    if (!document.getElementById("confirm-form")) {
+      // Nothing claimed yet: "n" takes the next item (a POST; opening the page claims nothing).
+      if (ev.key === "n") { ev.preventDefault(); submit("next-form"); }
+      return;
+    }
     if (ev.key === "c") { ev.preventDefault(); submit("confirm-form"); }
     else if (ev.key === "d") { ev.preventDefault(); var r = document.getElementById("reason"); if (r) r.focus(); }
     else if (ev.key === "n") { ev.preventDefault(); submit("skip-form"); }
