@@ -473,7 +473,7 @@ def demo(
         raise fail(f"the demo crawl failed (exit {stats.exit_code}); rerun with -v for its log")
 
     t0 = time.perf_counter()
-    posts = [p for p in Spool(settings.spool_dir) if p.platform is Platform.demo]
+    posts = [p for p in Spool(settings.spool_dir) if p.platform is Platform("demo")]
     model = _load_classifier(settings, classifier)
     store = _open_store(settings)
     try:

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from core.platforms import PLATFORMS
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
@@ -46,16 +47,8 @@ STATUS_NAMES_ZH = {
     HitStatus.removed.value: "已下架",
     HitStatus.still_up.value: "仍在线",
 }
-PLATFORM_NAMES_ZH = {
-    "douyin": "抖音",
-    "kuaishou": "快手",
-    "xiaohongshu": "小红书",
-    "weibo": "微博",
-    "bilibili": "哔哩哔哩",
-    "zhihu": "知乎",
-    "tieba": "百度贴吧",
-    "demo": "演示站点",
-}
+# The registry owns the Chinese names; the templates read them through this mapping.
+PLATFORM_NAMES_ZH = {name: spec.name_zh for name, spec in PLATFORMS.items()}
 
 
 class LoginRequired(Exception):
