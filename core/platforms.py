@@ -85,7 +85,11 @@ _BUILT_IN: tuple[PlatformSpec, ...] = (
         spider="crawlers.spiders.bilibili",
         parser="crawlers.extract.bilibili",
         cookie_domains=("bilibili.com",),
-        block_codes={"-412": "rate limited: bilibili -412", "-352": "risk control: bilibili -352", "-101": "login wall"},
+        block_codes={
+            "-412": "rate limited: bilibili -412",
+            "-352": "risk control: bilibili -352",
+            "-101": "login wall",
+        },
         signing="wbi",
         post_kinds=("caption", "comment"),
     ),

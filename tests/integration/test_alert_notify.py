@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_request
-from alerts.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
-from alerts.rules import AlertLog
+from alerts.monitoring.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
+from alerts.monitoring.rules import AlertLog
+from alerts.takedown.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_request
 from core.records import Category, ContactMatch, Hit, Label, ModelInfo, Platform, Post, Verdict
 from core.settings import Settings
 from tests.integration.partner_servers import MailSink, Receiver, serve_webhook
@@ -87,7 +87,7 @@ def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver,
 
 def test_webhook_permanent_refusal_raises_and_report_channel_is_accepted(webhook: tuple[Receiver, str]) -> None:
     receiver, url = webhook
-    from alerts.rules import evaluate
+    from alerts.monitoring.rules import evaluate
 
     alerts = evaluate(campaign_hits(), NOW)
     with pytest.raises(NotifyError):

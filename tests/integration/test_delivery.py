@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from alerts.delivery import (
+from alerts.takedown.delivery import (
     DeliveryState,
     FolderDelivery,
     Outbox,
@@ -27,8 +27,8 @@ from alerts.delivery import (
     deliver_pending,
     verify_request,
 )
-from alerts.render import write_batch
-from alerts.report import ReportBatch, build_batches
+from alerts.takedown.formats import write_batch
+from alerts.takedown.report import ReportBatch, build_batches
 from core.records import Category, ContactMatch, Evidence, Hit, HitStatus, Label, ModelInfo, Platform, Post, Verdict
 from core.settings import Settings
 from tests.integration.partner_servers import MailSink, Receiver, serve_webhook

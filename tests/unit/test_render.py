@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from alerts import render
-from alerts.bundle import verify_bundle, write_bundle
-from alerts.render import EXCEL_CELL_LIMIT, XLSX_HEADERS, safe_cell_text, write_batch
-from alerts.report import ReportBatch, build_batches
+from alerts.takedown import render
+from alerts.takedown.bundle import verify_bundle, write_bundle
+from alerts.takedown.formats import write_batch
+from alerts.takedown.render import EXCEL_CELL_LIMIT, XLSX_HEADERS, safe_cell_text
+from alerts.takedown.report import ReportBatch, build_batches
 from core.records import (
     Category,
     ContactMatch,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.report import (
+from alerts.takedown.report import (
     CATEGORY_EXPLANATIONS_ZH,
     EXCERPT_LIMIT,
     REQUESTED_ACTION,

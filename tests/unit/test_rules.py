@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import PermanentDeliveryError, RetryableDeliveryError, RetryPolicy
-from alerts.notify import AlertDigest, NotifyError, build_digest, digest_id, digest_text, notify, run_alerts
-from alerts.rules import (
+from alerts.monitoring.notify import AlertDigest, NotifyError, build_digest, digest_id, digest_text, notify, run_alerts
+from alerts.monitoring.rules import (
     Alert,
     AlertConfig,
     AlertLog,
@@ -22,6 +21,7 @@ from alerts.rules import (
     normalise_for_shingles,
     surge_alerts,
 )
+from alerts.takedown.delivery import PermanentDeliveryError, RetryableDeliveryError, RetryPolicy
 from core.records import (
     Category,
     ContactMatch,
@@ -347,7 +347,7 @@ def test_a_failed_digest_is_sent_on_the_next_run(tmp_path: Path) -> None:
 
 
 def test_recent_hits_reads_lead_gen_hits_in_range_through_the_store(tmp_path: Path) -> None:
-    from alerts.rules import recent_hits
+    from alerts.monitoring.rules import recent_hits
     from indexer.tantivy_store import TantivyHitStore
 
     store = TantivyHitStore(tmp_path / "index", writer_heap=15_000_000)

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from casebook import Casebook
+from classifiers.train.from_reviews import review_rows, write_jsonl
 from core.evidence import screenshot_path, sha256_file
 from core.records import (
     Category,
@@ -33,8 +35,6 @@ from indexer import open_store
 from indexer.base import SearchQuery
 from webui.app import create_app
 from webui.auth import add_user
-from webui.db import ConsoleDB
-from webui.export import export_reviews
 from webui.highlight import highlight, query_terms
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)> 停息挂账 加V信 qy8888"
@@ -271,9 +271,9 @@ def test_security_headers_and_secret_file(app) -> None:  # type: ignore[no-untyp
 
 def test_passwords_are_hashed_with_salt(home) -> None:  # type: ignore[no-untyped-def]
     settings, _ = home
-    db = ConsoleDB(settings.casebook)
+    db = Casebook(settings.casebook)
     try:
-        rows = {a.name: a.password_hash for a in db.casebook.list_analysts()}
+        rows = {a.name: a.password_hash for a in db.list_analysts()}
     finally:
         db.close()
     assert PASSWORD not in rows["alice"]
@@ -407,7 +407,7 @@ def take_next(client: TestClient, token: str) -> str | None:
 
 
 def test_get_review_claims_nothing(app) -> None:  # type: ignore[no-untyped-def]
-    db = app.state.console.db
+    db = app.state.console.casebook
     alice, bob = TestClient(app), TestClient(app)
     alice_token, bob_token = login(alice, "alice"), login(bob, "bob")
     # A link (or a prefetch, or an <img src>) opening /review or /review?key=... must not take a lease.
@@ -444,7 +444,7 @@ def test_two_analysts_never_get_the_same_item(app) -> None:  # type: ignore[no-u
 
 def test_claims_race_and_expire(home) -> None:  # type: ignore[no-untyped-def]
     settings, _ = home
-    db = ConsoleDB(settings.casebook)
+    db = Casebook(settings.casebook)
     try:
         winners: list[str] = []
         barrier = threading.Barrier(6)
@@ -502,7 +502,11 @@ def test_decisions_update_store_and_audit_log(app, home, tmp_path: Path) -> None
     assert "反催收/防爆通讯录" in hit_html.split('id="current-category">', 1)[1][:40]
 
     out = tmp_path / "reviews.jsonl"
-    assert export_reviews(settings, out) == 2
+    casebook = Casebook(settings.casebook)
+    try:
+        assert write_jsonl(review_rows(casebook.decisions()), out) == 2
+    finally:
+        casebook.close()
     rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert rows[first] == {
         "id": first,
