@@ -145,10 +145,14 @@ def reconcile(*, settings: Settings, store: HitStore, casebook: Casebook) -> Rec
     done = Reconciled()
     outbox = Outbox(settings.outbox_dir)
     for batch in casebook.list_batches(limit=1_000_000):
-        keys = list(batch.item_keys or [])
-        behind = [h.key for h in store.get_many(keys) if batch.id not in h.report_ids]
-        if behind:
-            done.statuses += store.set_status(behind, HitStatus.reported, report_id=batch.id)
+        behind: dict[HitStatus, list[str]] = {}
+        for hit in store.get_many(list(batch.item_keys or [])):
+            if batch.id not in hit.report_ids:
+                # Only the report id is missing from a hit a re-check has already moved on; keep its status.
+                later = hit.status in (HitStatus.reported, HitStatus.removed, HitStatus.still_up)
+                behind.setdefault(hit.status if later else HitStatus.reported, []).append(hit.key)
+        for status, keys in behind.items():
+            done.statuses += store.set_status(keys, status, report_id=batch.id)
         json_path = Path((batch.paths or {}).get("json", ""))
         if batch.status == "built" and not outbox.is_staged(batch.id) and json_path.is_file():
             files = [Path(p) for p in (batch.paths or {}).values() if Path(p).is_file()]
