@@ -49,7 +49,7 @@ class Label(StrEnum):
 
 
 class Category(StrEnum):
-    """What kind of illegal agency a lead-generation post recruits for (DESIGN.md)."""
+    """What kind of illegal agency a lead-generation post recruits for (docs/design.md)."""
 
     stop_interest = "stop_interest"  # 停息挂账 / 个性化分期代办
     credit_repair = "credit_repair"  # 征信修复 / 洗白

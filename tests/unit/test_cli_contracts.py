@@ -1,4 +1,4 @@
-"""The command-line contracts of DESIGN.md, driven through the real CLI on the embedded index."""
+"""The command-line contracts of docs/design.md, driven through the real CLI on the embedded index."""
 
 from __future__ import annotations
 
