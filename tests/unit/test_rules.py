@@ -28,13 +28,11 @@ from core.records import (
     Hit,
     HitStatus,
     Label,
-    ModelInfo,
     Platform,
-    Post,
     SlangMatch,
-    Verdict,
 )
 from core.settings import Settings
+from tests import factories
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 CFG = AlertConfig()
@@ -56,23 +54,22 @@ def make_hit(
     post_id: str | None = None,
     first_seen: datetime = NOW,
 ) -> Hit:
-    post = Post(
+    post = factories.make_post(
+        post_id or f"p{next(_seq)}",
+        text,
         platform=platform,
-        post_id=post_id or f"p{next(_seq)}",
-        text=text,
+        url="",
         author_id=author,
         published_at=at,
         fetched_at=first_seen,
     )
-    verdict = Verdict(
+    verdict = factories.make_verdict(
         label=label,
-        score=0.95 if label is Label.lead_gen else 0.05,
-        category=category if label is Label.lead_gen else None,
-        slang=tuple(SlangMatch(surface=s, canonical=s, start=0, end=len(s)) for s in slang),
-        contacts=tuple(ContactMatch(type=t, value=v, start=0, end=len(v)) for t, v in contacts),
-        model=ModelInfo(name="test", version="1"),
+        category=category,
+        slang=[SlangMatch(surface=s, canonical=s, start=0, end=len(s)) for s in slang],
+        contacts=[ContactMatch(type=t, value=v, start=0, end=len(v)) for t, v in contacts],
     )
-    return Hit(post=post, verdict=verdict, status=status, first_seen=first_seen)
+    return factories.make_hit(post, verdict, status=status, first_seen=first_seen)
 
 
 def baseline_hits(per_day: int, category: Category = Category.stop_interest, slang: tuple[str, ...] = ()) -> list[Hit]:

@@ -20,19 +20,16 @@ from classifiers.train.from_reviews import review_rows, write_jsonl
 from core.evidence import screenshot_path, sha256_file
 from core.records import (
     Category,
-    ContactMatch,
     Evidence,
     Hit,
     HitStatus,
     Label,
     ModelInfo,
-    Post,
-    SlangMatch,
-    Verdict,
 )
 from core.settings import Settings
 from indexer import open_store
 from indexer.base import SearchQuery
+from tests import factories
 from webui.app import create_app
 from webui.auth import add_user
 from webui.highlight import highlight, query_terms
@@ -69,10 +66,10 @@ def make_hit(
     screenshot: bool = True,
     raw: bool = False,
 ) -> Hit:
-    post = Post(
+    post = factories.make_post(
+        post_id,
+        text,
         platform=platform,
-        post_id=post_id,
-        text=text,
         url=f"https://www.douyin.com/video/{post_id}",
         author_id=author,
         author_name=f"债务规划{author}",
@@ -80,16 +77,11 @@ def make_hit(
         fetched_at=T0 + timedelta(hours=1, minutes=minutes),
     )
     slang = []
-    at = text.find("停息挂账")
-    if at >= 0:
-        slang.append(SlangMatch(surface="停息挂账", canonical="停息挂账", start=at, end=at + 4, category=category))
-    at = text.find("zx")
-    if at >= 0:
-        slang.append(SlangMatch(surface="zx", canonical="征信", start=at, end=at + 2, category=Category.credit_repair))
-    contacts = []
-    at = text.find("qy8888")
-    if at >= 0:
-        contacts.append(ContactMatch(type="wechat", value="qy8888", start=at, end=at + 6))
+    if "停息挂账" in text:
+        slang.append(factories.slang_in(text, "停息挂账", "停息挂账", category))
+    if "zx" in text:
+        slang.append(factories.slang_in(text, "zx", "征信", Category.credit_repair))
+    contacts = [factories.contact_in(text, "qy8888")] if "qy8888" in text else []
     evidence: tuple[Evidence, ...] = ()
     if screenshot:
         shot = screenshot_path(settings, platform, post_id)
@@ -101,15 +93,10 @@ def make_hit(
         raw_file.parent.mkdir(parents=True, exist_ok=True)
         raw_file.write_text(f"<html><script>alert('raw')</script>{text}</html>", encoding="utf-8")
         evidence += (Evidence(kind="raw_response", path=str(raw_file), sha256=sha256_file(raw_file)),)
-    verdict = Verdict(
-        label=label,
-        score=score,
-        category=category if label is Label.lead_gen else None,
-        slang=tuple(slang),
-        contacts=tuple(contacts),
-        model=MODEL,
+    verdict = factories.make_verdict(
+        label=label, score=score, category=category, slang=slang, contacts=contacts, model=MODEL
     )
-    return Hit(post=post, verdict=verdict, evidence=evidence, first_seen=post.fetched_at)
+    return factories.make_hit(post, verdict, evidence=evidence)
 
 
 def seed_home(home: Path) -> tuple[Settings, list[Hit]]:
