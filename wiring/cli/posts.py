@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from core.platforms import platform_names
 from core.records import Category, HitStatus, Platform
 from core.settings import get_settings
 from wiring.cli.base import _finish, _load_classifier, _open_store, add_plain_row, app, err, fail, out, progress_bar
@@ -127,9 +128,7 @@ def _classify_id(value: Any) -> tuple[str, str | None]:
 @app.command()
 def parse(
     files: Annotated[list[Path], typer.Argument(help="Saved responses or pages from the platform.")],
-    platform: Annotated[
-        str, typer.Option("--platform", "-p", help="douyin, kuaishou, xiaohongshu, weibo, bilibili, zhihu, tieba, demo")
-    ],
+    platform: Annotated[str, typer.Option("--platform", "-p", help=", ".join(platform_names()))],
 ) -> None:
     """Parse saved platform responses into Post JSONL on stdout (the response shape is detected)."""
     from core.files import input_problem
