@@ -71,13 +71,13 @@ def progress_bar(description: str, total: int | None = None) -> Iterator[Any]:
         yield advance
 
 
-def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+def open_store_for(settings: Settings):  # type: ignore[no-untyped-def]
     from indexer import open_store
 
     return open_store(settings)
 
 
-def _load_classifier(settings: Settings, kind: str | None = None):  # type: ignore[no-untyped-def]
+def load_classifier_for(settings: Settings, kind: str | None = None):  # type: ignore[no-untyped-def]
     from classifiers.load import load_classifier
 
     try:
@@ -89,7 +89,7 @@ def _load_classifier(settings: Settings, kind: str | None = None):  # type: igno
 _SHOWN_REJECTS = 50
 
 
-def _finish(summary: str, rejected: list[Any]) -> None:
+def finish(summary: str, rejected: list[Any]) -> None:
     """Print the summary with the count of rejected lines, name each one (the first 50), exit 1 if any."""
     if not rejected:
         err.print(summary, soft_wrap=True)

@@ -11,7 +11,7 @@ import typer
 
 from core.records import Platform
 from core.settings import get_settings
-from wiring.cli.base import _load_classifier, _open_store, app, err, fail, out, progress_bar
+from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out, progress_bar
 
 # ---------------------------------------------------------------- crawl and demo
 
@@ -80,8 +80,8 @@ def demo(
 
     t0 = time.perf_counter()
     posts = [p for p in Spool(settings.spool_dir) if p.platform is Platform("demo")]
-    model = _load_classifier(settings, classifier)
-    store = _open_store(settings)
+    model = load_classifier_for(settings, classifier)
+    store = open_store_for(settings)
     try:
         with progress_bar(f"classifying with {model.info.name}", len(posts)) as advance:
             index_stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance)

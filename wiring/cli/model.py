@@ -11,7 +11,7 @@ import typer
 
 from core.records import Platform
 from core.settings import Settings, get_settings
-from wiring.cli.base import _load_classifier, _open_store, app, err, fail, out, progress_bar
+from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out, progress_bar
 
 # ---------------------------------------------------------------- model training and evaluation
 
@@ -59,7 +59,7 @@ def export_review_examples(settings: Settings, path: Path) -> Path:
     missing = [r["id"] for r in rows if r["label"] == "lead_gen" and not r.get("category")]
     model_categories: dict[str, str | None] = {}
     if missing:
-        store = _open_store(settings)
+        store = open_store_for(settings)
         try:
             for hit in store.get_many(missing):
                 model_categories[hit.key] = hit.verdict.category.value if hit.verdict.category else None
@@ -93,7 +93,7 @@ def evaluate(
         raise fail(str(exc)) from exc
     if not gold:
         raise fail(f"{data} holds no examples")
-    model = _load_classifier(settings, classifier)
+    model = load_classifier_for(settings, classifier)
     items = (ClassifyInput(id=ex.id, text=ex.text, platform=ex.platform, kind=ex.kind) for ex in gold)
     with progress_bar(f"evaluating {model.info.name}", len(gold)) as advance:
         verdicts = [v for _, v in classify_items(model, items, settings.batch_size, advance)]

@@ -16,7 +16,17 @@ from rich.table import Table
 from core.platforms import platform_names
 from core.records import Category, HitStatus, Platform
 from core.settings import get_settings
-from wiring.cli.base import _finish, _load_classifier, _open_store, add_plain_row, app, err, fail, out, progress_bar
+from wiring.cli.base import (
+    add_plain_row,
+    app,
+    err,
+    fail,
+    finish,
+    load_classifier_for,
+    open_store_for,
+    out,
+    progress_bar,
+)
 
 # ---------------------------------------------------------------- classify
 
@@ -42,7 +52,7 @@ def classify(
     settings = get_settings()
     if problem := input_problem(input):
         raise fail(problem)
-    model = _load_classifier(settings, classifier)
+    model = load_classifier_for(settings, classifier)
     rejected: list[Rejected] = []
     repaired = 0
 
@@ -94,7 +104,7 @@ def classify(
     summary = f"classified {sum(counts.values())} posts: {counts['lead_gen']} lead_gen, {counts['benign']} benign"
     if repaired:
         summary += f"; {repaired} with broken surrogates in their text repaired"
-    _finish(f"{summary} -> {output}", rejected)
+    finish(f"{summary} -> {output}", rejected)
 
 
 def _json_type(value: Any) -> str:
@@ -175,8 +185,8 @@ def index(
         raise fail(problem)
     rejected: list[Rejected] = []
     posts = _read_post_lines(input, rejected) if input else list(Spool(settings.spool_dir))
-    model = _load_classifier(settings, classifier)
-    store = _open_store(settings)
+    model = load_classifier_for(settings, classifier)
+    store = open_store_for(settings)
     try:
         with progress_bar("indexing", len(posts)) as advance:
             stats = index_posts(
@@ -185,7 +195,7 @@ def index(
         total = store.count()
     finally:
         store.close()
-    _finish(
+    finish(
         f"read {stats.seen} posts: {stats.already_indexed} already indexed, {stats.classified} classified "
         f"({stats.lead_gen} lead_gen), {stats.indexed} written; index holds {total}",
         rejected,
@@ -247,7 +257,7 @@ def search(
         min_score=min_score,
         limit=limit,
     )
-    store = _open_store(settings)
+    store = open_store_for(settings)
     try:
         result = store.search(q)
     finally:

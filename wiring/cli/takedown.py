@@ -12,7 +12,7 @@ from rich.table import Table
 
 from core.records import Platform
 from core.settings import get_settings
-from wiring.cli.base import _open_store, add_plain_row, app, err, fail, out
+from wiring.cli.base import add_plain_row, app, err, fail, open_store_for, out
 
 # ---------------------------------------------------------------- report
 
@@ -38,7 +38,7 @@ def report(
     settings.ensure_dirs()
     if platform is not None and platform not in {p.value for p in Platform}:
         raise fail(f"unknown platform {platform!r}")
-    store = _open_store(settings)
+    store = open_store_for(settings)
     try:
         outcome = write_reports(
             settings=settings,
