@@ -135,6 +135,11 @@ class PlatformSpider(scrapy.Spider):
         """Follow-ups other than the next page (long-text expansion, reply pages)."""
         return ()
 
+    def partial(self, response: Response, post: Post) -> bool:
+        """True for a post this response only glimpses (a search card) and a follow-up fetches whole; it is not
+        yielded here, so the whole post is the one spooled."""
+        return False
+
     def complete(self, response: Response, post: Post) -> Post:
         """Fill a partial post from what an earlier response knew (e.g. an expanded long text); default as is."""
         return post
@@ -212,7 +217,7 @@ class PlatformSpider(scrapy.Spider):
         if since is not None:
             self.crawler.stats.inc_value(f"qingyuan/skipped_old/{self.platform}", len(posts) - len(fresh))
         room = self.max_items - self._items.get(seed, 0)
-        for post in fresh[: max(0, room)]:
+        for post in [p for p in fresh if not self.partial(response, p)][: max(0, room)]:
             self._items[seed] = self._items.get(seed, 0) + 1
             stats.inc_value(f"qingyuan/posts/{self.platform}")
             yield self.complete(response, post).model_copy(update={"crawl": info})

@@ -71,6 +71,7 @@ class Replay:
         self.bodies: list[tuple[str, bytes]] = []
         self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
+        self.current = threading.local()  # the body of the request this handler thread is answering
 
     def handle(
         self, path: str, query: dict[str, list[str]], data: bytes, headers: dict[str, str] | None = None
@@ -81,6 +82,7 @@ class Replay:
             n = self.hits[path]
             self.queries.append((path, query))
             self.bodies.append((path, data))
+        self.current.body = data
         route = self.routes.get(path)
         if route is None:
             return 404, b"not found"
@@ -312,6 +314,37 @@ def test_xiaohongshu_comments_use_the_note_token(replay: tuple[Replay, str], tmp
     }
     assert all(q["xsec_token"] == ["ABtok="] and q["note_id"] == ["6560a1b2000000001c01aa02"] for _, q in state.queries)
     assert result["stats"]["qingyuan/soft_block/xiaohongshu"] == 1
+
+
+def test_xiaohongshu_search_follows_each_hit_to_its_note_with_its_token(
+    replay: tuple[Replay, str], tmp_path: Path
+) -> None:
+    state, base = replay
+    state.routes["/edith.xiaohongshu.com/api/sns/web/v1/search/notes"] = lambda q, n: (
+        200,
+        body(FIX / "xiaohongshu" / "search_notes.json"),
+    )
+    feed = json.loads(body(FIX / "xiaohongshu" / "feed.json"))
+
+    def note(query: dict[str, list[str]], n: int) -> Reply:
+        asked = json.loads(state.current.body)
+        answer = json.loads(json.dumps(feed))
+        answer["data"]["items"][0]["id"] = asked["source_note_id"]
+        answer["data"]["items"][0]["note_card"]["note_id"] = asked["source_note_id"]
+        return 200, json.dumps(answer, ensure_ascii=False).encode()
+
+    state.routes["/edith.xiaohongshu.com/api/sns/web/v1/feed"] = note
+    result = run_spider(
+        "crawlers.spiders.xiaohongshu.XiaohongshuSpider", tmp_path, mode="search", query="征信", base_url=base, max_pages="1"
+    )
+    items = {i["post_id"]: i for i in result["items"]}
+    assert set(items) == {"6560a1b2000000001c01aa01", "6560a1b2000000001c01aa02"}  # whole notes only, no cards
+    for note_id, token in (("6560a1b2000000001c01aa01", "ABhandwrittenToken01="), ("6560a1b2000000001c01aa02", "ABhandwrittenToken02=")):
+        item = items[note_id]
+        assert item["published_at"] and "逾期记录可以消除" in item["text"]  # description and time from feed
+        assert item["url"].endswith(f"{note_id}?xsec_token={token.replace('=', '%3D')}&xsec_source=pc_search")
+        asked = [json.loads(b) for p, b in state.bodies if p.endswith("/v1/feed") and note_id.encode() in b]
+        assert asked and asked[0]["xsec_token"] == token
 
 
 # ----------------------------------------------------------------------------- bilibili
