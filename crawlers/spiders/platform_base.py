@@ -3,7 +3,8 @@
 A platform spider only builds requests (per mode) and reads the next-page cursor; extraction is the pure
 `crawlers.extract.<platform>.parse`. Arguments (all strings, as `scrapy crawl -a` / `qingyuan crawl --arg` pass them):
 
-- mode: search | creator | detail | comments
+- mode: one of the spider's `modes` (search | creator | detail | comments, plus platform modes such as Bilibili's
+  dynamics); a mode a platform cannot serve is listed in `missing_modes` with the reason
 - query: comma-separated keywords (search); default: the settings' crawl_queries
 - target: creator id (creator), post URL or id (detail, comments)
 - max_pages (default 5) and max_items (default 500): caps per start target
@@ -38,14 +39,44 @@ from crawlers.extract.common import detect_soft_block, load_json
 from crawlers.spiders.sessions import SessionPool, parse_list
 
 MODES = ("search", "creator", "detail", "comments")
+MODE_HELP = {
+    "search": "keyword search (query=)",
+    "creator": "a creator's posts (target=)",
+    "detail": "one post (target=URL or id); a takedown re-check",
+    "comments": "a post's comments and their replies (target=)",
+}
 # Scrapy's per-download bookkeeping; copying it into a new request confuses the retry and slot logic.
 _INTERNAL_META = frozenset({"download_latency", "download_slot", "retry_times", "depth", "_scheme_proxy"})
+
+
+def modes_help() -> str:
+    """One line per platform spider: the modes it serves and why any is missing (for `qingyuan crawl --help`)."""
+    import importlib
+
+    from crawlers.extract import NATIVE_PLATFORMS
+
+    lines = []
+    for platform in NATIVE_PLATFORMS:
+        module = importlib.import_module(f"crawlers.spiders.{platform}")
+        spider = next(
+            (c for c in vars(module).values() if isinstance(c, type) and issubclass(c, PlatformSpider) and c.platform),
+            None,
+        )
+        if spider is None:
+            continue
+        missing = "; ".join(f"no {m}: {why}" for m, why in spider.missing_modes.items())
+        lines.append(f"{platform}: {', '.join(spider.modes)}" + (f" ({missing})" if missing else ""))
+    return "\n".join(lines)
 
 
 class PlatformSpider(scrapy.Spider):
     """Base for platform spiders; subclasses set `name`, `platform` and implement the request builders."""
 
     platform: ClassVar[str] = ""
+    # The modes this spider serves, with what each fetches, and the modes it cannot serve, with why; shown by
+    # `qingyuan crawl --help` and in the error for a mode it lacks.
+    modes: ClassVar[dict[str, str]] = MODE_HELP
+    missing_modes: ClassVar[dict[str, str]] = {}
     # Polite defaults; settings may override per platform.
     custom_settings: dict[str, Any] | None = {  # noqa: RUF012 (Scrapy reads this class attribute)
         "AUTOTHROTTLE_ENABLED": True,
@@ -79,8 +110,9 @@ class PlatformSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(f"{self.name}: mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode not in self.modes:
+            why = f" ({self.missing_modes[mode]})" if mode in self.missing_modes else ""
+            raise ValueError(f"{self.name}: mode must be one of {', '.join(self.modes)}, got {mode!r}{why}")
         if mode != "search" and not target:
             raise ValueError(f"{self.name}: mode {mode} needs target=")
         self.mode = mode
@@ -134,6 +166,11 @@ class PlatformSpider(scrapy.Spider):
     def extra_requests(self, response: Response, posts: list[Post]) -> Iterable[Request]:
         """Follow-ups other than the next page (long-text expansion, reply pages)."""
         return ()
+
+    def fallback(self, response: Response, problem: str) -> Request | None:
+        """Another way to fetch what this response should have held (an older endpoint) when it came back in a
+        shape the parser does not know; None when there is none."""
+        return None
 
     def partial(self, response: Response, post: Post) -> bool:
         """True for a post this response only glimpses (a search card) and a follow-up fetches whole; it is not
@@ -199,6 +236,13 @@ class PlatformSpider(scrapy.Spider):
                 retry = await self._backoff_retry(response, "truncated", str(exc))
                 if retry is not None:
                     yield retry
+                return
+            alternative = None if response.meta.get("is_fallback") else self.fallback(response, str(exc))
+            if alternative is not None:
+                stats.inc_value(f"qingyuan/fallback/{self.platform}")
+                self.logger.warning("falling back from %s (%s) to %s", response.url, exc, alternative.url)
+                alternative.meta["is_fallback"] = True
+                yield alternative
                 return
             stats.inc_value(f"qingyuan/unknown_shape/{self.platform}")
             self.logger.error("unknown shape at %s: %s", response.url, exc)

@@ -406,6 +406,40 @@ def test_tieba_thread_comments_from_a_gbk_page_after_a_captcha(replay: tuple[Rep
         if n == 1
         else (200, (page2 if query.get("pn") == ["2"] else page).encode("gbk"))
     )
+    state.routes["/tieba.baidu.com/p/comment"] = lambda query, n: (200, body(FIX / "tieba" / "lzl_comment.html"))
+    result = run_spider(
+        "crawlers.spiders.tieba.TiebaSpider",
+        tmp_path,
+        mode="comments",
+        target="https://tieba.baidu.com/p/9200000001",
+        base_url=base,
+        api="html",
+    )
+    keys = [i["key"] for i in result["items"]]
+    assert keys[:3] == ["tieba:9200000001", "tieba:c150900000002", "tieba:c150900000003"]
+    assert "tieba:c150900000012" in keys and "tieba:c150900000013" in keys
+    assert result["items"][1]["text"] == "可以办理停息挂账，[心]加q：12345678&详谈"
+    assert result["stats"]["qingyuan/soft_block/tieba"] == 1
+    # Floors with 楼中楼 (comment_num > 0) get their sub-replies fetched, parented to the floor.
+    asked = [q for p, q in state.queries if p == "/tieba.baidu.com/p/comment"]
+    assert {q["pid"][0] for q in asked} == {"150900000002", "150900000012"}
+    sub = next(i for i in result["items"] if i["key"] == "tieba:c151000000031")
+    assert sub["parent_key"] in ("tieba:c150900000002", "tieba:c150900000012")
+
+
+def test_tieba_json_thread_with_sub_replies_and_html_fallback(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    pb = json.loads(body(FIX / "tieba" / "pb_page_pc.json"))
+    pb["thread"]["id"] = 9200000001
+    pb["post_list"][1]["sub_post_number"] = 5  # more 楼中楼 than the page carries: fetch the floor's fragment
+    state.routes["/tieba.baidu.com/c/f/pb/page_pc"] = lambda query, n: (
+        (200, json.dumps(pb, ensure_ascii=False).encode()) if query["pn"] == ["1"] else (200, b'{"error_code": 0, "anti": {}}')
+    )
+    pb["page"]["total_page"] = 2
+    state.routes["/tieba.baidu.com/p/comment"] = lambda query, n: (200, body(FIX / "tieba" / "lzl_comment.html"))
+    page = (FIX / "tieba" / "thread_detail.html").read_text(encoding="utf-8")
+    page2 = page.replace("150900000002", "150900000012").replace("150900000003", "150900000013")
+    state.routes["/tieba.baidu.com/p/9200000001"] = lambda query, n: (200, page2.encode())
     result = run_spider(
         "crawlers.spiders.tieba.TiebaSpider",
         tmp_path,
@@ -414,10 +448,17 @@ def test_tieba_thread_comments_from_a_gbk_page_after_a_captcha(replay: tuple[Rep
         base_url=base,
     )
     keys = [i["key"] for i in result["items"]]
-    assert keys[:3] == ["tieba:9200000001", "tieba:c150900000002", "tieba:c150900000003"]
-    assert "tieba:c150900000012" in keys and "tieba:c150900000013" in keys
-    assert result["items"][1]["text"] == "可以办理停息挂账，[心]加q：12345678&详谈"
-    assert result["stats"]["qingyuan/soft_block/tieba"] == 1
+    assert keys[:2] == ["tieba:9200000001", "tieba:c151000000011"]
+    assert "tieba:c151000000022" in keys  # a 楼中楼 carried in the JSON page
+    assert "tieba:c151000000031" in keys  # from the floor's p/comment fragment
+    # Floor 2 of the JSON page, and the HTML fallback page's floor with 楼中楼.
+    assert sorted(q["pid"][0] for p, q in state.queries if p == "/tieba.baidu.com/p/comment") == [
+        "150900000012",
+        "151000000002",
+    ]
+    # Page 2 came back in a shape the parser does not know: the HTML page for it was read instead.
+    assert result["stats"]["qingyuan/fallback/tieba"] == 1
+    assert "tieba:c150900000013" in keys
 
 
 def test_watermark_makes_the_second_run_incremental(replay: tuple[Replay, str], tmp_path: Path) -> None:
