@@ -279,7 +279,7 @@ def test_kuaishou_search_posts_graphql_and_follows_pcursor(replay: tuple[Replay,
         (200, json.dumps(last).encode()),
     )
     result = run_spider(
-        "crawlers.spiders.kuaishou.KuaishouSpider", tmp_path, mode="search", query="债务优化", base_url=base
+        "crawlers.spiders.kuaishou.KuaishouSpider", tmp_path, mode="search", query="债务优化", base_url=base, api="graphql"
     )
     assert [i["key"] for i in result["items"]] == ["kuaishou:3xhandwrittenphoto01", "kuaishou:3xhandwrittenphoto02"]
     sent = [json.loads(b) for p, b in state.bodies if p.endswith("/graphql")]
@@ -289,6 +289,43 @@ def test_kuaishou_search_posts_graphql_and_follows_pcursor(replay: tuple[Replay,
     assert sent[2]["variables"]["searchSessionId"] == "MTRfMjcwOTM4MTQ0XzE3MDA"
     assert "visionSearchPhoto(" in sent[0]["query"]
     assert result["stats"]["qingyuan/truncated/kuaishou"] == 1
+
+
+def test_kuaishou_rest_first_then_graphql_when_refused(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    page1 = json.loads(body(FIX / "kuaishou" / "rest_search_feed.json"))
+    refused = body(FIX / "kuaishou" / "rest_refused.json")
+    state.routes["/www.kuaishou.com/rest/v/search/feed"] = sequence((200, json.dumps(page1).encode()), (200, refused))
+    state.routes["/www.kuaishou.com/graphql"] = lambda q, n: (200, body(FIX / "kuaishou" / "search_photo.json"))
+    result = run_spider(
+        "crawlers.spiders.kuaishou.KuaishouSpider", tmp_path, mode="search", query="停息", base_url=base, max_pages="2"
+    )
+    keys = [i["key"] for i in result["items"]]
+    assert keys[:2] == ["kuaishou:3xrestphoto0001", "kuaishou:3xrestphoto0002"]  # REST page 1
+    assert "kuaishou:3xhandwrittenphoto01" in keys  # page 2 refused on REST, served by GraphQL at the same cursor
+    rest = [json.loads(b) for p, b in state.bodies if p.endswith("/search/feed")]
+    assert [r["pcursor"] for r in rest] == ["", "1"] and rest[1]["searchSessionId"] == "MTRfMjAyNl9oYW5kd3JpdHRlbg"
+    graphql = [json.loads(b) for p, b in state.bodies if p.endswith("/graphql")]
+    assert graphql[0]["operationName"] == "visionSearchPhoto" and graphql[0]["variables"]["pcursor"] == "1"
+    assert result["stats"]["qingyuan/fallback/kuaishou"] == 1
+
+
+def test_kuaishou_rest_comments_hang_sub_comments_under_their_root(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    state.routes["/www.kuaishou.com/rest/v/photo/comment/list"] = lambda q, n: (
+        200,
+        body(FIX / "kuaishou" / "rest_comment_list.json"),
+    )
+    result = run_spider(
+        "crawlers.spiders.kuaishou.KuaishouSpider",
+        tmp_path,
+        mode="comments",
+        target="https://www.kuaishou.com/short-video/3xrestphoto0001",
+        base_url=base,
+    )
+    parents = {i["post_id"]: i["parent_key"] for i in result["items"]}
+    assert parents["c910000000001"] == "kuaishou:3xrestphoto0001"
+    assert parents["c910000000002"] == parents["c910000000003"] == "kuaishou:c910000000001"
 
 
 # ----------------------------------------------------------------------------- xiaohongshu
@@ -391,6 +428,34 @@ def test_zhihu_search_follows_paging_next(replay: tuple[Replay, str], tmp_path: 
     assert [i["key"] for i in result["items"]] == ["zhihu:3300000001", "zhihu:a660000001"]
     offsets = [q["offset"][0] for p, q in state.queries]
     assert offsets == ["0", "20"]
+
+
+def test_bilibili_dynamics_mode_and_dynamic_comments(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    page1 = json.loads(body(FIX / "bilibili" / "dynamic_feed_space.json"))
+    last = {"code": 0, "data": {"has_more": False, "offset": "", "items": []}}
+    state.routes["/api.bilibili.com/x/polymer/web-dynamic/v1/feed/space"] = lambda q, n: (
+        200,
+        json.dumps(page1 if q.get("offset", [""]) == [""] else last).encode(),
+    )
+    result = run_spider(
+        "crawlers.spiders.bilibili.BilibiliSpider", tmp_path, mode="dynamics", target="https://space.bilibili.com/3546000000000001", base_url=base
+    )
+    assert [i["key"] for i in result["items"]][:2] == ["bilibili:t1010000000000000001", "bilibili:t1010000000000000002"]
+    offsets = [q.get("offset") for p, q in state.queries if p.endswith("/feed/space")]
+    assert offsets == [None, ["1010000000000000003"]] and all(
+        q["host_mid"] == ["3546000000000001"] for p, q in state.queries if p.endswith("/feed/space")
+    )
+
+    state.routes["/api.bilibili.com/x/polymer/web-dynamic/v1/detail"] = lambda q, n: (200, body(FIX / "bilibili" / "dynamic_detail.json"))
+    state.routes["/api.bilibili.com/x/v2/reply/wbi/main"] = lambda q, n: (200, body(FIX / "bilibili" / "reply_wbi_main_dynamic.json"))
+    comments = run_spider(
+        "crawlers.spiders.bilibili.BilibiliSpider", tmp_path, mode="comments", target="https://t.bilibili.com/1010000000000000004", base_url=base
+    )
+    assert [i["key"] for i in comments["items"]] == ["bilibili:c250000000001", "bilibili:c250000000002"]
+    assert comments["items"][0]["parent_key"] == "bilibili:t1010000000000000004"
+    (asked,) = [q for p, q in state.queries if p.endswith("/reply/wbi/main")]
+    assert asked["oid"] == ["1010000000000000004"] and asked["type"] == ["17"]
 
 
 # ----------------------------------------------------------------------------- tieba
