@@ -240,6 +240,7 @@ def parse(
         raise fail(f"--now {now!r} is not an ISO time (e.g. 2024-08-10T12:00:00+08:00)") from exc
     if ref is not None and ref.tzinfo is None:
         ref = ref.replace(tzinfo=timezone.utc)
+    parsed: list[Any] = []
     for path in files:
         if problem := input_problem(path):
             raise fail(problem)
@@ -247,9 +248,14 @@ def parse(
             posts = parse_file(platform, path, now=ref)
         except (UnknownShape, ValueError) as exc:
             raise fail(f"{path}: {exc}") from exc
-        for post in posts:
-            sys.stdout.write(post.model_dump_json() + "\n")
+        parsed += posts
         err.print(f"{path}: {len(posts)} posts")
+    if platform == "weibo":  # a saved statuses/extend answer completes the truncated post it expands
+        from crawlers.extract.weibo import merge_long_texts
+
+        parsed = merge_long_texts(parsed)
+    for post in parsed:
+        sys.stdout.write(post.model_dump_json() + "\n")
 
 
 @app.command()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+from email.utils import parsedate_to_datetime
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +48,18 @@ MODE_HELP = {
 }
 # Scrapy's per-download bookkeeping; copying it into a new request confuses the retry and slot logic.
 _INTERNAL_META = frozenset({"download_latency", "download_slot", "retry_times", "depth", "_scheme_proxy"})
+
+
+def response_time(response: Response) -> datetime | None:
+    """The response's own time: its Date header (RFC 7231), or None when absent or unreadable."""
+    raw = response.headers.get(b"Date")
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def modes_help() -> str:
@@ -228,7 +241,10 @@ class PlatformSpider(scrapy.Spider):
                 yield retry
             return
         try:
-            posts = self._parser(response.body, response.meta.get("source_url") or response.url)
+            # Relative dates (3小时前, 昨天, 7-6) are read against when the server answered, never the wall clock.
+            posts = self._parser(
+                response.body, response.meta.get("source_url") or response.url, now=response_time(response)
+            )
         except UnknownShape as exc:
             if "truncated" in str(exc) or "empty body" in str(exc):
                 # A cut-off transfer is a fault, not data: fetch again rather than lose the page.
