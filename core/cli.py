@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperCommand
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -445,7 +446,18 @@ def report(
 # ---------------------------------------------------------------- crawl and demo
 
 
-@app.command()
+class _CrawlCommand(TyperCommand):
+    """`crawl --help` lists each platform spider's modes; read only when help is shown (importing the spiders
+    costs a quarter second no other command should pay)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from crawlers.spiders.platform_base import modes_help
+
+        self.epilog = "Modes (--arg mode=NAME):\n\n" + "\n\n".join(modes_help().splitlines())
+        super().format_help(ctx, formatter)
+
+
+@app.command(cls=_CrawlCommand)
 def crawl(
     spider: Annotated[str, typer.Argument(help="Spider name: demo, or a platform.")],
     job: Annotated[str | None, typer.Option(help="Job name (spool file); default: spider + date.")] = None,

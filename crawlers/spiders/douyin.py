@@ -43,6 +43,7 @@ def sec_uid_of(target: str) -> str:
 class DouyinSpider(PlatformSpider):
     name = "douyin"
     platform = "douyin"
+    missing_modes = {"dynamics": "Douyin has no separate text-post feed; image posts (图文) come through search and creator"}  # noqa: RUF012 (read-only class table)
 
     def build_start(self) -> Iterable[Request]:
         if self.mode == "search":

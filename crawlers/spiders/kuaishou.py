@@ -69,6 +69,7 @@ def photo_id_of(target: str) -> str:
 class KuaishouSpider(PlatformSpider):
     name = "kuaishou"
     platform = "kuaishou"
+    missing_modes = {"dynamics": "Kuaishou has no separate text-post feed; everything is a photo in search and creator"}  # noqa: RUF012 (read-only class table)
 
     def __init__(self, *args: Any, api: str = "rest", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

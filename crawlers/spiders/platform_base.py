@@ -77,7 +77,7 @@ def modes_help() -> str:
         )
         if spider is None:
             continue
-        missing = "; ".join(f"no {m}: {why}" for m, why in spider.missing_modes.items())
+        missing = "; ".join(f"no {m}: {why}" for m, why in spider.missing_modes.items() if m not in spider.modes)
         lines.append(f"{platform}: {', '.join(spider.modes)}" + (f" ({missing})" if missing else ""))
     return "\n".join(lines)
 

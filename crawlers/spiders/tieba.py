@@ -41,6 +41,7 @@ def tid_of(target: str) -> str:
 class TiebaSpider(PlatformSpider):
     name = "tieba"
     platform = "tieba"
+    missing_modes = {"dynamics": "Tieba has no per-user feed in a stable shape; creator mode walks a forum"}  # noqa: RUF012 (read-only class table)
     modes = {  # noqa: RUF012 (read-only class table)
         **MODE_HELP,
         "creator": "a forum's threads (target=forum:<吧名>): Tieba has no stable per-user thread feed",

@@ -36,6 +36,7 @@ def mid_of(target: str) -> str:
 class WeiboSpider(PlatformSpider):
     name = "weibo"
     platform = "weibo"
+    missing_modes = {"dynamics": "a Weibo user timeline is creator mode"}  # noqa: RUF012 (read-only class table)
 
     def build_start(self) -> Iterable[Request]:
         if self.mode == "search":

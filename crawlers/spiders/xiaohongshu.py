@@ -40,6 +40,7 @@ def note_ref(target: str) -> tuple[str, str]:
 class XiaohongshuSpider(PlatformSpider):
     name = "xiaohongshu"
     platform = "xiaohongshu"
+    missing_modes = {"dynamics": "every note is a post; creator mode reads a user's notes"}  # noqa: RUF012 (read-only class table)
 
     def post_json(self, url: str, data: dict[str, Any], *, seed: str, page: int = 1, **kw: Any) -> Request:
         return self.request(

@@ -39,6 +39,7 @@ def comment_root_of(target: str) -> tuple[str, str]:
 class ZhihuSpider(PlatformSpider):
     name = "zhihu"
     platform = "zhihu"
+    missing_modes = {"dynamics": "Zhihu 想法 (pins) are not crawled: answers and articles are where pitches were found"}  # noqa: RUF012 (read-only class table)
 
     def build_start(self) -> Iterable[Request]:
         if self.mode == "search":
