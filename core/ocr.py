@@ -10,6 +10,7 @@ OcrError, never a crash. Large images are scaled down first (OCR cost grows with
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from collections.abc import Callable, Iterable
@@ -92,9 +93,44 @@ def read_file(path: str | Path) -> ImageText:
 Fetch = Callable[[str], bytes | None]
 
 
-def attach_image_text(post: Post, fetch: Fetch, limit: int = 9) -> Post:
+Keep = Callable[[bytes], Path | None]
+
+
+def keep_in(folder: Path) -> Keep:
+    """Keep image bytes under `folder` named by their SHA-256 (the same image twice is one file)."""
+
+    def keep(data: bytes) -> Path | None:
+        kind = _kind(data)
+        if kind is None:
+            return None
+        path = folder / f"{hashlib.sha256(data).hexdigest()}.{kind}"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return path
+
+    return keep
+
+
+def _kind(data: bytes) -> str | None:
+    """File extension from the magic bytes; anything else (SVG above all: it can carry script) is not kept."""
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    if data.startswith(b"\xff\xd8"):
+        return "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    return None
+
+
+def attach_image_text(post: Post, fetch: Fetch, limit: int = 9, keep: Keep | None = None) -> Post:
     """The post with `image_text` filled from its first `limit` media images; images that cannot be fetched or
-    read are skipped (a broken cover must not lose the post). Posts already read are returned as they are."""
+    read are skipped (a broken cover must not lose the post). Posts already read are returned as they are.
+    With `keep`, each image whose text was read is kept (evidence: reports show it beside its text)."""
     if post.image_text or not post.media:
         return post
     found: list[ImageText] = []
@@ -107,7 +143,12 @@ def attach_image_text(post: Post, fetch: Fetch, limit: int = 9) -> Post:
         except OcrError:
             continue
         if text.text:
-            found.append(text)
+            kept = keep(data) if keep else None
+            found.append(
+                text.model_copy(
+                    update={"sha256": hashlib.sha256(data).hexdigest(), "path": str(kept) if kept else None}
+                )
+            )
     return post.model_copy(update={"image_text": tuple(found)}) if found else post
 
 

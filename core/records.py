@@ -123,6 +123,8 @@ class ImageText(_Frozen):
     image: str  # the media URL (or file) it was read from
     text: str = ""
     lines: tuple[OcrLine, ...] = ()
+    path: str | None = None  # the kept copy of the image (evidence folder), when the crawl kept one
+    sha256: str | None = None  # of the image bytes that were read
 
 
 class Post(_Frozen):

@@ -92,6 +92,7 @@ class OcrPipeline:
         options = Settings.model_validate(crawler.settings.getdict("QINGYUAN_SETTINGS"))
         self.enabled = crawler.settings.getbool("QINGYUAN_OCR", options.ocr_images)
         self.limit = max(0, options.ocr_max_images)
+        self.images_dir = options.evidence_dir / "images"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OcrPipeline:
@@ -103,12 +104,13 @@ class OcrPipeline:
         from scrapy.utils.defer import maybe_deferred_to_future
         from twisted.internet.threads import deferToThread
 
-        from core.ocr import attach_image_text
+        from core.ocr import attach_image_text, keep_in
 
         spider = spider or self.crawler.spider
         rewrite = getattr(spider, "url", None)
         fetch = _fetcher(rewrite if callable(rewrite) else None)
-        post = await maybe_deferred_to_future(deferToThread(attach_image_text, item, fetch, self.limit))
+        keep = keep_in(self.images_dir / item.platform.value)
+        post = await maybe_deferred_to_future(deferToThread(attach_image_text, item, fetch, self.limit, keep))
         stats = self.crawler.stats
         if stats is not None and post.image_text:
             stats.inc_value("qingyuan/ocr_images", len(post.image_text))

@@ -140,3 +140,17 @@ def test_demo_page_media_is_read_from_the_figure() -> None:
     )
     (post,) = parse_detail(page, "http://127.0.0.1:5555/video/7")
     assert post.media == ("http://127.0.0.1:5555/static/img-7.png",)
+
+
+def test_read_images_are_kept_by_hash_and_svg_never(tmp_path: Path) -> None:
+    from core.ocr import keep_in
+
+    data = _image(POSTER).read_bytes()
+    post = Post(platform="demo", post_id="2", text="", media=("http://x/a.png", "http://x/a-again.png"))
+    read = attach_image_text(post, lambda url: data, keep=keep_in(tmp_path / "images"))
+    paths = {t.path for t in read.image_text}
+    assert len(paths) == 1  # the same bytes twice are one file
+    (path,) = paths
+    assert path is not None and Path(path).read_bytes() == data and Path(path).suffix == ".png"
+    assert read.image_text[0].sha256 == Path(path).stem
+    assert keep_in(tmp_path / "images")(b"<svg onload=alert(1)></svg>") is None
