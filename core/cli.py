@@ -564,6 +564,9 @@ def _print_demo_accuracy(store: Any) -> None:
         f"against the demo's ground truth ({len(leads)} lead_gen of {len(gold)}): precision {precision:.3f}, "
         f"recall {recall:.3f}, F1 {f1:.3f}, category right on {right_category}/{tp} true hits"
     )
+    from demo.content import ocr_accuracy
+
+    err.print(ocr_accuracy({k: h.post.ocr_text for k, h in hits.items() if h.post.image_text}))
 
 
 def main() -> None:  # pragma: no cover - console entry

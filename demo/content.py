@@ -52,3 +52,16 @@ def truth(path: Path = CONTENT_PATH) -> dict[str, tuple[str, str | None]]:
         for comment in post["comments"]:
             out[f"{PLATFORM}:{comment['id']}"] = (comment["label"], comment["category"])
     return out
+
+
+def ocr_accuracy(read: dict[str, str], path: Path = CONTENT_PATH) -> str:
+    """One line on how OCR did on the image posts: `read` maps Post.key to the text read from its image."""
+    from core.ocr import char_accuracy
+
+    truth = image_truth(path)
+    found = {k: read[k] for k in truth if k in read}
+    if not found:
+        return f"OCR: none of the {len(truth)} image posts was read"
+    chars = sum(len("".join(truth[k].split())) for k in found)
+    errors = sum((1 - char_accuracy(truth[k], found[k])) * len("".join(truth[k].split())) for k in found)
+    return f"OCR on {len(found)}/{len(truth)} image posts: character accuracy {1 - errors / chars:.3f}"
