@@ -343,8 +343,9 @@ def _item(hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notif
         excerpt=make_excerpt(text, excerpt_at),
         contacts=tuple(ContactHandle(type=c.type, value=clean_text(c.value)) for c in verdict.contacts),
         image_text=tuple(
-            ImageTextEntry(image=clean_text(t.image), text=clean_text(t.text), path=_kept_image(t.path, settings),
-                           sha256=t.sha256)  # fmt: skip
+            ImageTextEntry(
+                image=clean_text(t.image), text=clean_text(t.text), path=_kept_image(t.path, settings), sha256=t.sha256
+            )
             for t in post.image_text
             if t.text
         ),

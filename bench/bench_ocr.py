@@ -26,7 +26,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
-    cases = [(STATIC / p["image"].removeprefix("/static/"), p["image_text"]) for p in load_content()["posts"] if p.get("image")]
+    cases = [
+        (STATIC / p["image"].removeprefix("/static/"), p["image_text"])
+        for p in load_content()["posts"]
+        if p.get("image")
+    ]
     t0 = time.perf_counter()
     _engine()
     print(f"model load: {time.perf_counter() - t0:.2f}s")
@@ -48,7 +52,9 @@ def main() -> None:
     for (path, _), acc in zip(cases, scores, strict=True):
         print(f"{path.name}: {acc:.3f}")
     print(f"{images} images in {elapsed:.1f}s: {images / elapsed:.2f} images/s, {elapsed / images:.2f} s/image")
-    print(f"character accuracy: {1 - errors / expected_chars:.4f} overall (chars), mean per image {sum(scores) / len(scores):.4f}")
+    print(
+        f"character accuracy: {1 - errors / expected_chars:.4f} overall (chars), mean per image {sum(scores) / len(scores):.4f}"
+    )
 
 
 if __name__ == "__main__":

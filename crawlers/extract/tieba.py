@@ -43,10 +43,10 @@ from crawlers.extract.common import (
     as_text,
     decode_html,
     from_epoch,
-    load_json,
-    looks_like_json,
     hashtags_paired,
     join_text,
+    load_json,
+    looks_like_json,
     parse_count,
     parse_time,
     strip_html,
@@ -172,7 +172,9 @@ def _search(sel: Selector, now: datetime | None) -> list[Post]:
                 platform=PLATFORM,
                 post_id=f"c{pid_match.group(1)}" if reply and pid_match else tid,
                 kind=PostKind.comment if reply else PostKind.post,
-                url=f"{thread_url(tid)}?pid={pid_match.group(1)}#{pid_match.group(1)}" if reply and pid_match else thread_url(tid),
+                url=f"{thread_url(tid)}?pid={pid_match.group(1)}#{pid_match.group(1)}"
+                if reply and pid_match
+                else thread_url(tid),
                 parent_key=make_key(PLATFORM, tid) if reply else None,
                 text=abstract if reply else join_text(title, abstract),
                 title=None if reply else title,
@@ -215,7 +217,9 @@ def _forum_list(html_text: str, url: str, now: datetime | None) -> list[Post]:
         title = (_attr(link, "title") if link else None) or _text(link) or None
         abstract = _clean(_text(li.css("div.threadlist_abs")))
         media = tuple(
-            dict.fromkeys(u for img in li.css("img.threadlist_pic") if (u := _attr(img, "bpic") or _attr(img, "data-original")))
+            dict.fromkeys(
+                u for img in li.css("img.threadlist_pic") if (u := _attr(img, "bpic") or _attr(img, "data-original"))
+            )
         )
         author_field = _field(
             _attr(li.css("span.tb_icon_author"), "data-field") if li.css("span.tb_icon_author") else None
@@ -326,8 +330,15 @@ def _lzl_fragment(sel: Selector, url: str, now: datetime | None) -> list[Post]:
             continue
         text = _clean(_text(li.css(".lzl_content_main")))
         posts.append(
-            _sub_reply(spid, text, tid, pid, field.get("user_id"), as_str(field.get("showname")) or as_str(field.get("user_name")),
-                       parse_time(_text(li.css(".lzl_time")), now))
+            _sub_reply(
+                spid,
+                text,
+                tid,
+                pid,
+                field.get("user_id"),
+                as_str(field.get("showname")) or as_str(field.get("user_name")),
+                parse_time(_text(li.css(".lzl_time")), now),
+            )
         )
     return posts
 
@@ -338,7 +349,13 @@ def _query(url: str, name: str) -> str | None:
 
 
 def _sub_reply(
-    spid: str, text: str, tid: str | None, pid: str | None, author_id: Any, author_name: str | None, when: datetime | None
+    spid: str,
+    text: str,
+    tid: str | None,
+    pid: str | None,
+    author_id: Any,
+    author_name: str | None,
+    when: datetime | None,
 ) -> Post:
     return Post(
         platform=PLATFORM,
@@ -484,7 +501,9 @@ def _frs_page(payload: dict[str, Any]) -> list[Post]:
         abstract, _ = _content(raw.get("abstract"))
         media = tuple(
             dict.fromkeys(
-                u for m in map(as_dict, as_list(raw.get("media"))) if (u := as_str(m.get("big_pic")) or as_str(m.get("src_pic")))
+                u
+                for m in map(as_dict, as_list(raw.get("media")))
+                if (u := as_str(m.get("big_pic")) or as_str(m.get("src_pic")))
             )
         )
         uid, name = _author(raw, users)
@@ -551,6 +570,15 @@ def _total_comment(data: dict[str, Any], url: str) -> list[Post]:
             uid = as_str(raw.get("user_id"))
             name = as_str(as_dict(users.get(uid or "")).get("nickname")) or as_str(raw.get("username"))
             text = _clean(strip_html(as_text(raw.get("content"))))
-            posts.append(_sub_reply(spid, text, tid or as_str(raw.get("thread_id")), str(floor_pid), uid, name,
-                                    from_epoch(raw.get("now_time"))))
+            posts.append(
+                _sub_reply(
+                    spid,
+                    text,
+                    tid or as_str(raw.get("thread_id")),
+                    str(floor_pid),
+                    uid,
+                    name,
+                    from_epoch(raw.get("now_time")),
+                )
+            )
     return posts

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from scrapy.http import Request, Response
@@ -42,7 +42,7 @@ def aid_of(target: str) -> int:
 class BilibiliSpider(PlatformSpider):
     name = "bilibili"
     platform = "bilibili"
-    modes = {  # noqa: RUF012 (read-only class table)
+    modes: ClassVar[dict[str, str]] = {
         **MODE_HELP,
         "dynamics": "a creator's dynamics (动态: text and image posts), target=mid or space URL",
         "detail": "one video or dynamic (target=BV/av URL or t.bilibili.com/<id>); a takedown re-check",
@@ -60,8 +60,12 @@ class BilibiliSpider(PlatformSpider):
             yield self.request(url, seed=mid)
         elif dyn:
             # detail of a dynamic; for comments it also tells which comment area (oid, type) the dynamic has
-            yield self.request(self._dynamic_detail_url(dyn), seed=dyn, meta={"source_url": dynamic_url(dyn)},
-                               expect=self.mode == "detail")
+            yield self.request(
+                self._dynamic_detail_url(dyn),
+                seed=dyn,
+                meta={"source_url": dynamic_url(dyn)},
+                expect=self.mode == "detail",
+            )
         elif self.mode == "detail":
             aid = aid_of(self.target)
             yield self.request(f"{API}/x/web-interface/view?aid={aid}", seed=str(aid))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy.http import Request, Response
 
@@ -69,7 +69,9 @@ def photo_id_of(target: str) -> str:
 class KuaishouSpider(PlatformSpider):
     name = "kuaishou"
     platform = "kuaishou"
-    missing_modes = {"dynamics": "Kuaishou has no separate text-post feed; everything is a photo in search and creator"}  # noqa: RUF012 (read-only class table)
+    missing_modes: ClassVar[dict[str, str]] = {
+        "dynamics": "Kuaishou has no separate text-post feed; everything is a photo in search and creator"
+    }
 
     def __init__(self, *args: Any, api: str = "rest", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import random
-from email.utils import parsedate_to_datetime
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit

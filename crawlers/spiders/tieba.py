@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from scrapy.http import Request, Response
@@ -41,8 +41,10 @@ def tid_of(target: str) -> str:
 class TiebaSpider(PlatformSpider):
     name = "tieba"
     platform = "tieba"
-    missing_modes = {"dynamics": "Tieba has no per-user feed in a stable shape; creator mode walks a forum"}  # noqa: RUF012 (read-only class table)
-    modes = {  # noqa: RUF012 (read-only class table)
+    missing_modes: ClassVar[dict[str, str]] = {
+        "dynamics": "Tieba has no per-user feed in a stable shape; creator mode walks a forum"
+    }
+    modes: ClassVar[dict[str, str]] = {
         **MODE_HELP,
         "creator": "a forum's threads (target=forum:<吧名>): Tieba has no stable per-user thread feed",
     }

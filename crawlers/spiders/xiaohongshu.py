@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from scrapy.http import Request, Response
@@ -40,7 +40,7 @@ def note_ref(target: str) -> tuple[str, str]:
 class XiaohongshuSpider(PlatformSpider):
     name = "xiaohongshu"
     platform = "xiaohongshu"
-    missing_modes = {"dynamics": "every note is a post; creator mode reads a user's notes"}  # noqa: RUF012 (read-only class table)
+    missing_modes: ClassVar[dict[str, str]] = {"dynamics": "every note is a post; creator mode reads a user's notes"}
 
     def post_json(self, url: str, data: dict[str, Any], *, seed: str, page: int = 1, **kw: Any) -> Request:
         return self.request(

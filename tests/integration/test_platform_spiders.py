@@ -279,7 +279,12 @@ def test_kuaishou_search_posts_graphql_and_follows_pcursor(replay: tuple[Replay,
         (200, json.dumps(last).encode()),
     )
     result = run_spider(
-        "crawlers.spiders.kuaishou.KuaishouSpider", tmp_path, mode="search", query="债务优化", base_url=base, api="graphql"
+        "crawlers.spiders.kuaishou.KuaishouSpider",
+        tmp_path,
+        mode="search",
+        query="债务优化",
+        base_url=base,
+        api="graphql",
     )
     assert [i["key"] for i in result["items"]] == ["kuaishou:3xhandwrittenphoto01", "kuaishou:3xhandwrittenphoto02"]
     sent = [json.loads(b) for p, b in state.bodies if p.endswith("/graphql")]
@@ -372,11 +377,19 @@ def test_xiaohongshu_search_follows_each_hit_to_its_note_with_its_token(
 
     state.routes["/edith.xiaohongshu.com/api/sns/web/v1/feed"] = note
     result = run_spider(
-        "crawlers.spiders.xiaohongshu.XiaohongshuSpider", tmp_path, mode="search", query="征信", base_url=base, max_pages="1"
+        "crawlers.spiders.xiaohongshu.XiaohongshuSpider",
+        tmp_path,
+        mode="search",
+        query="征信",
+        base_url=base,
+        max_pages="1",
     )
     items = {i["post_id"]: i for i in result["items"]}
     assert set(items) == {"6560a1b2000000001c01aa01", "6560a1b2000000001c01aa02"}  # whole notes only, no cards
-    for note_id, token in (("6560a1b2000000001c01aa01", "ABhandwrittenToken01="), ("6560a1b2000000001c01aa02", "ABhandwrittenToken02=")):
+    for note_id, token in (
+        ("6560a1b2000000001c01aa01", "ABhandwrittenToken01="),
+        ("6560a1b2000000001c01aa02", "ABhandwrittenToken02="),
+    ):
         item = items[note_id]
         assert item["published_at"] and "逾期记录可以消除" in item["text"]  # description and time from feed
         assert item["url"].endswith(f"{note_id}?xsec_token={token.replace('=', '%3D')}&xsec_source=pc_search")
@@ -439,7 +452,11 @@ def test_bilibili_dynamics_mode_and_dynamic_comments(replay: tuple[Replay, str],
         json.dumps(page1 if q.get("offset", [""]) == [""] else last).encode(),
     )
     result = run_spider(
-        "crawlers.spiders.bilibili.BilibiliSpider", tmp_path, mode="dynamics", target="https://space.bilibili.com/3546000000000001", base_url=base
+        "crawlers.spiders.bilibili.BilibiliSpider",
+        tmp_path,
+        mode="dynamics",
+        target="https://space.bilibili.com/3546000000000001",
+        base_url=base,
     )
     assert [i["key"] for i in result["items"]][:2] == ["bilibili:t1010000000000000001", "bilibili:t1010000000000000002"]
     offsets = [q.get("offset") for p, q in state.queries if p.endswith("/feed/space")]
@@ -447,10 +464,20 @@ def test_bilibili_dynamics_mode_and_dynamic_comments(replay: tuple[Replay, str],
         q["host_mid"] == ["3546000000000001"] for p, q in state.queries if p.endswith("/feed/space")
     )
 
-    state.routes["/api.bilibili.com/x/polymer/web-dynamic/v1/detail"] = lambda q, n: (200, body(FIX / "bilibili" / "dynamic_detail.json"))
-    state.routes["/api.bilibili.com/x/v2/reply/wbi/main"] = lambda q, n: (200, body(FIX / "bilibili" / "reply_wbi_main_dynamic.json"))
+    state.routes["/api.bilibili.com/x/polymer/web-dynamic/v1/detail"] = lambda q, n: (
+        200,
+        body(FIX / "bilibili" / "dynamic_detail.json"),
+    )
+    state.routes["/api.bilibili.com/x/v2/reply/wbi/main"] = lambda q, n: (
+        200,
+        body(FIX / "bilibili" / "reply_wbi_main_dynamic.json"),
+    )
     comments = run_spider(
-        "crawlers.spiders.bilibili.BilibiliSpider", tmp_path, mode="comments", target="https://t.bilibili.com/1010000000000000004", base_url=base
+        "crawlers.spiders.bilibili.BilibiliSpider",
+        tmp_path,
+        mode="comments",
+        target="https://t.bilibili.com/1010000000000000004",
+        base_url=base,
     )
     assert [i["key"] for i in comments["items"]] == ["bilibili:c250000000001", "bilibili:c250000000002"]
     assert comments["items"][0]["parent_key"] == "bilibili:t1010000000000000004"
@@ -498,7 +525,9 @@ def test_tieba_json_thread_with_sub_replies_and_html_fallback(replay: tuple[Repl
     pb["thread"]["id"] = 9200000001
     pb["post_list"][1]["sub_post_number"] = 5  # more 楼中楼 than the page carries: fetch the floor's fragment
     state.routes["/tieba.baidu.com/c/f/pb/page_pc"] = lambda query, n: (
-        (200, json.dumps(pb, ensure_ascii=False).encode()) if query["pn"] == ["1"] else (200, b'{"error_code": 0, "anti": {}}')
+        (200, json.dumps(pb, ensure_ascii=False).encode())
+        if query["pn"] == ["1"]
+        else (200, b'{"error_code": 0, "anti": {}}')
     )
     pb["page"]["total_page"] = 2
     state.routes["/tieba.baidu.com/p/comment"] = lambda query, n: (200, body(FIX / "tieba" / "lzl_comment.html"))

@@ -94,10 +94,13 @@ def test_deleted_video_parses_to_nothing() -> None:
 # --- dynamics (动态) and comments the way the web client fetches them now (x/v2/reply/wbi/main)
 
 
-
 def test_dynamics_feed_space() -> None:
     posts = parse_file("bilibili", FIX / "dynamic_feed_space.json")
-    assert [p.key for p in posts] == ["bilibili:t1010000000000000001", "bilibili:t1010000000000000002", "bilibili:t1010000000000000009"]
+    assert [p.key for p in posts] == [
+        "bilibili:t1010000000000000001",
+        "bilibili:t1010000000000000002",
+        "bilibili:t1010000000000000009",
+    ]
     opus, forward, orig = posts
     assert opus.title == "逾期上岸的三个办法"
     assert opus.text == "逾期上岸的三个办法\n第三个最有效：找专业团队协商，停息挂账分60期，v：jie_2026 #债务优化#"
@@ -126,4 +129,10 @@ def test_dynamic_detail_and_its_comments() -> None:
 
 
 def test_hostile_dynamics_survive() -> None:
-    assert parse("bilibili", b'{"code": 0, "data": {"has_more": false, "offset": "", "items": [null, 3, {"id_str": "1", "modules": {"module_dynamic": {"major": {"opus": {"pics": [null, {"url": 5}]}}}}}]}}')[0].media == ()
+    assert (
+        parse(
+            "bilibili",
+            b'{"code": 0, "data": {"has_more": false, "offset": "", "items": [null, 3, {"id_str": "1", "modules": {"module_dynamic": {"major": {"opus": {"pics": [null, {"url": 5}]}}}}}]}}',
+        )[0].media
+        == ()
+    )

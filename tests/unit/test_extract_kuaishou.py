@@ -62,7 +62,10 @@ def test_graphql_errors_and_unknown_fields() -> None:
 
 def test_rest_search_feed_camel_and_snake_items() -> None:
     posts = parse_file("kuaishou", FIX / "rest_search_feed.json")
-    assert [p.key for p in posts] == ["kuaishou:3xrestphoto0001", "kuaishou:3xrestphoto0002"]  # the live card is skipped
+    assert [p.key for p in posts] == [
+        "kuaishou:3xrestphoto0001",
+        "kuaishou:3xrestphoto0002",
+    ]  # the live card is skipped
     ad, info = posts
     assert (ad.author_id, ad.author_name) == ("3xrestauthor01", "上岸规划师阿强")
     assert ad.hashtags == ("停息挂账", "个性化分期")
@@ -88,7 +91,9 @@ def test_rest_comments_attach_sub_comments_to_their_root() -> None:
 
 
 def test_rest_sub_comment_page_names_its_root() -> None:
-    (sub,) = parse_file("kuaishou", FIX / "rest_comment_sublist.json", "https://www.kuaishou.com/short-video/3xrestphoto0001")
+    (sub,) = parse_file(
+        "kuaishou", FIX / "rest_comment_sublist.json", "https://www.kuaishou.com/short-video/3xrestphoto0001"
+    )
     assert sub.parent_key == "kuaishou:c910000000001"
     assert sub.text == "加v dx2026 免费评估"
 

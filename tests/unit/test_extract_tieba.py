@@ -158,10 +158,14 @@ def test_search_hit_that_is_a_reply_is_keyed_by_its_pid() -> None:
 
 
 def test_thread_html_image_only_floor_and_thread_reply_count() -> None:
-    page = (FIX / "thread_detail.html").read_text(encoding="utf-8").replace(
-        "楼上是中介，别信。自己打银行电话协商。",
-        '<img class="BDE_Image" src="https://tiebapic.baidu.com/forum/pic/item/handwritten-floor3.jpg">'
-        '<div class="replace_tip">点击展开，查看完整图片</div>',
+    page = (
+        (FIX / "thread_detail.html")
+        .read_text(encoding="utf-8")
+        .replace(
+            "楼上是中介，别信。自己打银行电话协商。",
+            '<img class="BDE_Image" src="https://tiebapic.baidu.com/forum/pic/item/handwritten-floor3.jpg">'
+            '<div class="replace_tip">点击展开，查看完整图片</div>',
+        )
     )
     op, _agent, image_floor = parse("tieba", page, THREAD_URL)
     assert op.metrics.comments == 3  # PageData.thread.reply_num, not floor 1's comment_num (0)
@@ -175,7 +179,11 @@ def test_lzl_fragment_sub_replies_hang_under_their_floor() -> None:
     assert [p.post_id for p in posts] == ["c151000000031", "c151000000032"]
     pitch, answer = posts
     assert pitch.parent_key == answer.parent_key == "tieba:c150900000002"
-    assert (pitch.author_id, pitch.author_name, pitch.text) == ("1910000009", "上岸专员", "征信花了也能下，加q 88886666")
+    assert (pitch.author_id, pitch.author_name, pitch.text) == (
+        "1910000009",
+        "上岸专员",
+        "征信花了也能下，加q 88886666",
+    )
     assert answer.author_name == "laobayou"
     assert pitch.published_at == datetime(2026, 1, 1, 4, 30, tzinfo=timezone.utc)
     assert pitch.url == "https://tieba.baidu.com/p/9200000001?pid=151000000031#151000000031"

@@ -82,12 +82,18 @@ def test_feed_takes_the_token_from_the_note_url_it_was_requested_for() -> None:
     (post,) = parse_file("xiaohongshu", FIX / "feed.json", url)
     assert post.url == url
     assert post.media  # note images: what OCR reads
-    (other,) = parse_file("xiaohongshu", FIX / "feed.json", "https://www.xiaohongshu.com/explore/someothernote?xsec_token=X")
+    (other,) = parse_file(
+        "xiaohongshu", FIX / "feed.json", "https://www.xiaohongshu.com/explore/someothernote?xsec_token=X"
+    )
     assert other.url == f"https://www.xiaohongshu.com/explore/{NOTE}"  # never another note's token
 
 
 def test_hashtags_come_from_the_title_too() -> None:
-    body = (FIX / "feed.json").read_text(encoding="utf-8").replace('"title": "征信洗白 三天出结果"', '"title": "三天出结果 #征信洗白"')
+    body = (
+        (FIX / "feed.json")
+        .read_text(encoding="utf-8")
+        .replace('"title": "征信洗白 三天出结果"', '"title": "三天出结果 #征信洗白"')
+    )
     (post,) = parse("xiaohongshu", body)
     assert post.hashtags == ("征信修复", "征信", "征信洗白")
 

@@ -112,16 +112,21 @@ def test_image_text_is_attached_and_classified_with_the_post() -> None:
 def test_image_only_post_reaches_the_spool(tmp_path: Path) -> None:
     from scrapy.utils.test import get_crawler
 
-    from crawlers.pipelines import SpoolPipeline
     from core.spool import Spool
+    from crawlers.pipelines import SpoolPipeline
 
     crawler = get_crawler(settings_dict={"QINGYUAN_SPOOL_DIR": str(tmp_path), "QINGYUAN_JOB": "t"})
     crawler.stats.open_spider()
     pipe = SpoolPipeline(crawler)
     pipe.open_spider(None)
     line = OcrLine(text="加薇 abc", box=((0, 0), (1, 0), (1, 1), (0, 1)), score=0.9)
-    floor = Post(platform="tieba", post_id="c1", text="", media=("https://img/a.jpg",),
-                 image_text=(ImageText(image="https://img/a.jpg", text="加薇 abc", lines=(line,)),))
+    floor = Post(
+        platform="tieba",
+        post_id="c1",
+        text="",
+        media=("https://img/a.jpg",),
+        image_text=(ImageText(image="https://img/a.jpg", text="加薇 abc", lines=(line,)),),
+    )
     pipe.process_item(floor)
     from scrapy.exceptions import DropItem
 

@@ -312,7 +312,9 @@ def test_html_embeds_screenshots_up_to_a_budget(
     assert "0003-1-screenshot-x.svg 见证据包" in html and "onload" not in html  # SVG is never inlined
 
 
-def test_ocr_text_is_shown_with_its_kept_image_and_foreign_paths_are_refused(settings: Settings, tmp_path: Path) -> None:
+def test_ocr_text_is_shown_with_its_kept_image_and_foreign_paths_are_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
     from core.records import ImageText
 
     kept = settings.evidence_dir / "images" / "douyin" / "a.png"
@@ -322,7 +324,9 @@ def test_ocr_text_is_shown_with_its_kept_image_and_foreign_paths_are_refused(set
     outside.write_bytes(PNG)
     hit = make_hit("o1", "有需要的看图")
     image_text = (
-        ImageText(image="https://cdn.example/a.png", text="停息挂账 加薇 abc123" + XSS, path=str(kept), sha256="ab" * 32),
+        ImageText(
+            image="https://cdn.example/a.png", text="停息挂账 加薇 abc123" + XSS, path=str(kept), sha256="ab" * 32
+        ),
         ImageText(image="https://cdn.example/b.png", text="征信修复", path=str(outside)),
     )
     hit = hit.model_copy(update={"post": hit.post.model_copy(update={"image_text": image_text})})
