@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy core classifiers indexer alerts crawlers webui
+	$(BIN)/mypy core classifiers indexer casebook alerts crawlers webui demo wiring
 
 test: setup elasticsearch
 	$(BIN)/lint-imports

@@ -43,7 +43,7 @@ WORDS = [
 
 def make_posts(n: int, seed: int) -> list[Post]:
     rng = random.Random(seed)
-    platforms = [p for p in Platform if p is not Platform.demo]
+    platforms = [p for p in Platform if p is not Platform("demo")]
     return [
         Post(
             platform=rng.choice(platforms),

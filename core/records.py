@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from core.files import repair_surrogates
+from core.platforms import platform_names
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -31,15 +32,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Platform(StrEnum):
-    douyin = "douyin"
-    kuaishou = "kuaishou"
-    xiaohongshu = "xiaohongshu"
-    weibo = "weibo"
-    bilibili = "bilibili"
-    zhihu = "zhihu"
-    tieba = "tieba"
-    demo = "demo"
+# Derived from the platform registry (core/platforms.py), so a new platform is one registry entry.
+Platform = StrEnum("Platform", [(name, name) for name in platform_names()])  # type: ignore[misc]
 
 
 class PostKind(StrEnum):
@@ -55,7 +49,7 @@ class Label(StrEnum):
 
 
 class Category(StrEnum):
-    """What kind of illegal agency a lead-generation post recruits for (DESIGN.md)."""
+    """What kind of illegal agency a lead-generation post recruits for (docs/design.md)."""
 
     stop_interest = "stop_interest"  # 停息挂账 / 个性化分期代办
     credit_repair = "credit_repair"  # 征信修复 / 洗白

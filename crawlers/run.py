@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from core.platforms import PLATFORMS, platform_spec
 from core.settings import Settings
 
 PROGRESS_PREFIX = "QY-PROGRESS "  # same as crawlers.middlewares.PROGRESS_PREFIX (not imported: keeps parent light)
@@ -88,12 +89,9 @@ def _sum(stats: dict[str, Any], prefix: str, suffix: str = "") -> int:
     )
 
 
-SPIDERS = ("demo", "douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba")
-
-
 def known_spiders() -> list[str]:
-    """Spider names run_crawl accepts: each is the spider class named so in crawlers/spiders/<name>.py."""
-    return sorted(SPIDERS)
+    """Spider names run_crawl accepts: one per registered platform (its spider module holds a class so named)."""
+    return sorted(PLATFORMS)
 
 
 def run_crawl(
@@ -168,16 +166,17 @@ def run_crawl(
 
 
 def _spider_class(name: str) -> type:
-    """The Spider subclass called `name` in crawlers/spiders/<name>.py (no project-wide module walk needed)."""
+    """The Spider subclass called `name` in the module its registry entry names (as Scrapy's loader: by `name`)."""
     import importlib
 
     from scrapy import Spider
 
-    module = importlib.import_module(f"crawlers.spiders.{name}")
+    module_name = platform_spec(name).spider
+    module = importlib.import_module(module_name)
     for obj in vars(module).values():
         if isinstance(obj, type) and issubclass(obj, Spider) and getattr(obj, "name", None) == name:
             return obj
-    raise KeyError(f"no spider named {name!r} in crawlers.spiders.{name}")
+    raise KeyError(f"no spider named {name!r} in {module_name}")
 
 
 def _child(argv: list[str] | None = None) -> int:

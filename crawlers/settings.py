@@ -6,12 +6,11 @@ import json
 import os
 from typing import Any
 
+from core.platforms import PLATFORMS
 from core.settings import Settings
 from crawlers.browser import context_options, launch_options
 
-PLAYWRIGHT_SPIDERS = {"demo"}
 # Spiders of crawlers/spiders/<platform>.py: their requests are signed per platform (crawlers.signing.middleware).
-PLATFORM_SPIDERS = {"douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba"}
 
 
 def scrapy_settings(settings: Settings, spider: str, job: str, *, progress: bool = False) -> dict[str, Any]:
@@ -41,12 +40,13 @@ def scrapy_settings(settings: Settings, spider: str, job: str, *, progress: bool
         "EXTENSIONS": {"crawlers.middlewares.ProgressExtension": 500},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }
-    if spider in PLATFORM_SPIDERS:
+    spec = PLATFORMS.get(spider)
+    if spec is not None and spec.signed:
         # After the default-headers/user-agent middlewares (400/500), before compression (590) and cookies (700).
         values["DOWNLOADER_MIDDLEWARES"] = {"crawlers.signing.middleware.SigningMiddleware": 580}
         # auto: sign against the live platforms, not against a replay base_url; on | off force it.
         values["QINGYUAN_SIGNING"] = os.environ.get("QINGYUAN_SIGNING", "auto")
-    if spider in PLAYWRIGHT_SPIDERS:
+    if spec is not None and spec.browser:
         values.update(
             {
                 "DOWNLOAD_HANDLERS": {

@@ -5,7 +5,7 @@ The CLI, the web UI and reports speak only this; they never know which backend i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -74,3 +74,14 @@ class HitStore(Protocol):
     def count(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def iter_hits(store: HitStore, query: SearchQuery, page: int = 1000) -> Iterator[Hit]:
+    """Every hit matching a query, paged so memory stays flat."""
+    offset = 0
+    while True:
+        result = store.search(query.model_copy(update={"limit": page, "offset": offset, "facets": False}))
+        yield from result.hits
+        offset += len(result.hits)
+        if not result.hits or offset >= result.total:
+            return

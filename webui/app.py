@@ -22,11 +22,13 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from alerts.takedown.formats import FORMATS
+from casebook import Casebook
+from core.platforms import PLATFORMS
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
-from webui.db import ConsoleDB
 from webui.highlight import CONTACT_TYPES_ZH, highlight
 
 HERE = Path(__file__).resolve().parent
@@ -46,16 +48,8 @@ STATUS_NAMES_ZH = {
     HitStatus.removed.value: "已下架",
     HitStatus.still_up.value: "仍在线",
 }
-PLATFORM_NAMES_ZH = {
-    "douyin": "抖音",
-    "kuaishou": "快手",
-    "xiaohongshu": "小红书",
-    "weibo": "微博",
-    "bilibili": "哔哩哔哩",
-    "zhihu": "知乎",
-    "tieba": "百度贴吧",
-    "demo": "演示站点",
-}
+# The registry owns the Chinese names; the templates read them through this mapping.
+PLATFORM_NAMES_ZH = {name: spec.name_zh for name, spec in PLATFORMS.items()}
 
 
 class LoginRequired(Exception):
@@ -113,7 +107,7 @@ class Console:
         self,
         settings: Settings,
         store: HitStore,
-        db: ConsoleDB,
+        casebook: Casebook,
         *,
         lease_minutes: float,
         review_min_score: float,
@@ -121,12 +115,12 @@ class Console:
     ) -> None:
         self.settings = settings
         self.store = LockedStore(store)
-        self.db = db
+        self.casebook = casebook  # the one owner of reviews, leases, batches, deliveries and audit
         self.lease_minutes = lease_minutes
         self.review_min_score = review_min_score
-        self.delivery_channel = delivery_channel  # alerts.delivery channel; None = stage in the outbox only
+        self.delivery_channel = delivery_channel  # alerts.takedown.delivery channel; None = stage in the outbox only
         self.report_lock = threading.Lock()  # one report build at a time: batches are numbered from the store
-        self.throttle = LoginThrottle(db)
+        self.throttle = LoginThrottle(casebook)
 
 
 def _env() -> Environment:
@@ -142,6 +136,7 @@ def _env() -> Environment:
         STATUSES=[s.value for s in HitStatus],
         STATUS_NAMES_ZH=STATUS_NAMES_ZH,
         PLATFORM_NAMES_ZH=PLATFORM_NAMES_ZH,
+        REPORT_LINKS=[(f.kind, f.link) for f in FORMATS.values() if f.link],  # the report format registry
         CONTACT_TYPES_ZH=CONTACT_TYPES_ZH,
     )
     return env
@@ -182,7 +177,7 @@ def create_app(
 
     `secure_cookies` is for a console reached over HTTPS only: its cookie gets `Secure` and every answer HSTS.
 
-    `delivery_channel` (an alerts.delivery channel: SMTP, webhook, folder) makes "send" attempt delivery at once;
+    `delivery_channel` (an alerts.takedown.delivery channel: SMTP, webhook, folder) makes "send" attempt delivery at once;
     without one, "send" stages the batch in the outbox (state_dir/outbox) for the scheduled deliver job.
     """
     settings.ensure_dirs()
@@ -199,11 +194,15 @@ def create_app(
         review_min_score=review_min_score,
         delivery_channel=delivery_channel,
     )
+    # The casebook owns workflow state; bring the index's copy in line before anyone reads it.
+    from alerts.takedown.workflow import reconcile
+
+    reconcile(settings=settings, store=console.store, casebook=console.casebook)
 
     @asynccontextmanager
     async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        console.db.close()
+        console.casebook.close()
         if own_store:
             console.store.close()
 

@@ -20,10 +20,9 @@ from typing import cast
 
 from fastapi import HTTPException, Request
 
+from casebook import Casebook
 from core.records import utcnow
 from core.settings import Settings
-from indexer.casebook import Casebook
-from webui.db import ConsoleDB
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 MIN_PASSWORD = 8
@@ -34,9 +33,9 @@ SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)  # one shift
 
 
-def open_db(settings: Settings) -> ConsoleDB:
+def open_db(settings: Settings) -> Casebook:
     settings.ensure_dirs()
-    return ConsoleDB(settings.casebook)
+    return Casebook(settings.casebook)
 
 
 def add_user(settings: Settings, name: str, password: str) -> None:
@@ -52,7 +51,7 @@ def add_user(settings: Settings, name: str, password: str) -> None:
         db.close()
 
 
-def authenticate(db: ConsoleDB, name: str, password: str) -> bool:
+def authenticate(db: Casebook, name: str, password: str) -> bool:
     # The casebook spends the same scrypt time on an unknown name as on a wrong password.
     return db.check_password(name if NAME_RE.match(name or "") else "\0invalid", password)
 
@@ -72,7 +71,7 @@ class LoginThrottle:
 
     def __init__(
         self,
-        db: ConsoleDB,
+        casebook: Casebook,
         *,
         per_pair: int = 5,
         per_address: int = 20,
@@ -80,7 +79,7 @@ class LoginThrottle:
         window: timedelta = timedelta(minutes=15),
         known_for: timedelta = timedelta(days=30),
     ) -> None:
-        self.casebook = db.casebook
+        self.casebook = casebook
         self.per_pair, self.per_address, self.per_name = per_pair, per_address, per_name
         self.window, self.known_for = window, known_for
 
@@ -136,7 +135,7 @@ def check_csrf(request: Request, token: str | None) -> None:
 
 
 def _casebook(request: Request) -> Casebook:
-    return request.app.state.console.db.casebook  # type: ignore[no-any-return]
+    return request.app.state.console.casebook  # type: ignore[no-any-return]
 
 
 def sign_in(request: Request, name: str) -> None:

@@ -6,7 +6,6 @@ checks the CSRF token first; every page but /login needs a signed-in analyst.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,13 +15,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from alerts.takedown.formats import FORMATS
+from casebook import ReportBatch as Batch
 from core.evidence import inside, sha256_file
 from core.records import Category, Hit, HitStatus, Platform
 from indexer.base import SearchQuery, SortOrder
 from webui import related
 from webui.app import PREVIEW_CSP, Console, LoginRequired
 from webui.auth import authenticate, check_csrf, csrf_token, current_user, sign_in, sign_out
-from webui.db import Batch
 from webui.highlight import query_terms
 
 router = APIRouter()
@@ -30,7 +30,6 @@ PAGE_SIZE = 20
 MAX_PAGE = 500  # offset cap: deep paging is what filters are for
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,120}$")
 _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
-REPORT_FILES = {"xlsx": ".xlsx", "json": ".json", "zip": "-evidence.zip", "sha256": "-evidence.zip.sha256"}
 
 
 def con(request: Request) -> Console:
@@ -82,21 +81,21 @@ def login(
     name = name.strip()[:64]
     address = request.client.host if request.client else "?"
     if not c.throttle.admit(name or "?", address):
-        c.db.audit(name or "?", "login:throttled", address=address)
+        c.casebook.audit(name or "?", "login:throttled", "", {"address": address})
         return render(request, "login.html", status_code=429, next=_safe_next(next), error="失败次数过多，请稍后再试")
-    if not authenticate(c.db, name, password):
-        c.db.audit(name or "?", "login:failed", address=address)
+    if not authenticate(c.casebook, name, password):
+        c.casebook.audit(name or "?", "login:failed", "", {"address": address})
         return render(request, "login.html", status_code=401, next=_safe_next(next), error="用户名或密码错误")
     c.throttle.succeeded(name, address)
     sign_in(request, name)
-    c.db.audit(name, "login", address=address)
+    c.casebook.audit(name, "login", "", {"address": address})
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form(""), user: str = Depends(need_user)) -> Response:
     check_csrf(request, csrf)
-    con(request).db.audit(user, "logout")
+    con(request).casebook.audit(user, "logout", "", {})
     sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
@@ -222,7 +221,7 @@ def _evidence_rows(c: Console, hit: Hit) -> list[dict[str, Any]]:
 
 def _category(c: Console, hit: Hit) -> str | None:
     """The analysts' category when they changed it, else the model's."""
-    return c.db.current_category(hit.key) or (hit.verdict.category.value if hit.verdict.category else None)
+    return c.casebook.current_category(hit.key) or (hit.verdict.category.value if hit.verdict.category else None)
 
 
 def _get_hit(c: Console, key: str) -> Hit:
@@ -236,7 +235,7 @@ def _get_hit(c: Console, key: str) -> Hit:
 def hit_page(request: Request, key: str = "", user: str = Depends(need_user)) -> Response:
     c = con(request)
     hit = _get_hit(c, key)
-    reviews = c.db.reviews_for(hit.key)
+    reviews = list(reversed(c.casebook.list_reviews(hit.key)))
     return render(
         request,
         "hit.html",
@@ -247,7 +246,7 @@ def hit_page(request: Request, key: str = "", user: str = Depends(need_user)) ->
         same_author=related.by_author(c.store, hit),
         same_contacts=related.by_contacts(c.store, hit),
         near_dups=related.near_duplicates(c.store, hit),
-        holder=c.db.lease_holder(hit.key),
+        holder=c.casebook.lease_holder(hit.key),
     )
 
 
@@ -277,14 +276,14 @@ def raw_file(request: Request, rel: str, user: str = Depends(need_user)) -> Resp
 
 def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
     """Claim and return the analyst's next item: their own unexpired lease first, then the oldest free one."""
-    mine = c.db.my_lease(user)
+    mine = c.casebook.my_lease(user)
     if mine and mine not in skip:
         hit = c.store.get(mine)
         if hit is not None and hit.status is HitStatus.new:
-            c.db.claim(mine, user, c.lease_minutes)
+            c.casebook.claim(mine, user, c.lease_minutes)
             return hit
-        c.db.release(mine, user)
-    taken = c.db.leased_by_others(user)
+        c.casebook.release(mine, user)
+    taken = c.casebook.leased_by_others(user)
     offset = 0
     while offset < 2000:
         result = c.store.search(
@@ -300,7 +299,7 @@ def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
         for hit in result.hits:
             if hit.key in taken or hit.key in skip:
                 continue
-            if c.db.claim(hit.key, user, c.lease_minutes):
+            if c.casebook.claim(hit.key, user, c.lease_minutes):
                 return hit
         offset += len(result.hits)
         if not result.hits or offset >= result.total:
@@ -315,13 +314,13 @@ def _skipped(request: Request) -> set[str]:
 def _shown(c: Console, user: str, key: str) -> tuple[Hit | None, str | None]:
     """What GET /review shows, read-only (a GET never claims): the item asked for, else the analyst's own lease."""
     if not key:
-        mine = c.db.my_lease(user)
+        mine = c.casebook.my_lease(user)
         hit = c.store.get(mine) if mine else None
         return (hit, None) if hit is not None and hit.status is HitStatus.new else (None, None)
     hit = _get_hit(c, key)
     if hit.status is not HitStatus.new:
         return None, f"这条已处理（{hit.status.value}）。"
-    holder = c.db.lease_holder(hit.key)
+    holder = c.casebook.lease_holder(hit.key)
     if holder not in (None, user):
         return None, f"这条正由 {holder} 审核。"
     return hit, None
@@ -335,7 +334,7 @@ def review_page(request: Request, key: str = "", user: str = Depends(need_user))
         request,
         "review.html",
         hit=hit,
-        mine=hit is not None and c.db.lease_holder(hit.key) == user,
+        mine=hit is not None and c.casebook.lease_holder(hit.key) == user,
         notice=notice,
         category=_category(c, hit) if hit else None,
         threshold=c.review_min_score,
@@ -365,8 +364,8 @@ def review_claim(
     check_csrf(request, csrf)
     c = con(request)
     hit = _get_hit(c, key)
-    if hit.status is HitStatus.new and not c.db.claim(hit.key, user, c.lease_minutes):
-        request.session["flash"] = f"这条正由 {c.db.lease_holder(hit.key)} 审核，已为你分配下一条。"
+    if hit.status is HitStatus.new and not c.casebook.claim(hit.key, user, c.lease_minutes):
+        request.session["flash"] = f"这条正由 {c.casebook.lease_holder(hit.key)} 审核，已为你分配下一条。"
         return _to_next(request, c, user)
     return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
 
@@ -384,8 +383,8 @@ def review_decide(
     check_csrf(request, csrf)
     c = con(request)
     hit = _get_hit(c, key)
-    holder = c.db.lease_holder(key)
-    if holder not in (None, user) or (holder is None and not c.db.claim(key, user, c.lease_minutes)):
+    holder = c.casebook.lease_holder(key)
+    if holder not in (None, user) or (holder is None and not c.casebook.claim(key, user, c.lease_minutes)):
         raise HTTPException(409, f"这条正由 {holder} 审核")
     if category and category not in Category.__members__:
         raise HTTPException(400, "未知类别")
@@ -394,7 +393,7 @@ def review_decide(
     if action == "category":
         if not category:
             raise HTTPException(400, "请选择类别")
-        c.db.add_review(
+        c.casebook.record_review(
             key, user, "category", reason=reason, category_from=before, category_to=category, text=hit.post.text
         )
         request.session["flash"] = f"类别已改为 {category}"
@@ -412,11 +411,11 @@ def review_decide(
         raise HTTPException(400, "未知操作")
     # Casebook first (who/what/when/why), then the index: a crash in between leaves a decision the index can
     # be re-synced from, never a status change nobody can account for.
-    c.db.add_review(
+    c.casebook.record_review(
         key, user, status.value, reason=reason, category_from=before, category_to=chosen, text=hit.post.text
     )
     c.store.set_status([key], status)
-    c.db.release(key, user)
+    c.casebook.release(key, user)
     request.session["flash"] = f"已{'确认' if status is HitStatus.confirmed else '排除'}：{key}"
     return _to_next(request, c, user)
 
@@ -427,10 +426,10 @@ def review_skip(
 ) -> Response:
     check_csrf(request, csrf)
     c = con(request)
-    c.db.release(key, user)
+    c.casebook.release(key, user)
     skipped = [*[k for k in request.session.get("skipped", []) if k != key][-199:], key]
     request.session["skipped"] = skipped
-    c.db.audit(user, "review:skip", hit_key=key)
+    c.casebook.audit(user, "review:skip", "", {"hit_key": key})
     return _to_next(request, c, user)
 
 
@@ -448,16 +447,16 @@ def _outcome(c: Console, batch: Batch) -> dict[str, int]:
 def _delivery_state(c: Console, batch: Batch) -> tuple[str, str]:
     """The newest delivery state and its note: the outbox's per-channel state wins over the casebook's rows."""
     try:
-        from alerts.delivery import Outbox
+        from alerts.takedown.delivery import Outbox
 
-        channels = Outbox(outbox_dir(c)).load_state(batch.batch_id).get("channels", {})
+        channels = Outbox(outbox_dir(c)).load_state(batch.id).get("channels", {})
     except (ImportError, OSError, ValueError):
         channels = {}
     if channels:
         name, entry = sorted(channels.items())[-1]
         note = entry.get("response") or (entry["attempts"][-1].get("detail") if entry.get("attempts") else "")
         return str(entry.get("state", "")), f"{name}: {note or ''}"
-    rows = c.db.deliveries(batch.batch_id)
+    rows = c.casebook.list_deliveries(batch.id)
     if rows:
         return rows[-1].state, f"{rows[-1].channel}: {rows[-1].response}"
     return batch.status, ""
@@ -467,7 +466,7 @@ def _delivery_state(c: Console, batch: Batch) -> tuple[str, str]:
 def reports_page(request: Request, user: str = Depends(need_user)) -> Response:
     c = con(request)
     ready = c.store.search(SearchQuery(statuses=(HitStatus.confirmed,), labels=("lead_gen",), limit=0, facets=True))
-    batches = [(b, _outcome(c, b), *_delivery_state(c, b)) for b in c.db.batches()]
+    batches = [(b, _outcome(c, b), *_delivery_state(c, b)) for b in c.casebook.list_batches(limit=100)]
     return render(
         request,
         "reports.html",
@@ -476,18 +475,6 @@ def reports_page(request: Request, user: str = Depends(need_user)) -> Response:
         min_score=c.settings.report_min_score,
         flash=request.session.pop("flash", None),
     )
-
-
-def _paths_by_kind(batch_id: str, paths: list[Path]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in paths:
-        name = Path(p).name
-        if not name.startswith(batch_id):
-            continue
-        for kind, suffix in (*REPORT_FILES.items(), ("html", ".html")):
-            if name == batch_id + suffix:
-                out[kind] = str(p)
-    return out
 
 
 @router.post("/reports/build")
@@ -500,7 +487,7 @@ def reports_build(
     min_score: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf)
-    from core.pipeline import write_reports
+    from alerts.takedown.workflow import write_reports
 
     c = con(request)
     if platform and platform not in Platform.__members__:
@@ -518,28 +505,18 @@ def reports_build(
             min_score=score,
             out_dir=c.settings.reports_dir,
         )
-        for batch_id in outcome.batches:
-            paths = _paths_by_kind(batch_id, [Path(p) for p in outcome.paths])
-            keys = _batch_keys(Path(paths["json"])) if "json" in paths else []
-            plat = batch_id.split("-")[1] if batch_id.count("-") >= 2 else ""
-            c.db.put_batch(batch_id, plat, keys, paths)
-            c.db.audit(user, "report:build", "", batch_id=batch_id, items=len(keys), platform=plat)
+        for batch_id in outcome.batches:  # write_reports recorded each batch in the casebook; audit who asked
+            row = c.casebook.get_batch(batch_id)
+            items, plat = (len(row.item_keys), row.platform) if row else (0, "")
+            c.casebook.audit(user, "report:build", "", {"batch_id": batch_id, "items": items, "platform": plat})
     request.session["flash"] = (
         f"已生成 {len(outcome.batches)} 个批次，共 {outcome.items} 条" if outcome.batches else "没有可举报的新内容"
     )
     return RedirectResponse("/reports", status_code=303)
 
 
-def _batch_keys(path: Path) -> list[str]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [str(item.get("hit_key")) for item in data.get("items", []) if item.get("hit_key")]
-
-
 def _known_batch(c: Console, batch_id: str) -> Batch:
-    batch = c.db.batch(batch_id) if _BATCH_ID.match(batch_id) else None
+    batch = c.casebook.get_batch(batch_id) if _BATCH_ID.match(batch_id) else None
     if batch is None:
         raise HTTPException(404, "没有这个批次")
     return batch
@@ -549,40 +526,16 @@ def outbox_dir(c: Console) -> Path:
     return c.settings.state_dir / "outbox"
 
 
-class _OneAttempt(Exception):
-    """Raised from the retry sleep: a web request makes one attempt; the scheduler's deliver job retries."""
-
-
 def deliver(c: Console, batch: Batch) -> tuple[str, str]:
-    """Stage the batch in the outbox and, when the console has a channel, make one delivery attempt on it."""
-    from alerts.delivery import Outbox
-    from alerts.delivery import deliver as send
-    from alerts.report import ReportBatch
+    """Stage the batch and, when the console has a channel, make one attempt: the workflow's one delivery path."""
+    from alerts.takedown.workflow import deliver_batch
 
-    json_path = Path(batch.paths.get("json", c.settings.reports_dir / f"{batch.batch_id}.json"))
-    report = ReportBatch.model_validate_json(json_path.read_bytes())
-    files = [Path(p) for kind, p in sorted(batch.paths.items()) if kind != "json" and Path(p).is_file()]
-    files.append(json_path)
+    result = deliver_batch(c.settings, c.casebook, batch.id, c.delivery_channel)
     if c.delivery_channel is None:
-        Outbox(outbox_dir(c)).stage(report, files)
-        note = "已放入发件箱，等待定时投递任务发送"
-        c.db.record_delivery(batch.batch_id, "outbox", "queued", note)
-        return "queued", note
-
-    def stop(_delay: float) -> None:
-        raise _OneAttempt()
-
-    try:
-        result = send(report, files, c.delivery_channel, outbox_dir(c), sleep=stop)
-        state, note = result.state.value, result.detail or ""
-    except _OneAttempt:
-        state, note = "failed", "发送失败，已留在发件箱，稍后自动重试"
-    c.db.record_delivery(batch.batch_id, c.delivery_channel.name, state, note)
-    if state == "delivered":
-        c.db.set_batch_status(batch.batch_id, "sent")
-    elif state in ("failed", "dead_letter"):
-        c.db.set_batch_status(batch.batch_id, "failed")
-    return state, note
+        return "queued", "已放入发件箱，等待定时投递任务发送"
+    if result.state.value == "failed":
+        return "failed", "发送失败，已留在发件箱，稍后自动重试"
+    return result.state.value, result.detail or ""
 
 
 @router.post("/reports/send")
@@ -593,7 +546,7 @@ def reports_send(
     c = con(request)
     batch = _known_batch(c, batch_id)
     state, note = deliver(c, batch)
-    c.db.audit(user, "report:send", note, batch_id=batch_id, state=state)
+    c.casebook.audit(user, "report:send", note, {"batch_id": batch_id, "state": state})
     request.session["flash"] = f"{batch_id}：{state}"
     return RedirectResponse("/reports", status_code=303)
 
@@ -602,10 +555,10 @@ def reports_send(
 def report_preview(request: Request, batch_id: str, user: str = Depends(need_user)) -> Response:
     c = con(request)
     _known_batch(c, batch_id)
-    path = _inside(c.settings.reports_dir / f"{batch_id}.html", c.settings.reports_dir)
+    path = _inside(FORMATS["html"].path(c.settings.reports_dir, batch_id), c.settings.reports_dir)
     if path is None:
         raise HTTPException(404, "报告文件不存在")
-    response = FileResponse(path, media_type="text/html; charset=utf-8")
+    response = FileResponse(path, media_type=f"{FORMATS['html'].mime}; charset=utf-8")
     response.headers["Content-Security-Policy"] = PREVIEW_CSP
     return response
 
@@ -614,12 +567,13 @@ def report_preview(request: Request, batch_id: str, user: str = Depends(need_use
 def report_file(request: Request, batch_id: str, kind: str, user: str = Depends(need_user)) -> Response:
     c = con(request)
     _known_batch(c, batch_id)
-    if kind not in REPORT_FILES:
+    fmt = FORMATS.get(kind)
+    if fmt is None or not fmt.downloadable:
         raise HTTPException(404, "未知文件")
-    path = _inside(c.settings.reports_dir / f"{batch_id}{REPORT_FILES[kind]}", c.settings.reports_dir)
+    path = _inside(fmt.path(c.settings.reports_dir, batch_id), c.settings.reports_dir)
     if path is None:
         raise HTTPException(404, "报告文件不存在")
-    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+    return FileResponse(path, filename=path.name, media_type=fmt.mime, content_disposition_type="attachment")
 
 
 # ---------------------------------------------------------------- audit
@@ -627,5 +581,5 @@ def report_file(request: Request, batch_id: str, kind: str, user: str = Depends(
 
 @router.get("/audit")
 def audit_page(request: Request, user: str = Depends(need_user), target: str = "") -> Response:
-    entries = con(request).db.audit_log(200, target or None)
+    entries = con(request).casebook.list_audit(limit=200, target=target or None)
     return render(request, "audit.html", entries=entries, target=target)

@@ -8,11 +8,11 @@ Modules are imported lazily so one broken parser cannot take the others down.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from core.platforms import live_platforms, platform_names, platform_spec
 from core.records import Post
 from crawlers.extract.common import UnknownShape, decode_body, decode_html, detect_soft_block
 
@@ -27,45 +27,30 @@ __all__ = [
     "parse_file",
 ]
 
-NATIVE_PLATFORMS: tuple[str, ...] = ("douyin", "kuaishou", "xiaohongshu", "weibo", "bilibili", "zhihu", "tieba")
-
-# Written by another helper; registered only when present so this package never depends on it.
-_OPTIONAL = ("demo",)
-
-
-def _present(name: str) -> bool:
-    # find_spec locates the module file without importing it, so no import cycle with a demo parser that
-    # imports UnknownShape from here.
-    try:
-        return importlib.util.find_spec(f"crawlers.extract.{name}") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-# Every parser `qingyuan parse --platform` accepts: the seven platforms plus demo when it is installed.
-PLATFORMS: tuple[str, ...] = NATIVE_PLATFORMS + tuple(name for name in _OPTIONAL if _present(name))
+# The seven partner platforms and every parser `qingyuan parse --platform` accepts, from the registry.
+NATIVE_PLATFORMS: tuple[str, ...] = live_platforms()
+PLATFORMS: tuple[str, ...] = platform_names()
 
 Parser = Callable[..., list[Post]]
 
 
 def available_platforms() -> tuple[str, ...]:
-    """The seven platforms plus any optional parser (demo) that exists in this checkout."""
-    return NATIVE_PLATFORMS + tuple(name for name in _OPTIONAL if _present(name))
+    """Every registered platform (the registry owns the list; parsers are imported only when used)."""
+    return platform_names()
 
 
 def get_parser(platform: str) -> Parser:
-    name = (platform or "").strip().lower()
-    if name not in NATIVE_PLATFORMS and name not in _OPTIONAL:
-        raise ValueError(f"unknown platform {platform!r}; known: {', '.join(available_platforms())}")
+    """The `parse` function of the platform's parser module, found by the name in its registry entry."""
+    spec = platform_spec(platform)
     try:
-        module = importlib.import_module(f"crawlers.extract.{name}")
+        module = importlib.import_module(spec.parser)
     except ModuleNotFoundError as exc:
-        if exc.name == f"crawlers.extract.{name}":
-            raise ValueError(f"no parser installed for platform {name!r}") from exc
+        if exc.name == spec.parser:
+            raise ValueError(f"no parser installed for platform {spec.name!r}") from exc
         raise
     func = getattr(module, "parse", None)
     if not callable(func):
-        raise ValueError(f"crawlers.extract.{name} has no parse(body, url) function")
+        raise ValueError(f"{spec.parser} has no parse(body, url) function")
     return func
 
 
@@ -76,7 +61,7 @@ def parse(platform: str, body: bytes | str, url: str = "", *, now: datetime | No
     number where text should be) is refused as UnknownShape naming the problem, never a crash downstream."""
     func = get_parser(platform)
     try:
-        if platform not in NATIVE_PLATFORMS:
+        if not platform_spec(platform).takes_now:
             return list(func(body, url))
         return list(func(body, url, now=now))
     except (TypeError, AttributeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
@@ -86,7 +71,7 @@ def parse(platform: str, body: bytes | str, url: str = "", *, now: datetime | No
 def read_saved(platform: str, path: str | Path) -> str:
     """A saved response as text: utf-8 with a gb18030 fallback (Tieba pages are often GBK)."""
     data = Path(path).read_bytes()
-    if platform == "tieba":
+    if platform_spec(platform).decode == "html":
         return decode_html(data)
     return decode_body(data)
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from core.platforms import PLATFORMS
+
 # China has one zone and no DST: a fixed offset is exact and needs no tz database.
 CST = timezone(timedelta(hours=8))
 
@@ -368,15 +370,6 @@ _BLOCK_MARKERS: tuple[tuple[str, str], ...] = (
     ("need_login", "login wall: need_login"),
 )
 
-# Platform error codes that mean "blocked", not "nothing found".
-_BLOCK_CODES: dict[str, dict[str, str]] = {
-    "bilibili": {"-412": "rate limited: bilibili -412", "-352": "risk control: bilibili -352", "-101": "login wall"},
-    "xiaohongshu": {"300012": "rate limited: xhs 300012", "461": "captcha: xhs 461", "-100": "login wall: xhs -100"},
-    "weibo": {"-100": "login wall: weibo -100"},
-    "zhihu": {"40362": "risk control: zhihu 40362", "10003": "captcha: zhihu 10003"},
-    "douyin": {"2483": "risk control: douyin 2483"},
-}
-
 # Where each platform puts its result list, to tell "empty list" from "field missing".
 _RESULT_KEYS = (
     "aweme_list", "data", "items", "cards", "comments", "replies", "result", "feeds", "rootComments", "notes", "list",
@@ -420,7 +413,8 @@ def detect_soft_block(platform: str, status: int, body: bytes | str, expected_re
     if isinstance(parsed, dict):
         code = next((as_str(parsed[k]) for k in ("code", "status_code", "errno", "error_code") if k in parsed), None)
         if code is not None:
-            code_reason = _BLOCK_CODES.get(platform, {}).get(code)
+            spec = PLATFORMS.get(platform)
+            code_reason = spec.block_codes.get(code) if spec else None
             if code_reason:
                 return code_reason
         if isinstance(parsed.get("verify_type"), str | int) or parsed.get("verify_page"):

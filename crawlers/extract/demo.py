@@ -45,7 +45,7 @@ def parse_detail(html: str, url: str) -> list[Post]:
     metrics = {li.attrib.get("data-metric"): _int(li.attrib.get("data-value")) for li in art.css("[data-metric]")}
     text = _text(art, "[data-role=caption]")
     caption = Post(
-        platform=Platform.demo,
+        platform=Platform("demo"),
         post_id=post_id,
         kind=PostKind.caption,
         url=url,
@@ -64,12 +64,12 @@ def parse_detail(html: str, url: str) -> list[Post]:
         ),
     )
     posts = [caption]
-    parent = make_key(Platform.demo.value, post_id)
+    parent = make_key(Platform("demo").value, post_id)
     for li in sel.css("li.comment[data-comment-id]"):
         ctext = _text(li, ".comment-text")
         posts.append(
             Post(
-                platform=Platform.demo,
+                platform=Platform("demo"),
                 post_id=li.attrib["data-comment-id"],
                 kind=PostKind.comment,
                 url=f"{url}#comment-{li.attrib['data-comment-id']}",
@@ -97,7 +97,7 @@ def parse_author(html: str, url: str) -> list[Post]:
         return []
     return [
         Post(
-            platform=Platform.demo,
+            platform=Platform("demo"),
             post_id=f"user-{user_id}",
             kind=PostKind.profile_bio,
             url=url,

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
+from core.platforms import PLATFORMS
 from crawlers.browser import context_options, launch_options
-from crawlers.spiders.sessions import COOKIE_DOMAINS, Account, proxy_label
+from crawlers.spiders.sessions import Account, proxy_label
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, Playwright
@@ -189,7 +190,8 @@ def _playwright_proxy(proxy: str) -> dict[str, str]:
 
 
 def _cookie_entries(platform: str, cookies: Mapping[str, str]) -> list[dict[str, Any]]:
-    domain = COOKIE_DOMAINS.get(platform, ("",))[0]
+    spec = PLATFORMS.get(platform)
+    domain = spec.cookie_domains[0] if spec and spec.cookie_domains else ""
     return [{"name": k, "value": v, "domain": f".{domain}", "path": "/"} for k, v in cookies.items()]
 
 

@@ -52,6 +52,7 @@ from scrapy.exceptions import DownloadFailedError, DownloadTimeoutError
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
+from core.platforms import PLATFORMS
 from crawlers.signing.browser_signer import PLATFORM_PAGES, InPageFetchError, PageSigner, SigningUnavailable
 from crawlers.signing.wbi import is_wbi_path, keys_from_nav, sign_wbi_url
 from crawlers.spiders.sessions import Account
@@ -127,14 +128,16 @@ class SigningMiddleware:
         spider = self.crawler.spider
         if request.meta.get(SIGNING_META) is False or not self.active(spider):
             return None
-        platform = getattr(spider, "platform", "")
-        if platform == "bilibili":
+        spec = PLATFORMS.get(getattr(spider, "platform", ""))
+        scheme = spec.signing if spec else "none"
+        # The registry names each platform's scheme; these are the web clients' ways of signing known here.
+        if scheme == "wbi":
             return await self._bilibili(request, spider)
-        if platform == "xiaohongshu":
+        if scheme == "page_headers":
             await self._xiaohongshu(request, spider)
-        elif platform == "douyin":
+        elif scheme == "page_xhr":
             return await self._douyin(request, spider)
-        elif platform == "zhihu":
+        elif scheme == "page_capture":
             return await self._zhihu(request, spider)
         return None
 

@@ -66,11 +66,11 @@ def modes_help() -> str:
     """One line per platform spider: the modes it serves and why any is missing (for `qingyuan crawl --help`)."""
     import importlib
 
-    from crawlers.extract import NATIVE_PLATFORMS
+    from core.platforms import live_platforms, platform_spec
 
     lines = []
-    for platform in NATIVE_PLATFORMS:
-        module = importlib.import_module(f"crawlers.spiders.{platform}")
+    for platform in live_platforms():
+        module = importlib.import_module(platform_spec(platform).spider)
         spider = next(
             (c for c in vars(module).values() if isinstance(c, type) and issubclass(c, PlatformSpider) and c.platform),
             None,

@@ -13,16 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-# The cookie domain each platform's login state lives under.
-COOKIE_DOMAINS: dict[str, tuple[str, ...]] = {
-    "douyin": ("douyin.com",),
-    "kuaishou": ("kuaishou.com",),
-    "xiaohongshu": ("xiaohongshu.com",),
-    "weibo": ("weibo.cn", "weibo.com"),
-    "bilibili": ("bilibili.com",),
-    "zhihu": ("zhihu.com",),
-    "tieba": ("baidu.com",),
-}
+from core.platforms import PLATFORMS
 
 
 @dataclass(frozen=True)
@@ -36,7 +27,8 @@ class Account:
 
 def _domain_ok(domain: str, platform: str) -> bool:
     domain = domain.lstrip(".").lower()
-    wanted = COOKIE_DOMAINS.get(platform, ())
+    spec = PLATFORMS.get(platform)
+    wanted = spec.cookie_domains if spec else ()
     return not domain or any(domain == d or domain.endswith("." + d) for d in wanted)
 
 

@@ -17,7 +17,7 @@ from email.policy import default as default_policy
 from aiosmtpd.smtp import SMTP as AioSMTP
 from aiosmtpd.smtp import Envelope, Session
 
-from alerts.delivery import verify_request
+from alerts.takedown.delivery import verify_request
 from tests.integration.loopback import QuietHandler, serve_http
 
 

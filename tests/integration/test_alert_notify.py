@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_request
-from alerts.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
-from alerts.rules import AlertLog
-from core.records import Category, ContactMatch, Hit, Label, ModelInfo, Platform, Post, Verdict
+from alerts.monitoring.notify import EmailAlertChannel, NotifyError, WebhookAlertChannel, digest_id, notify, run_alerts
+from alerts.monitoring.rules import AlertLog
+from alerts.takedown.delivery import RetryPolicy, SmtpDelivery, WebhookDelivery, verify_request
+from core.records import Category, ContactMatch, Hit, utcnow
 from core.settings import Settings
+from tests import factories
 from tests.integration.partner_servers import MailSink, Receiver, serve_webhook
 
 pytestmark = pytest.mark.integration
@@ -25,21 +26,21 @@ FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, jitter=0.5)
 
 
 def make_hit(i: int, text: str, wechat: str) -> Hit:
-    post = Post(
-        platform=Platform.xiaohongshu,
-        post_id=f"n{i}",
-        text=text,
+    post = factories.make_post(
+        f"n{i}",
+        text,
+        platform="xiaohongshu",
+        url="",
+        fetched_at=utcnow(),
         author_id=f"acct{i}",
         published_at=NOW - timedelta(hours=1 + i),
     )
-    verdict = Verdict(
-        label=Label.lead_gen,
+    verdict = factories.make_verdict(
         score=0.97,
         category=Category.credit_repair,
-        contacts=(ContactMatch(type="wechat", value=wechat, start=0, end=len(wechat)),),
-        model=ModelInfo(name="test", version="1"),
+        contacts=[ContactMatch(type="wechat", value=wechat, start=0, end=len(wechat))],
     )
-    return Hit(post=post, verdict=verdict, first_seen=NOW)
+    return factories.make_hit(post, verdict, first_seen=NOW)
 
 
 def campaign_hits() -> list[Hit]:
@@ -87,7 +88,7 @@ def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver,
 
 def test_webhook_permanent_refusal_raises_and_report_channel_is_accepted(webhook: tuple[Receiver, str]) -> None:
     receiver, url = webhook
-    from alerts.rules import evaluate
+    from alerts.monitoring.rules import evaluate
 
     alerts = evaluate(campaign_hits(), NOW)
     with pytest.raises(NotifyError):

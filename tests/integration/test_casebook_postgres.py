@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from indexer.casebook import Casebook
+from casebook import Casebook
 from tests.unit import test_casebook as sqlite_suite
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from indexer.casebook import Casebook
+from casebook import Casebook
 from tests.integration.loopback import serve_asgi
 from tests.unit.test_webui import PASSWORD, seed_home
 from webui.app import create_app

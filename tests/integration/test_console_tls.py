@@ -14,12 +14,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from core.cli import app as cli
-from indexer.casebook import Casebook
+from casebook import Casebook
 from tests.integration.conftest import missing_real_part
 from tests.integration.loopback import serve_asgi
 from tests.unit.test_webui import PASSWORD, seed_home
 from webui.app import create_app, transport_problem
+from wiring.cli import app as cli
 
 pytestmark = pytest.mark.integration
 ANY = "0.0.0.0"  # noqa: S104  (the address the console must refuse to serve plain HTTP on)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from alerts.delivery import (
+from alerts.takedown.delivery import (
     DeliveryState,
     FolderDelivery,
     Outbox,
@@ -27,10 +27,11 @@ from alerts.delivery import (
     deliver_pending,
     verify_request,
 )
-from alerts.render import write_batch
-from alerts.report import ReportBatch, build_batches
-from core.records import Category, ContactMatch, Evidence, Hit, HitStatus, Label, ModelInfo, Platform, Post, Verdict
+from alerts.takedown.formats import write_batch
+from alerts.takedown.report import ReportBatch, build_batches
+from core.records import Category, Evidence, Hit, HitStatus, ModelInfo
 from core.settings import Settings
+from tests import factories
 from tests.integration.partner_servers import MailSink, Receiver, serve_webhook
 
 pytestmark = pytest.mark.integration
@@ -45,23 +46,22 @@ PNG = bytes.fromhex(
 
 def make_hit(post_id: str, evidence: tuple[Evidence, ...] = ()) -> Hit:
     text = '征信修复，V信 abc123 <script>alert(1)</script> =cmd|"/C calc"!A0'
-    post = Post(
-        platform=Platform.xiaohongshu,
-        post_id=post_id,
+    post = factories.make_post(
+        post_id,
+        text,
+        platform="xiaohongshu",
         url=f"https://www.xiaohongshu.com/explore/{post_id}",
-        text=text,
-        author_id="u1",
         author_name="上岸",
+        published_at=None,
         fetched_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
     )
-    verdict = Verdict(
-        label=Label.lead_gen,
+    verdict = factories.make_verdict(
         score=0.93,
         category=Category.credit_repair,
-        contacts=(ContactMatch(type="wechat", value="abc123", start=8, end=14),),
+        contacts=[factories.contact_in(text, "abc123")],
         model=ModelInfo(name="tiny", version="1"),
     )
-    return Hit(post=post, verdict=verdict, status=HitStatus.confirmed, evidence=evidence)
+    return factories.make_hit(post, verdict, status=HitStatus.confirmed, evidence=evidence)
 
 
 @pytest.fixture()

@@ -4,6 +4,7 @@ that trickles its answer, Retry-After, a captured request replayed, and a delive
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -13,7 +14,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from alerts.delivery import (
+from alerts.monitoring.rules import AlertLog, AlertRule
+from alerts.takedown.delivery import (
     DeliveryState,
     Outbox,
     RetryPolicy,
@@ -23,13 +25,13 @@ from alerts.delivery import (
     redact,
     verify_request,
 )
-from alerts.report import ReportBatch
-from alerts.rules import AlertLog, AlertRule
-from core.cli import app
+from alerts.takedown.report import ReportBatch
+from casebook import Casebook
 from core.settings import Settings
-from indexer.casebook import Casebook
 from tests.integration.partner_servers import Receiver, serve_webhook
 from tests.integration.test_delivery import report  # noqa: F401  (fixture)
+from wiring import scheduler
+from wiring.cli import app
 
 pytestmark = pytest.mark.integration
 
@@ -75,8 +77,8 @@ def test_a_password_and_token_in_the_webhook_url_are_never_recorded_or_printed(
         if p.is_file() and any(s.encode() in p.read_bytes() for s in (PASSWORD, TOKEN))
     ]
     assert leaked == [] and PASSWORD not in result.output and TOKEN not in result.output  # ... without secrets
-    history = (settings.state_dir / "job-history.jsonl").read_text("utf-8")
-    assert '"outcome": "failed"' in history and "127.0.0.1" in history
+    (run,) = scheduler.read_history(settings, "deliver")  # the job run, as the casebook keeps it
+    assert run["outcome"] == "failed" and "127.0.0.1" in json.dumps(run)
 
 
 def test_a_trickling_receiver_is_cut_off_at_the_total_deadline(

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from core.records import Category, Hit, HitStatus, Label, ModelInfo, Platform, Post, Verdict
+from core.records import Category, Hit, HitStatus, Label, ModelInfo, Platform, utcnow
 from indexer.base import HitStore, SearchQuery, SortOrder
+from tests import factories
 from tests.integration.loopback import QuietHandler, serve_http
 
 MODEL = ModelInfo(name="test", version="1")
@@ -39,9 +40,11 @@ def make_hit(
     author: str | None = None,
     first_seen: datetime | None = None,
 ) -> Hit:
-    post = Post(platform=platform, post_id=post_id, text=text, published_at=published, author_id=author)
-    verdict = Verdict(label=label, score=score, category=category, model=MODEL)
-    return Hit(post=post, verdict=verdict, status=status, first_seen=first_seen or T0 + timedelta(days=30))
+    post = factories.make_post(
+        post_id, text, platform=platform, url="", author_id=author, published_at=published, fetched_at=utcnow()
+    )
+    verdict = factories.make_verdict(label=label, score=score, category=category, model=MODEL)
+    return factories.make_hit(post, verdict, status=status, first_seen=first_seen or T0 + timedelta(days=30))
 
 
 def dataset() -> list[Hit]:

@@ -10,14 +10,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import scheduler
-from core.pipeline import takedown_stats
+from alerts.takedown.workflow import takedown_stats
 from core.records import HitStatus
 from core.settings import Settings
 from demo.server import serve_demo
 from indexer import open_store
 from indexer.base import SearchQuery
 from tests.integration.partner_servers import Receiver, serve_webhook
+from wiring import scheduler
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 SECRET = "test-secret-不要外传"

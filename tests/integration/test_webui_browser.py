@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import FolderDelivery
+from alerts.takedown.delivery import FolderDelivery
 from core.records import HitStatus
 from crawlers.browser import launch_options
 from indexer import open_store

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from casebook import Casebook, hash_password, verify_password
 from core.records import utcnow
-from indexer.casebook import Casebook, hash_password, verify_password
 
 
 @pytest.fixture

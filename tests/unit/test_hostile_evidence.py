@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import Outbox
-from alerts.render import write_batch
-from alerts.report import build_batches
+from alerts.takedown.delivery import Outbox
+from alerts.takedown.formats import write_batch
+from alerts.takedown.report import build_batches
 from core.evidence import collect_evidence, inside, sha256_file
 from core.records import Evidence, HitStatus, Post
 from core.settings import Settings

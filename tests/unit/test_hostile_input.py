@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from core.cli import app
 from core.files import open_output
 from core.records import Post
+from wiring.cli import app
 
 WEIBO = Path(__file__).resolve().parents[1] / "fixtures" / "platforms" / "weibo" / "search_getindex.json"
 

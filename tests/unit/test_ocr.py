@@ -13,12 +13,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from core.cli import app
 from core.ocr import OcrError, attach_image_text, char_accuracy, read_file, read_image
-from core.pipeline import post_text
 from core.records import ImageText, OcrLine, Post
 from crawlers.extract.demo import parse_detail
 from demo.content import image_truth, load_content
+from wiring.cli import app
+from wiring.pipeline import post_text
 
 STATIC = Path(__file__).resolve().parents[2] / "demo" / "static"
 POSTER = "7398400000000000001"  # 停息挂账 poster with a 薇 handle

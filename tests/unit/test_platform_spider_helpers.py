@@ -163,7 +163,7 @@ def test_spiders_state_their_modes_and_why_one_is_missing() -> None:
 def test_crawl_help_lists_the_modes() -> None:
     from typer.testing import CliRunner
 
-    from core.cli import app
+    from wiring.cli import app
 
     result = CliRunner().invoke(app, ["crawl", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0

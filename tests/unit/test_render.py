@@ -14,24 +14,22 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from alerts import render
-from alerts.bundle import verify_bundle, write_bundle
-from alerts.render import EXCEL_CELL_LIMIT, XLSX_HEADERS, safe_cell_text, write_batch
-from alerts.report import ReportBatch, build_batches
+from alerts.takedown import render
+from alerts.takedown.bundle import verify_bundle, write_bundle
+from alerts.takedown.formats import write_batch
+from alerts.takedown.render import EXCEL_CELL_LIMIT, XLSX_HEADERS, safe_cell_text
+from alerts.takedown.report import ReportBatch, build_batches
 from core.records import (
     Category,
     ContactMatch,
     Evidence,
     Hit,
     HitStatus,
-    Label,
     ModelInfo,
-    Platform,
-    Post,
     SlangMatch,
-    Verdict,
 )
 from core.settings import Settings
+from tests import factories
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 PNG = base64.b64decode(
@@ -53,26 +51,24 @@ def make_hit(
     title: str | None = None,
     evidence: tuple[Evidence, ...] = (),
 ) -> Hit:
-    post = Post(
-        platform=Platform.douyin,
-        post_id=post_id,
-        url=url if url is not None else f"https://www.douyin.com/video/{post_id}",
-        text=text,
+    post = factories.make_post(
+        post_id,
+        text,
+        url=url,
         title=title,
         author_id=author_id,
         author_name=author_name,
         published_at=T0 - timedelta(days=1),
         fetched_at=T0,
     )
-    verdict = Verdict(
-        label=Label.lead_gen,
+    verdict = factories.make_verdict(
         score=0.97,
         category=Category.credit_repair,
-        slang=(SlangMatch(surface=surface, canonical="停息挂账", start=0, end=2),),
-        contacts=(ContactMatch(type="wechat", value=contact, start=0, end=len(contact)),),
+        slang=[SlangMatch(surface=surface, canonical="停息挂账", start=0, end=2)],
+        contacts=[ContactMatch(type="wechat", value=contact, start=0, end=len(contact))],
         model=ModelInfo(name="tiny", version="1"),
     )
-    return Hit(post=post, verdict=verdict, status=HitStatus.confirmed, evidence=evidence, first_seen=T0)
+    return factories.make_hit(post, verdict, status=HitStatus.confirmed, evidence=evidence, first_seen=T0)
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.report import (
+from alerts.takedown.report import (
     CATEGORY_EXPLANATIONS_ZH,
     EXCERPT_LIMIT,
     REQUESTED_ACTION,
@@ -21,18 +21,16 @@ from alerts.report import (
 )
 from core.records import (
     Category,
-    ContactMatch,
     Evidence,
     Hit,
     HitStatus,
     Label,
     ModelInfo,
     Platform,
-    Post,
-    SlangMatch,
     Verdict,
 )
 from core.settings import Settings
+from tests import factories
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)
@@ -50,34 +48,24 @@ def make_hit(
     evidence: tuple[Evidence, ...] = (),
     first_seen: datetime = T0,
 ) -> Hit:
-    post = Post(
+    post = factories.make_post(
+        post_id,
+        text,
         platform=platform,
-        post_id=post_id,
-        url=f"https://www.{platform.value}.com/video/{post_id}",
-        text=text,
         author_id=f"uid-{post_id}",
         author_name=f"上岸老师{post_id}",
         published_at=T0 - timedelta(days=1),
         fetched_at=T0,
     )
-    start = text.find("停息") if "停息" in text else 0
-    verdict = Verdict(
+    verdict = Verdict(  # the category is kept even on a benign verdict: the report must not rely on it
         label=label,
         score=score,
         category=category,
-        slang=(
-            SlangMatch(
-                surface="停息", canonical="停息挂账", category=Category.stop_interest, start=start, end=start + 2
-            ),
-        ),
-        contacts=(
-            ContactMatch(
-                type="wechat", value="abc123", start=max(0, text.find("abc123")), end=max(0, text.find("abc123")) + 6
-            ),
-        ),
+        slang=(factories.slang_in(text, "停息", "停息挂账", Category.stop_interest),),
+        contacts=(factories.contact_in(text, "abc123"),),
         model=ModelInfo(name="qingyuan-bert-tiny", version="2026.11.1"),
     )
-    return Hit(post=post, verdict=verdict, status=status, evidence=evidence, first_seen=first_seen)
+    return factories.make_hit(post, verdict, status=status, evidence=evidence, first_seen=first_seen)
 
 
 @pytest.fixture()

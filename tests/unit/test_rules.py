@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.delivery import PermanentDeliveryError, RetryableDeliveryError, RetryPolicy
-from alerts.notify import AlertDigest, NotifyError, build_digest, digest_id, digest_text, notify, run_alerts
-from alerts.rules import (
+from alerts.monitoring.notify import AlertDigest, NotifyError, build_digest, digest_id, digest_text, notify, run_alerts
+from alerts.monitoring.rules import (
     Alert,
     AlertConfig,
     AlertLog,
@@ -22,19 +21,18 @@ from alerts.rules import (
     normalise_for_shingles,
     surge_alerts,
 )
+from alerts.takedown.delivery import PermanentDeliveryError, RetryableDeliveryError, RetryPolicy
 from core.records import (
     Category,
     ContactMatch,
     Hit,
     HitStatus,
     Label,
-    ModelInfo,
     Platform,
-    Post,
     SlangMatch,
-    Verdict,
 )
 from core.settings import Settings
+from tests import factories
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 CFG = AlertConfig()
@@ -56,23 +54,22 @@ def make_hit(
     post_id: str | None = None,
     first_seen: datetime = NOW,
 ) -> Hit:
-    post = Post(
+    post = factories.make_post(
+        post_id or f"p{next(_seq)}",
+        text,
         platform=platform,
-        post_id=post_id or f"p{next(_seq)}",
-        text=text,
+        url="",
         author_id=author,
         published_at=at,
         fetched_at=first_seen,
     )
-    verdict = Verdict(
+    verdict = factories.make_verdict(
         label=label,
-        score=0.95 if label is Label.lead_gen else 0.05,
-        category=category if label is Label.lead_gen else None,
-        slang=tuple(SlangMatch(surface=s, canonical=s, start=0, end=len(s)) for s in slang),
-        contacts=tuple(ContactMatch(type=t, value=v, start=0, end=len(v)) for t, v in contacts),
-        model=ModelInfo(name="test", version="1"),
+        category=category,
+        slang=[SlangMatch(surface=s, canonical=s, start=0, end=len(s)) for s in slang],
+        contacts=[ContactMatch(type=t, value=v, start=0, end=len(v)) for t, v in contacts],
     )
-    return Hit(post=post, verdict=verdict, status=status, first_seen=first_seen)
+    return factories.make_hit(post, verdict, status=status, first_seen=first_seen)
 
 
 def baseline_hits(per_day: int, category: Category = Category.stop_interest, slang: tuple[str, ...] = ()) -> list[Hit]:
@@ -347,7 +344,7 @@ def test_a_failed_digest_is_sent_on_the_next_run(tmp_path: Path) -> None:
 
 
 def test_recent_hits_reads_lead_gen_hits_in_range_through_the_store(tmp_path: Path) -> None:
-    from alerts.rules import recent_hits
+    from alerts.monitoring.rules import recent_hits
     from indexer.tantivy_store import TantivyHitStore
 
     store = TantivyHitStore(tmp_path / "index", writer_heap=15_000_000)

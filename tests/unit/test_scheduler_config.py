@@ -1,6 +1,6 @@
 import pytest
 
-import scheduler
+from wiring import scheduler
 
 
 def _write(tmp_path, text):
@@ -62,7 +62,8 @@ def test_bad_schedules_say_what_is_wrong(tmp_path, body, message):
 def test_history_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv("QINGYUAN_HOME", str(tmp_path))
     settings = scheduler.get_settings()
-    scheduler.record_history(settings, {"job": "a", "start": "s", "end": "e", "outcome": "ok"})
-    scheduler.record_history(settings, {"job": "b", "start": "s", "end": "e", "outcome": "error"})
+    start, end = "2026-11-01T08:00:00+00:00", "2026-11-01T08:05:00+00:00"
+    scheduler.record_history(settings, {"job": "a", "start": start, "end": end, "outcome": "ok"})
+    scheduler.record_history(settings, {"job": "b", "start": start, "end": end, "outcome": "error"})
     assert [r["job"] for r in scheduler.read_history(settings)] == ["a", "b"]
     assert scheduler.read_history(settings, "b")[0]["outcome"] == "error"

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from classifiers.base import ClassifyInput
-from core.pipeline import index_posts, thread_texts
 from core.records import Category, Label, ModelInfo, Post, PostKind, Verdict
 from core.settings import Settings
 from indexer.tantivy_store import TantivyHitStore
+from wiring.pipeline import index_posts, thread_texts
 
 VIDEO = Post(platform="douyin", post_id="v1", text="停息挂账找我们，个性化分期", kind=PostKind.caption)
 ROOT = Post(platform="douyin", post_id="c1", text="怎么联系", kind=PostKind.comment, parent_key="douyin:v1")

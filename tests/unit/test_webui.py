@@ -15,26 +15,23 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from casebook import Casebook
+from classifiers.train.from_reviews import review_rows, write_jsonl
 from core.evidence import screenshot_path, sha256_file
 from core.records import (
     Category,
-    ContactMatch,
     Evidence,
     Hit,
     HitStatus,
     Label,
     ModelInfo,
-    Post,
-    SlangMatch,
-    Verdict,
 )
 from core.settings import Settings
 from indexer import open_store
 from indexer.base import SearchQuery
+from tests import factories
 from webui.app import create_app
 from webui.auth import add_user
-from webui.db import ConsoleDB
-from webui.export import export_reviews
 from webui.highlight import highlight, query_terms
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)> 停息挂账 加V信 qy8888"
@@ -69,10 +66,10 @@ def make_hit(
     screenshot: bool = True,
     raw: bool = False,
 ) -> Hit:
-    post = Post(
+    post = factories.make_post(
+        post_id,
+        text,
         platform=platform,
-        post_id=post_id,
-        text=text,
         url=f"https://www.douyin.com/video/{post_id}",
         author_id=author,
         author_name=f"债务规划{author}",
@@ -80,16 +77,11 @@ def make_hit(
         fetched_at=T0 + timedelta(hours=1, minutes=minutes),
     )
     slang = []
-    at = text.find("停息挂账")
-    if at >= 0:
-        slang.append(SlangMatch(surface="停息挂账", canonical="停息挂账", start=at, end=at + 4, category=category))
-    at = text.find("zx")
-    if at >= 0:
-        slang.append(SlangMatch(surface="zx", canonical="征信", start=at, end=at + 2, category=Category.credit_repair))
-    contacts = []
-    at = text.find("qy8888")
-    if at >= 0:
-        contacts.append(ContactMatch(type="wechat", value="qy8888", start=at, end=at + 6))
+    if "停息挂账" in text:
+        slang.append(factories.slang_in(text, "停息挂账", "停息挂账", category))
+    if "zx" in text:
+        slang.append(factories.slang_in(text, "zx", "征信", Category.credit_repair))
+    contacts = [factories.contact_in(text, "qy8888")] if "qy8888" in text else []
     evidence: tuple[Evidence, ...] = ()
     if screenshot:
         shot = screenshot_path(settings, platform, post_id)
@@ -101,15 +93,10 @@ def make_hit(
         raw_file.parent.mkdir(parents=True, exist_ok=True)
         raw_file.write_text(f"<html><script>alert('raw')</script>{text}</html>", encoding="utf-8")
         evidence += (Evidence(kind="raw_response", path=str(raw_file), sha256=sha256_file(raw_file)),)
-    verdict = Verdict(
-        label=label,
-        score=score,
-        category=category if label is Label.lead_gen else None,
-        slang=tuple(slang),
-        contacts=tuple(contacts),
-        model=MODEL,
+    verdict = factories.make_verdict(
+        label=label, score=score, category=category, slang=slang, contacts=contacts, model=MODEL
     )
-    return Hit(post=post, verdict=verdict, evidence=evidence, first_seen=post.fetched_at)
+    return factories.make_hit(post, verdict, evidence=evidence)
 
 
 def seed_home(home: Path) -> tuple[Settings, list[Hit]]:
@@ -271,9 +258,9 @@ def test_security_headers_and_secret_file(app) -> None:  # type: ignore[no-untyp
 
 def test_passwords_are_hashed_with_salt(home) -> None:  # type: ignore[no-untyped-def]
     settings, _ = home
-    db = ConsoleDB(settings.casebook)
+    db = Casebook(settings.casebook)
     try:
-        rows = {a.name: a.password_hash for a in db.casebook.list_analysts()}
+        rows = {a.name: a.password_hash for a in db.list_analysts()}
     finally:
         db.close()
     assert PASSWORD not in rows["alice"]
@@ -407,7 +394,7 @@ def take_next(client: TestClient, token: str) -> str | None:
 
 
 def test_get_review_claims_nothing(app) -> None:  # type: ignore[no-untyped-def]
-    db = app.state.console.db
+    db = app.state.console.casebook
     alice, bob = TestClient(app), TestClient(app)
     alice_token, bob_token = login(alice, "alice"), login(bob, "bob")
     # A link (or a prefetch, or an <img src>) opening /review or /review?key=... must not take a lease.
@@ -444,7 +431,7 @@ def test_two_analysts_never_get_the_same_item(app) -> None:  # type: ignore[no-u
 
 def test_claims_race_and_expire(home) -> None:  # type: ignore[no-untyped-def]
     settings, _ = home
-    db = ConsoleDB(settings.casebook)
+    db = Casebook(settings.casebook)
     try:
         winners: list[str] = []
         barrier = threading.Barrier(6)
@@ -502,7 +489,11 @@ def test_decisions_update_store_and_audit_log(app, home, tmp_path: Path) -> None
     assert "反催收/防爆通讯录" in hit_html.split('id="current-category">', 1)[1][:40]
 
     out = tmp_path / "reviews.jsonl"
-    assert export_reviews(settings, out) == 2
+    casebook = Casebook(settings.casebook)
+    try:
+        assert write_jsonl(review_rows(casebook.decisions()), out) == 2
+    finally:
+        casebook.close()
     rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert rows[first] == {
         "id": first,

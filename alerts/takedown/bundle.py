@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from alerts.report import BEIJING, EvidenceFile, ReportBatch, ReportItem
+from alerts.takedown.report import BEIJING, EvidenceFile, ReportBatch, ReportItem
 
 _CHUNK = 1 << 20
 _STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".zip", ".gz", ".br"}  # already compressed

@@ -51,8 +51,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 from pydantic import BaseModel
 
-from alerts.bundle import atomic_path, atomic_write_bytes, sha256_path
-from alerts.report import ReportBatch
+from alerts.takedown.bundle import atomic_path, atomic_write_bytes, sha256_path
+from alerts.takedown.formats import format_of
+from alerts.takedown.report import ReportBatch
 from core.records import utcnow
 
 SIGNATURE_HEADER = "X-Qingyuan-Signature"
@@ -511,9 +512,8 @@ class SmtpDelivery(SmtpSender):
             )
         msg.set_content(body)
         for path in attached:
-            ctype, _ = mimetypes.guess_type(path.name)
-            if path.name.endswith(".xlsx"):
-                ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            fmt = format_of(path)  # the report format registry names each batch file's type
+            ctype = fmt.mime if fmt else mimetypes.guess_type(path.name)[0]
             maintype, subtype = (ctype or "application/octet-stream").split("/", 1)
             params = {"charset": "utf-8"} if maintype == "text" else None  # our text files are UTF-8; say so
             msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name, params=params)

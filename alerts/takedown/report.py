@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.evidence import collect_evidence, inside, sha256_file
+from core.platforms import name_zh
 from core.records import (
     CATEGORY_NAMES_ZH,
     Category,
@@ -37,16 +38,6 @@ EXCERPT_LIMIT = 200
 REQUESTED_ACTION = "下架/删除内容"
 BEIJING = timezone(timedelta(hours=8))
 
-PLATFORM_NAMES_ZH: dict[str, str] = {
-    Platform.douyin.value: "抖音",
-    Platform.kuaishou.value: "快手",
-    Platform.xiaohongshu.value: "小红书",
-    Platform.weibo.value: "微博",
-    Platform.bilibili.value: "哔哩哔哩",
-    Platform.zhihu.value: "知乎",
-    Platform.tieba.value: "百度贴吧",
-    Platform.demo.value: "演示站点",
-}
 
 CONTENT_TYPE_NAMES_ZH: dict[str, str] = {
     "caption": "视频文案",
@@ -325,7 +316,7 @@ def _item(hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notif
         seq=seq,
         hit_key=hit.key,
         platform=post.platform,
-        platform_name=PLATFORM_NAMES_ZH.get(post.platform.value, post.platform.value),
+        platform_name=name_zh(post.platform.value),
         content_url=clean_text(post.url),
         content_id=clean_text(post.post_id),
         content_type=post.kind.value,
@@ -419,7 +410,7 @@ def build_batches(
                 ReportBatch(
                     batch_id=batch_id,
                     platform=Platform(plat),
-                    platform_name=PLATFORM_NAMES_ZH.get(plat, plat),
+                    platform_name=name_zh(plat),
                     created_at=now,
                     notifier=notifier,
                     items=items,

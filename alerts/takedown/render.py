@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from alerts.bundle import atomic_path, atomic_write_bytes, evidence_name, write_bundle
-from alerts.report import BEIJING, ReportBatch, ReportItem, clean_text
+from alerts.takedown.bundle import atomic_path, atomic_write_bytes, evidence_name
+from alerts.takedown.report import BEIJING, ReportBatch, ReportItem, clean_text
 
 XLSX_HEADERS: tuple[str, ...] = (
     # The partner's template, in this exact order.
@@ -188,16 +188,3 @@ def render_html(batch: ReportBatch, bundle_name: str | None = None, bundle_sha25
         bundle_name=bundle_name,
         bundle_sha256=bundle_sha256,
     )
-
-
-def write_batch(batch: ReportBatch, out_dir: Path) -> list[Path]:
-    """Write <id>.xlsx, <id>.json, <id>.html, <id>-evidence.zip and <id>-evidence.zip.sha256; return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = batch.batch_id
-    bundle = write_bundle(batch, out_dir / f"{stem}-evidence.zip")
-    xlsx = write_xlsx(batch, out_dir / f"{stem}.xlsx")
-    js = write_json(batch, out_dir / f"{stem}.json")
-    html = atomic_write_bytes(
-        out_dir / f"{stem}.html", render_html(batch, bundle.path.name, bundle.sha256).encode("utf-8")
-    )
-    return [xlsx, js, html, bundle.path, bundle.sha256_path]

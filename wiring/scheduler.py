@@ -1,7 +1,7 @@
 """Unattended operation: APScheduler 3.x runs the pipeline's stage functions from a TOML schedule.
 
 Jobs are thin wrappers (as in Meta's HMA): they gather settings and dependencies, call a plain function from
-core/pipeline.py, and record the outcome in the job history. The job store is SQLite through SQLAlchemy, so jobs
+wiring/pipeline.py or alerts/takedown/workflow.py, and record the outcome as a job run in the casebook. The job store is SQLite through SQLAlchemy, so jobs
 and next run times survive restarts; `max_instances=1`, coalescing and a misfire grace time keep a slow job from
 piling up; every crawl runs in its own process with a timeout (a Twisted reactor cannot restart).
 
@@ -19,7 +19,6 @@ Schedule file (TOML):
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import signal
@@ -129,9 +128,9 @@ def _crawl(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
 def _index(settings: Settings, spec: JobSpec) -> dict[str, Any]:
     from classifiers.load import load_classifier
-    from core.pipeline import index_posts
     from core.spool import Spool
     from indexer import open_store
+    from wiring.pipeline import index_posts
 
     store = open_store(settings)
     try:
@@ -144,7 +143,7 @@ def _index(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
 
 def _report(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from core.pipeline import write_reports
+    from alerts.takedown.workflow import write_reports
     from indexer import open_store
 
     store = open_store(settings)
@@ -162,19 +161,19 @@ def _report(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
 
 def _deliver(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from core.pipeline import deliver_pending
+    from alerts.takedown.workflow import deliver_pending
 
     return deliver_pending(settings=settings, options=spec.options)
 
 
 def _recheck(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from core.crawling import recheck_reported
+    from wiring.crawling import recheck_reported
 
     return recheck_reported(settings=settings, options=spec.options, timeout=spec.timeout)
 
 
 def _alerts(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from core.pipeline import evaluate_alerts
+    from wiring.pipeline import evaluate_alerts
 
     return evaluate_alerts(settings=settings, options=spec.options)
 
@@ -193,30 +192,56 @@ JOB_BODIES: dict[str, Callable[[Settings, JobSpec], dict[str, Any]]] = {
 _locks: dict[str, threading.Lock] = {}
 
 
-def history_path(settings: Settings) -> Path:
-    return settings.state_dir / "job-history.jsonl"
-
-
 def record_history(settings: Settings, entry: dict[str, Any]) -> None:
-    path = history_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+    """One finished run into the casebook's job runs (start and end as ISO times)."""
+    from casebook import Casebook
+
+    settings.ensure_dirs()
+    casebook = Casebook(settings.casebook)
+    try:
+        run_id = casebook.start_job(entry["job"], kind=entry.get("kind", ""), at=_when(entry.get("start")))
+        casebook.finish_job(
+            run_id,
+            entry.get("outcome", "ok"),
+            entry.get("counts"),
+            entry.get("error", ""),
+            at=_when(entry.get("end")),
+        )
+    finally:
+        casebook.close()
+
+
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def read_history(settings: Settings, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    path = history_path(settings)
-    if not path.exists():
-        return []
+    """The newest `limit` runs (of one job or all) from the casebook, oldest first, as the CLI shows them."""
+    from casebook import Casebook
+
+    settings.ensure_dirs()
+    casebook = Casebook(settings.casebook)
+    try:
+        runs = casebook.list_jobs(job_id, limit=limit)
+    finally:
+        casebook.close()
     rows = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if job_id is None or row.get("job") == job_id:
-            rows.append(row)
-    return rows[-limit:]
+    for run in reversed(runs):
+        row: dict[str, Any] = {
+            "job": run.job_id,
+            "kind": run.kind,
+            "start": run.started_at.isoformat(),
+            "end": run.ended_at.isoformat() if run.ended_at else "",
+            "outcome": run.outcome,
+            "counts": dict(run.counts or {}),
+        }
+        if run.error:
+            row["error"] = run.error
+        rows.append(row)
+    return rows
 
 
 def run_job(schedule_path: str, job_id: str) -> dict[str, Any]:
@@ -230,9 +255,12 @@ def run_job(schedule_path: str, job_id: str) -> dict[str, Any]:
     if not lock.acquire(blocking=False):
         log.warning("job %s is still running; skipping this run", job_id)
         return {"skipped": "already running"}
-    started = datetime.now(timezone.utc)
-    entry: dict[str, Any] = {"job": job_id, "kind": spec.kind, "start": started.isoformat()}
-    from core.pipeline import JobFailed
+    from casebook import Casebook
+
+    casebook = Casebook(settings.casebook)
+    run_id = casebook.start_job(job_id, kind=spec.kind)  # visible as "running" while it runs
+    entry: dict[str, Any] = {}
+    from alerts.takedown.workflow import JobFailed
 
     try:
         counts = JOB_BODIES[spec.kind](settings, spec)
@@ -248,8 +276,8 @@ def run_job(schedule_path: str, job_id: str) -> dict[str, Any]:
         raise
     finally:
         lock.release()
-        entry["end"] = datetime.now(timezone.utc).isoformat()
-        record_history(settings, entry)
+        casebook.finish_job(run_id, entry.get("outcome", "error"), entry.get("counts"), entry.get("error", ""))
+        casebook.close()
 
 
 # ------------------------------------------------------------------------- the scheduler

@@ -1,21 +1,20 @@
-"""Stage wiring that drives crawlers (re-checks), kept apart from core/pipeline.py so the web console, which
-imports the pipeline to build reports, never reaches a crawler (import-linter holds that line)."""
+"""Stage wiring that drives crawlers after reporting: re-checks of reported posts, recorded in the casebook first
+and copied to the index's searchable status."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.pipeline import iter_hits
 from core.records import HitStatus, utcnow
 from core.settings import Settings
-from indexer.base import SearchQuery, SortOrder
+from indexer.base import SearchQuery, SortOrder, iter_hits
 
 
 def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     """Revisit reported posts (oldest first) and record whether each was taken down or is still up."""
+    from casebook import Casebook
     from crawlers.recheck import check_post
     from indexer import open_store
-    from indexer.casebook import Casebook
 
     limit = int(options.get("limit", 100))
     job = f"recheck-{utcnow():%Y%m%d}"

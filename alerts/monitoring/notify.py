@@ -2,7 +2,7 @@
 
 The digest id derives from the sorted alert ids, so a resend of the same alerts (a retry, or a run that died after
 sending but before recording) carries the same Idempotency-Key / Message-ID and the receiver can drop it. The
-webhook is signed exactly like report delivery (`alerts.delivery.signed_headers`: timestamp, key and body).
+webhook is signed exactly like report delivery (`alerts.takedown.delivery.signed_headers`: timestamp, key and body).
 Transient failures (5xx, 408/425/429, timeouts, refused connections, SMTP 4xx) are retried with the backoff of
 `RetryPolicy`; a permanent refusal, or running out of attempts, raises `NotifyError`.
 """
@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from alerts.delivery import (
+from alerts.monitoring.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
+from alerts.takedown.delivery import (
     PermanentDeliveryError,
     RetryableDeliveryError,
     RetryPolicy,
@@ -36,7 +37,6 @@ from alerts.delivery import (
     signed_headers,
     url_secrets,
 )
-from alerts.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
 from core.records import Hit, utcnow
 
 DIGEST_HEADER = "X-Qingyuan-Alert-Digest"

@@ -1,0 +1,377 @@
+"""The takedown workflow: build and write report batches, deliver them, and count takedowns.
+
+One path for the command line, the scheduler and the console. The casebook owns every workflow fact (batch, its
+files, deliveries, re-checks); the index keeps a searchable copy of each hit's status, written from the casebook
+after it, and `reconcile` brings the copy back in line at the start of every run, so a run killed between the two
+writes converges on the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.records import Category, Hit, HitStatus, Platform, utcnow
+from core.settings import Settings
+from indexer.base import HitStore, SearchQuery, SortOrder, iter_hits
+
+if TYPE_CHECKING:
+    from alerts.takedown.delivery import DeliveryChannel, DeliveryResult
+    from alerts.takedown.report import ReviewFacts
+    from casebook import Casebook
+
+log = logging.getLogger(__name__)
+
+
+def lead_gen_hits(store: HitStore, platform: str | None = None) -> Iterator[Hit]:
+    query = SearchQuery(
+        labels=("lead_gen",),
+        platforms=(Platform(platform),) if platform else (),
+        sort=SortOrder.first_seen,
+    )
+    return iter_hits(store, query)
+
+
+@dataclass
+class ReportOutcome:
+    batches: list[str] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)
+    items: int = 0
+
+
+def _apply_reviews(hits: list[Hit], casebook: Casebook) -> tuple[list[Hit], dict[str, ReviewFacts]]:
+    """The analyst's word wins: a reviewed category replaces the model's, and the review goes in the notice."""
+    from alerts.takedown.report import ReviewFacts
+
+    latest = casebook.latest_reviews([h.key for h in hits])
+    facts: dict[str, ReviewFacts] = {}
+    reviewed: list[Hit] = []
+    for hit in hits:
+        review = latest.get(hit.key)
+        if review is not None:
+            facts[hit.key] = ReviewFacts(
+                reviewed=True,
+                reviewer=review.analyst,
+                reviewed_at=review.at,
+                decision=review.decision,
+                note=review.reason or None,
+            )
+            if review.category_to and review.category_to in Category.__members__:
+                hit = hit.model_copy(
+                    update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})}
+                )
+        reviewed.append(hit)
+    return reviewed, facts
+
+
+def write_reports(
+    *,
+    settings: Settings,
+    store: HitStore,
+    platform: str | None = None,
+    include_unreviewed: bool = False,
+    min_score: float | None = None,
+    out_dir: Path | None = None,
+    resend: bool = False,
+) -> ReportOutcome:
+    """Build one takedown batch per platform from reportable hits, write it, record it, queue it, mark it reported.
+
+    Order matters for crash safety: files, then the casebook (the owner: from here the batch exists), then the
+    outbox, then the index's copy of the status. `reconcile` at the start of every run finishes whatever a killed
+    run left after the casebook write; a run killed before it rebuilds the same batch id (ids derive from the keys).
+    """
+    from alerts.takedown.formats import write_files
+    from alerts.takedown.report import build_batches
+    from casebook import Casebook
+
+    casebook = Casebook(settings.casebook)
+    try:
+        reconcile(settings=settings, store=store, casebook=casebook)
+        hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook)
+        already = set() if resend else {h.key for h in hits if h.report_ids} | casebook.reported_keys(platform)
+        batches = build_batches(
+            hits,
+            settings=settings,
+            include_unreviewed=include_unreviewed,
+            min_score=settings.report_min_score if min_score is None else min_score,
+            platform=platform,
+            already_reported=already,
+            resend=resend,
+            reviews=reviews,
+        )
+        outcome = ReportOutcome()
+        target = Path(out_dir) if out_dir else settings.reports_dir
+        for batch in batches:
+            files = write_files(batch, target)
+            if casebook.get_batch(batch.batch_id) is None:
+                casebook.add_batch(batch.batch_id, batch.platform, batch.keys, {k: str(p) for k, p in files.items()})
+            _stage(settings, batch, list(files.values()))
+            store.set_status(batch.keys, HitStatus.reported, report_id=batch.batch_id)
+            outcome.paths.extend(files.values())
+            outcome.batches.append(batch.batch_id)
+            outcome.items += len(batch.keys)
+        return outcome
+    finally:
+        casebook.close()
+
+
+def _stage(settings: Settings, batch: Any, files: list[Path]) -> None:
+    from alerts.takedown.delivery import Outbox
+
+    outbox = Outbox(settings.outbox_dir)
+    with outbox.lock(batch.batch_id):
+        outbox.stage(batch, files)
+
+
+@dataclass
+class Reconciled:
+    statuses: int = 0  # index copies brought in line with the casebook
+    staged: int = 0  # batches the casebook holds that were missing from the outbox
+
+
+def reconcile(*, settings: Settings, store: HitStore, casebook: Casebook) -> Reconciled:
+    """Bring the index's searchable status and the outbox in line with the casebook, which owns both facts.
+
+    A recorded batch whose items are not marked reported under its id gets them marked; a batch never staged is
+    staged from its recorded files; a decided review or a re-check outcome the index missed is copied over. Run at
+    the start of every report run and console start, so a crash between the two writes converges."""
+    from alerts.takedown.delivery import Outbox
+    from alerts.takedown.report import ReportBatch
+
+    done = Reconciled()
+    outbox = Outbox(settings.outbox_dir)
+    for batch in casebook.list_batches(limit=1_000_000):
+        behind: dict[HitStatus, list[str]] = {}
+        for hit in store.get_many(list(batch.item_keys or [])):
+            if batch.id not in hit.report_ids:
+                # Only the report id is missing from a hit a re-check has already moved on; keep its status.
+                later = hit.status in (HitStatus.reported, HitStatus.removed, HitStatus.still_up)
+                behind.setdefault(hit.status if later else HitStatus.reported, []).append(hit.key)
+        for status, keys in behind.items():
+            done.statuses += store.set_status(keys, status, report_id=batch.id)
+        json_path = Path((batch.paths or {}).get("json", ""))
+        if batch.status == "built" and not outbox.is_staged(batch.id) and json_path.is_file():
+            files = [Path(p) for p in (batch.paths or {}).values() if Path(p).is_file()]
+            _stage(settings, ReportBatch.model_validate_json(json_path.read_bytes()), files)
+            done.staged += 1
+    done.statuses += _copy_decisions(store, casebook)
+    return done
+
+
+def _copy_decisions(store: HitStore, casebook: Casebook) -> int:
+    """Reviews and re-check outcomes the index's copy of a status missed (the console or a re-check was killed
+    between its casebook write and its index write)."""
+    wanted: dict[str, HitStatus] = {}
+    for d in casebook.decisions():
+        wanted[d.key] = HitStatus(d.decision)
+    for row in sorted(casebook.list_rechecks(limit=10_000_000), key=lambda r: (r.at, r.id)):
+        if row.outcome in (HitStatus.removed.value, HitStatus.still_up.value):
+            wanted[row.hit_key] = HitStatus(row.outcome)
+    changed = 0
+    for hit in store.get_many(list(wanted)):
+        status = wanted[hit.key]
+        if status in (HitStatus.confirmed, HitStatus.dismissed) and hit.status is not HitStatus.new:
+            continue  # a later stage (reported, removed ...) already moved it on
+        if hit.status is not status:
+            changed += store.set_status([hit.key], status)
+    return changed
+
+
+def delivery_channel(options: dict[str, Any]) -> DeliveryChannel:
+    """A delivery channel from a job's options; secrets come from environment variables, never the file."""
+    from alerts.takedown.delivery import FolderDelivery, SmtpDelivery, WebhookDelivery
+
+    kind = options.get("channel", "folder")
+    if kind == "folder":
+        return FolderDelivery(Path(options["path"]))
+    if kind == "smtp":
+        recipients = options["recipients"]
+        return SmtpDelivery(
+            host=options.get("host", "127.0.0.1"),
+            port=int(options.get("port", 25)),
+            sender=options["sender"],
+            recipients=[recipients] if isinstance(recipients, str) else list(recipients),
+            username=options.get("username"),
+            password=os.environ.get(options["password_env"]) if options.get("password_env") else None,
+            starttls=bool(options.get("starttls", False)),
+        )
+    if kind == "webhook":
+        secret_env = options.get("secret_env", "QINGYUAN_WEBHOOK_SECRET")
+        secret = os.environ.get(secret_env)
+        if not secret:
+            raise ValueError(f"webhook delivery needs its HMAC secret in the environment variable {secret_env}")
+        return WebhookDelivery(options["url"], secret)
+    raise ValueError(f"unknown delivery channel {kind!r}: folder, smtp or webhook")
+
+
+def record_delivery(casebook: Casebook, result: DeliveryResult) -> None:
+    """One delivery outcome into the casebook (its delivery row and the batch's status): the only place that
+    bookkeeping is written, for the scheduler's deliver job and the console's send alike."""
+    casebook.record_delivery(result.batch_id, result.channel, result.state.value, result.detail or "")
+    if casebook.get_batch(result.batch_id) is None:
+        return
+    if result.sent:
+        casebook.set_batch_status(result.batch_id, "sent")
+    elif result.state.value in ("failed", "dead_letter"):
+        casebook.set_batch_status(result.batch_id, "failed")
+
+
+class _OneAttempt(Exception):
+    """Raised from the retry sleep: a console request makes one attempt; the scheduled deliver job retries."""
+
+
+def deliver_batch(
+    settings: Settings, casebook: Casebook, batch_id: str, channel: DeliveryChannel | None
+) -> DeliveryResult:
+    """Deliver one recorded batch now: stage it in the outbox and, when there is a channel, make one attempt on
+    it (the console's "send"); the outcome is recorded as the scheduled deliver job records its own."""
+    from alerts.takedown.delivery import DeliveryResult, DeliveryState, deliver
+    from alerts.takedown.report import ReportBatch
+
+    row = casebook.get_batch(batch_id)
+    if row is None:
+        raise KeyError(batch_id)
+    paths = {k: Path(p) for k, p in (row.paths or {}).items()}
+    json_path = paths.get("json", settings.reports_dir / f"{batch_id}.json")
+    report = ReportBatch.model_validate_json(json_path.read_bytes())
+    files = [p for kind, p in sorted(paths.items()) if kind != "json" and p.is_file()] + [json_path]
+    if channel is None:
+        _stage(settings, report, files)
+        result = DeliveryResult(
+            batch_id=batch_id,
+            channel="outbox",
+            state=DeliveryState.pending,
+            sent=False,
+            already_delivered=False,
+            attempts=0,
+            total_attempts=0,
+            idempotency_key=batch_id,
+            detail="queued in the outbox for the scheduled deliver job",
+        )
+        casebook.record_delivery(batch_id, "outbox", "queued", result.detail or "")
+        return result
+
+    def stop(_delay: float) -> None:
+        raise _OneAttempt()
+
+    try:
+        result = deliver(report, files, channel, settings.outbox_dir, sleep=stop)
+    except _OneAttempt:
+        result = DeliveryResult(
+            batch_id=batch_id,
+            channel=channel.name,
+            state=DeliveryState.failed,
+            sent=False,
+            already_delivered=False,
+            attempts=1,
+            total_attempts=1,
+            idempotency_key=batch_id,
+            detail="failed; left in the outbox for the scheduled deliver job to retry",
+        )
+    record_delivery(casebook, result)
+    return result
+
+
+class JobFailed(RuntimeError):
+    """A job ran to its end but something in it failed (e.g. a batch was dead-lettered): exit non-zero, keep counts."""
+
+    def __init__(self, message: str, counts: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.counts = counts
+
+
+def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    """Send every batch queued in the outbox that this channel has not taken, and record each outcome.
+
+    A batch dead-lettered by this run raises a `delivery_failed` alert (once per batch and channel) and makes the
+    run fail with JobFailed after everything else was sent and recorded."""
+    from alerts.monitoring.rules import AlertLog, delivery_failed_alert
+    from alerts.takedown.delivery import DeliveryState, Outbox, RetryPolicy
+    from alerts.takedown.delivery import deliver_pending as send_pending
+    from casebook import Casebook
+
+    channel = delivery_channel(options)
+    policy = RetryPolicy(
+        max_attempts=int(options.get("max_attempts", 5)),
+        base_delay=float(options.get("base_delay", 1.0)),
+        max_delay=float(options.get("max_delay", 60.0)),
+    )
+    results = send_pending(settings.outbox_dir, channel, policy=policy)
+    casebook = Casebook(settings.casebook)
+    try:
+        for result in results:
+            record_delivery(casebook, result)
+    finally:
+        casebook.close()
+    states: dict[str, int] = {}
+    for result in results:
+        states[result.state.value] = states.get(result.state.value, 0) + 1
+    counts = {"channel": channel.name, "batches": len(results), "states": states}
+    dead = [r for r in results if r.state is DeliveryState.dead_letter]
+    if dead:
+        outbox = Outbox(settings.outbox_dir)
+        AlertLog.for_settings(settings).add_new(
+            [
+                delivery_failed_alert(
+                    r.batch_id, outbox.load_state(r.batch_id).get("platform", ""), r.channel, r.detail or "", utcnow()
+                )
+                for r in dead
+            ]
+        )
+        names = ", ".join(r.batch_id for r in dead)
+        raise JobFailed(f"{len(dead)} batches dead-lettered on {channel.name}: {names}", counts)
+    return counts
+
+
+@dataclass
+class TakedownStats:
+    platform: str
+    reported: int = 0
+    removed: int = 0
+    still_up: int = 0
+    median_hours_to_takedown: float | None = None
+
+    @property
+    def takedown_rate(self) -> float:
+        return self.removed / self.reported if self.reported else 0.0
+
+
+def takedown_stats(settings: Settings) -> list[TakedownStats]:
+    """Per platform partner: items reported, taken down, still up, and median time from report to takedown."""
+    from statistics import median
+
+    from casebook import Casebook
+
+    casebook = Casebook(settings.casebook)
+    try:
+        batches = casebook.list_batches(limit=1_000_000)
+        rechecks = casebook.list_rechecks(limit=10_000_000)
+    finally:
+        casebook.close()
+    reported_at: dict[str, tuple[str, Any]] = {}
+    for batch in sorted(batches, key=lambda b: b.created_at):
+        for key in batch.item_keys:
+            reported_at.setdefault(key, (batch.platform, batch.created_at))
+    latest: dict[str, Any] = {}
+    removed_at: dict[str, Any] = {}
+    for row in sorted(rechecks, key=lambda r: r.at):
+        latest[row.hit_key] = row.outcome
+        if row.outcome == "removed":
+            removed_at.setdefault(row.hit_key, row.at)
+    stats: dict[str, TakedownStats] = {}
+    hours: dict[str, list[float]] = {}
+    for key, (platform, at) in reported_at.items():
+        entry = stats.setdefault(platform, TakedownStats(platform))
+        entry.reported += 1
+        if key in removed_at:
+            entry.removed += 1
+            hours.setdefault(platform, []).append((removed_at[key] - at).total_seconds() / 3600)
+        elif latest.get(key) == "still_up":
+            entry.still_up += 1
+    for platform, values in hours.items():
+        stats[platform].median_hours_to_takedown = median(values)
+    return sorted(stats.values(), key=lambda s: s.platform)

@@ -1,0 +1,116 @@
+"""The casebook's tables: the workflow state of hits (reviews, report batches, deliveries, review texts, review
+leases, job runs, re-checks). Accounts and the audit log have their own module (accounts.py) on the same base.
+
+The index holds what a hit *is* and a searchable copy of its status; these tables hold who did what to it, when
+and why, and are the one owner of that state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from core.records import utcnow
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out (SQLite drops tzinfo; PostgreSQL keeps it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the casebook; use UTC-aware times")
+        return value.astimezone(utcnow().tzinfo)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=utcnow().tzinfo)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hit_key: Mapped[str] = mapped_column(String(300), index=True)
+    analyst: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(30))  # confirmed | dismissed | ...
+    reason: Mapped[str] = mapped_column(Text, default="")
+    category_from: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    category_to: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class ReviewText(Base):
+    """The text an analyst saw when deciding, so exported training data never drifts from the decision.
+    (Table name from when the console kept it; unchanged so existing casebooks keep their rows.)"""
+
+    __tablename__ = "webui_review_texts"
+    review_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # reviews.id
+    hit_key: Mapped[str] = mapped_column(String(300), index=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Lease(Base):
+    """Who is reviewing what: a key holds one unexpired lease, and the primary key, not a read-then-write,
+    settles the race when two analysts ask at once."""
+
+    __tablename__ = "webui_leases"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    analyst: Mapped[str] = mapped_column(String(100), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReportBatch(Base):
+    __tablename__ = "report_batches"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(50), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    item_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    paths: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # kind (xlsx/json/html/zip) -> path
+    status: Mapped[str] = mapped_column(String(30), default="built")  # built | sent | failed | acknowledged
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("report_batches.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(50))  # smtp | webhook | ...
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(30))  # queued | sent | failed
+    response: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class JobRun(Base):
+    __tablename__ = "job_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(30), default="")  # crawl | index | report | deliver | recheck | alerts
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(30), default="running")  # running | ok | failed | skipped
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Recheck(Base):
+    __tablename__ = "rechecks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hit_key: Mapped[str] = mapped_column(String(300), index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(30))  # removed | still_up | blocked | error
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

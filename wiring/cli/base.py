@@ -1,0 +1,102 @@
+"""What every command group of the `qingyuan` command line shares: the typer app, the two consoles, failing,
+progress bars, and opening the store and the classifier.
+
+Command output (JSONL, JSON, tables, paths) goes to stdout; progress and logs go to stderr, so the
+commands compose in shell pipelines. Contracts are in docs/design.md; other tools rely on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from core.logs import setup_logging
+from core.settings import Settings
+
+app = typer.Typer(
+    name="qingyuan",
+    help="Qingyuan 清源: find, prove and take down posts that recruit for illegal debt-relief agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def add_plain_row(table: Table, *cells: str) -> None:
+    """A table row whose cells are shown as written: crawled text must never be read as rich markup."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO to stderr.")] = False) -> None:
+    setup_logging("INFO" if verbose else None)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Any]:
+    """A progress display on stderr (quiet when stderr is not a terminal, e.g. in CI logs)."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+
+        def advance(n: int = 1, **fields: Any) -> None:
+            progress.update(task, advance=n, **fields)
+
+        advance.progress = progress  # type: ignore[attr-defined]
+        advance.task = task  # type: ignore[attr-defined]
+        yield advance
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from indexer import open_store
+
+    return open_store(settings)
+
+
+def _load_classifier(settings: Settings, kind: str | None = None):  # type: ignore[no-untyped-def]
+    from classifiers.load import load_classifier
+
+    try:
+        return load_classifier(settings, kind)
+    except (FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+
+
+_SHOWN_REJECTS = 50
+
+
+def _finish(summary: str, rejected: list[Any]) -> None:
+    """Print the summary with the count of rejected lines, name each one (the first 50), exit 1 if any."""
+    if not rejected:
+        err.print(summary, soft_wrap=True)
+        return
+    for line in rejected[:_SHOWN_REJECTS]:  # one line each, unwrapped, so a script can read them
+        err.print(Text(f"rejected {line}"), style="red", soft_wrap=True)
+    if len(rejected) > _SHOWN_REJECTS:
+        err.print(f"... and {len(rejected) - _SHOWN_REJECTS} more rejected lines", soft_wrap=True)
+    err.print(f"{summary}; {len(rejected)} line{'s' if len(rejected) > 1 else ''} rejected", soft_wrap=True)
+    raise typer.Exit(1)

@@ -1,0 +1,118 @@
+"""Commands that crawl: one crawl in its own process, and the demo (the main job end to end)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand
+
+from core.records import Platform
+from core.settings import get_settings
+from wiring.cli.base import _load_classifier, _open_store, app, err, fail, out, progress_bar
+
+# ---------------------------------------------------------------- crawl and demo
+
+
+class _CrawlCommand(TyperCommand):
+    """`crawl --help` lists each platform spider's modes; read only when help is shown (importing the spiders
+    costs a quarter second no other command should pay)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from crawlers.spiders.platform_base import modes_help
+
+        self.epilog = "Modes (--arg mode=NAME):\n\n" + "\n\n".join(modes_help().splitlines())
+        super().format_help(ctx, formatter)
+
+
+@app.command(cls=_CrawlCommand)
+def crawl(
+    spider: Annotated[str, typer.Argument(help="Spider name: demo, or a platform.")],
+    job: Annotated[str | None, typer.Option(help="Job name (spool file); default: spider + date.")] = None,
+    arg: Annotated[
+        list[str] | None, typer.Option("--arg", "-a", help="Spider argument NAME=VALUE (repeatable).")
+    ] = None,
+) -> None:
+    """Run one crawl in its own process; posts are spooled before anything downstream runs."""
+    from crawlers.run import run_crawl
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    spider_args: dict[str, str] = {}
+    for item in arg or []:
+        if "=" not in item:
+            raise fail(f"--arg must be NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        if name in ("on_progress", "timeout"):  # run_crawl's own keywords: a string there would break the run
+            raise fail(f"--arg {name} is not a spider argument")
+        spider_args[name] = value
+    job = job or f"{spider}-{datetime.now(timezone.utc):%Y%m%d}"
+    extra: dict[str, Any] = dict(spider_args)  # the names were checked above
+    stats = run_crawl(spider, settings, job, **extra)
+    out.print(json.dumps(stats.model_dump(mode="json"), ensure_ascii=False))
+
+
+@app.command()
+def demo(
+    classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
+) -> None:
+    """The main job on embedded defaults: serve the demo site, crawl, classify, index, report."""
+    from alerts.takedown.workflow import write_reports
+    from core.spool import Spool
+    from crawlers.run import run_crawl
+    from demo.accuracy import demo_accuracy
+    from demo.server import serve_demo
+    from wiring.pipeline import index_posts
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    err.print(f"[bold]Qingyuan demo[/] — data home {settings.home}")
+
+    t0 = time.perf_counter()
+    with serve_demo() as base_url:
+        err.print(f"demo site at {base_url}")
+        with progress_bar("crawling demo site (pages)") as advance:
+
+            def on_progress(event: dict[str, Any]) -> None:
+                advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0))
+
+            stats = run_crawl("demo", settings, "demo", on_progress=on_progress, base_url=base_url)
+    timings["crawl"] = time.perf_counter() - t0
+    err.print(
+        f"crawl: {stats.pages} pages rendered, {stats.posts} posts fetched ({stats.comments} comments), "
+        f"{stats.posts_spooled} new or changed spooled, {stats.errors} errors, {stats.soft_blocks} soft blocks"
+    )
+    if stats.exit_code != 0:
+        raise fail(f"the demo crawl failed (exit {stats.exit_code}); rerun with -v for its log")
+
+    t0 = time.perf_counter()
+    posts = [p for p in Spool(settings.spool_dir) if p.platform is Platform("demo")]
+    model = _load_classifier(settings, classifier)
+    store = _open_store(settings)
+    try:
+        with progress_bar(f"classifying with {model.info.name}", len(posts)) as advance:
+            index_stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance)
+        timings["classify+index"] = time.perf_counter() - t0
+        err.print(
+            f"classify+index: {index_stats.seen} posts in spool, {index_stats.already_indexed} already indexed, "
+            f"{index_stats.classified} classified, {index_stats.lead_gen} lead_gen, index holds {store.count()}"
+        )
+        err.print(demo_accuracy(store.get_many))
+        t0 = time.perf_counter()
+        outcome = write_reports(settings=settings, store=store, include_unreviewed=True)
+        timings["report"] = time.perf_counter() - t0
+    finally:
+        store.close()
+    timings["total"] = time.perf_counter() - started
+    err.print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    if outcome.batches:
+        err.print(f"report: {len(outcome.batches)} batch(es), {outcome.items} items")
+        for path in outcome.paths:
+            out.print(str(path))
+    else:
+        err.print(f"report: nothing new to report (earlier reports are in {settings.reports_dir})")

@@ -1,0 +1,130 @@
+"""Commands over the takedown workflow: report, re-check, takedown rates, and operators' alerts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from core.records import Platform
+from core.settings import get_settings
+from wiring.cli.base import _open_store, add_plain_row, app, err, fail, out
+
+# ---------------------------------------------------------------- report
+
+
+@app.command()
+def report(
+    platform: Annotated[str | None, typer.Option("--platform", "-p")] = None,
+    include_unreviewed: Annotated[
+        bool, typer.Option("--include-unreviewed", help="Also report unreviewed hits above --min-score.")
+    ] = False,
+    min_score: Annotated[float | None, typer.Option("--min-score")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the batch files (default: <home>/reports).")
+    ] = None,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Include items already reported in an earlier batch.")
+    ] = False,
+) -> None:
+    """Build one takedown batch per platform (XLSX, JSON, HTML, evidence zip) and print the paths written."""
+    from alerts.takedown.workflow import write_reports
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if platform is not None and platform not in {p.value for p in Platform}:
+        raise fail(f"unknown platform {platform!r}")
+    store = _open_store(settings)
+    try:
+        outcome = write_reports(
+            settings=settings,
+            store=store,
+            platform=platform,
+            include_unreviewed=include_unreviewed,
+            min_score=min_score,
+            out_dir=out_dir,
+            resend=resend,
+        )
+    finally:
+        store.close()
+    for path in outcome.paths:
+        out.print(str(path))
+    err.print(f"{len(outcome.batches)} batches, {outcome.items} items" if outcome.batches else "nothing new to report")
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@app.command()
+def alerts(
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
+    rule: Annotated[str | None, typer.Option(help="surge | campaign | near_duplicate")] = None,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="Evaluate the rules on recent hits first (no sending).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List raised alerts (surges, campaigns sharing a contact, near-duplicate clusters), newest first."""
+    from alerts.monitoring.rules import AlertLog
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if evaluate:
+        from wiring.pipeline import evaluate_alerts
+
+        counts = evaluate_alerts(settings=settings, options={})
+        err.print(f"evaluated {counts['evaluated_hits']} hits: {counts['new']} new alerts")
+    items = AlertLog.for_settings(settings).list(limit=limit, rule=rule)
+    if as_json:
+        sys.stdout.write(json.dumps([a.model_dump(mode="json") for a in items], ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{len(items)} alerts")
+    for col in ("raised", "rule", "severity", "title", "current / baseline", "accounts"):
+        table.add_column(col, overflow="fold")
+    for a in items:
+        add_plain_row(
+            table,
+            a.created_at.strftime("%Y-%m-%d %H:%M"),
+            a.rule.value,
+            a.severity.value,
+            a.title,
+            f"{a.current} / {a.baseline:.1f}",
+            str(a.accounts),
+        )
+    out.print(table)
+
+
+@app.command()
+def recheck(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many reported posts.")] = 100,
+) -> None:
+    """Revisit reported posts now and record which were taken down."""
+    from wiring.crawling import recheck_reported
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    counts = recheck_reported(settings=settings, options={"limit": limit})
+    out.print(json.dumps(counts, ensure_ascii=False))
+
+
+@app.command()
+def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Takedown rate and median time to takedown per platform partner."""
+    from alerts.takedown.workflow import takedown_stats
+
+    rows = takedown_stats(get_settings())
+    if as_json:
+        payload = [{**vars(r), "takedown_rate": r.takedown_rate} for r in rows]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table(title="takedowns per platform")
+    for col in ("platform", "reported", "removed", "still up", "takedown rate", "median hours to takedown"):
+        table.add_column(col)
+    for r in rows:
+        hours = f"{r.median_hours_to_takedown:.1f}" if r.median_hours_to_takedown is not None else "-"
+        table.add_row(r.platform, str(r.reported), str(r.removed), str(r.still_up), f"{r.takedown_rate:.0%}", hours)
+    out.print(table)
