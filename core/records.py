@@ -103,6 +103,24 @@ class CrawlInfo(_Frozen):
     mode: str | None = None
 
 
+class OcrLine(_Frozen):
+    """One line of text read from an image; `box` is its four corners in image pixels (clockwise from top left)."""
+
+    text: str
+    box: tuple[tuple[float, float], ...] = ()
+    score: float = 0.0
+
+
+class ImageText(_Frozen):
+    """The text read from one image attached to a post (a cover, a note image, a poster, a Tieba floor image)."""
+
+    image: str  # the media URL (or file) it was read from
+    text: str = ""
+    lines: tuple[OcrLine, ...] = ()
+    path: str | None = None  # the kept copy of the image (evidence folder), when the crawl kept one
+    sha256: str | None = None  # of the image bytes that were read
+
+
 class Post(_Frozen):
     """One piece of published text as a platform served it."""
 
@@ -121,8 +139,15 @@ class Post(_Frozen):
     hashtags: tuple[str, ...] = ()
     metrics: Metrics = Field(default_factory=Metrics)
     media: tuple[str, ...] = ()
+    # Text read from `media` by OCR: agencies bake handles and pitches into images to get past text filters.
+    image_text: tuple[ImageText, ...] = ()
     crawl: CrawlInfo = Field(default_factory=CrawlInfo)
     raw_ref: str | None = None
+
+    @property
+    def ocr_text(self) -> str:
+        """All text read from the post's images, one image per line block (empty when none was read)."""
+        return "\n".join(t.text for t in self.image_text if t.text.strip())
 
     @model_validator(mode="before")
     @classmethod

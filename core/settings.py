@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Crawling
     demo_port: int = Field(default=0, description="Port for the bundled demo site (0 = any free port).")
     chromium_path: str = Field(default="/usr/bin/chromium", description="Debian chromium used by Playwright.")
+    ocr_images: bool = Field(default=True, description="Read the text in crawled posts' images (offline PP-OCR).")
+    ocr_max_images: int = Field(default=4, description="Images read per post (covers first); OCR costs ~1 s each.")
     crawl_queries: list[str] = Field(
         default_factory=lambda: ["停息挂账", "征信修复", "反催收", "债务优化", "代理退保", "协商还款", "网贷逾期"],
         description="Keyword-search queries for scheduled crawls.",

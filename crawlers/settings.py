@@ -26,7 +26,8 @@ def scrapy_settings(settings: Settings, spider: str, job: str, *, progress: bool
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "DOWNLOAD_TIMEOUT": 60,
-        "ITEM_PIPELINES": {"crawlers.pipelines.SpoolPipeline": 300},
+        # OCR runs first so an image-only post reaches the spool with the text read from its images.
+        "ITEM_PIPELINES": {"crawlers.pipelines.OcrPipeline": 200, "crawlers.pipelines.SpoolPipeline": 300},
         "QINGYUAN_SPOOL_DIR": str(settings.spool_dir),
         "QINGYUAN_JOB": job,
         "QINGYUAN_PROGRESS": progress,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from demo.content import truth
+from demo.content import ocr_accuracy, truth
 
 
 def demo_accuracy(get_many: Callable[[Sequence[str]], Sequence[Any]]) -> str:
@@ -23,7 +23,8 @@ def demo_accuracy(get_many: Callable[[Sequence[str]], Sequence[Any]]) -> str:
     right_category = sum(
         1 for k in flagged & leads if hits[k].verdict.category and hits[k].verdict.category.value == gold[k][1]
     )
+    read = {k: h.post.ocr_text for k, h in hits.items() if h.post.image_text}
     return (
         f"against the demo's ground truth ({len(leads)} lead_gen of {len(gold)}): precision {precision:.3f}, "
-        f"recall {recall:.3f}, F1 {f1:.3f}, category right on {right_category}/{tp} true hits"
+        f"recall {recall:.3f}, F1 {f1:.3f}, category right on {right_category}/{tp} true hits\n" + ocr_accuracy(read)
     )

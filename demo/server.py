@@ -27,7 +27,7 @@ from demo.content import CONTENT_PATH, load_content
 STATIC = Path(__file__).resolve().parent / "static"
 FEED_PAGE_SIZE = 12
 COMMENT_PAGE_SIZE = 3
-_HIDDEN = {"label", "category", "voice"}  # ground truth stays on the server
+_HIDDEN = {"label", "category", "voice", "image_text"}  # ground truth stays on the server
 
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
 

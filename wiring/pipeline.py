@@ -48,7 +48,9 @@ def classify_items(
 
 
 def post_text(post: Post) -> str:
-    return post.text if not post.title or post.title in post.text else f"{post.title}\n{post.text}"
+    text = post.text if not post.title or post.title in post.text else f"{post.title}\n{post.text}"
+    # Text read from the post's images is classified with it: the pitch is often only in the picture.
+    return f"{text}\n{post.ocr_text}".strip() if post.ocr_text else text
 
 
 def post_input(post: Post, context: str | None = None) -> ClassifyInput:

@@ -172,6 +172,8 @@ def render_html(batch: ReportBatch, bundle_name: str | None = None, bundle_sha25
                 "full_text": item.text if len(item.text) <= HTML_FULL_TEXT_LIMIT else None,
                 "text_len": len(item.text),
                 "shots": shots,
+                # Images kept from OCR, embedded like screenshots (the report's CSP allows data: images only).
+                "ocr": [(t, _image_data_uri(Path(t.path), budget) if t.path else None) for t in item.image_text],
                 "files": [(evidence_name(item, i, ev), ev) for i, ev in enumerate(item.evidence, start=1)],
                 "first_seen": format_time(item.first_seen),
                 "published": format_time(item.published_at),

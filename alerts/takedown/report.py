@@ -171,6 +171,13 @@ class Notifier(_Model):
     good_faith_statement: str = GOOD_FAITH_STATEMENT_ZH
 
 
+class ImageTextEntry(_Model):
+    image: str  # the image's URL as the post carried it
+    text: str  # what OCR read in it
+    path: str | None = None  # the kept copy (evidence folder), shown in the HTML report
+    sha256: str | None = None
+
+
 class ReportItem(_Model):
     item_id: str  # "<batch_id>-<seq:04d>"
     seq: int
@@ -193,6 +200,8 @@ class ReportItem(_Model):
     text: str  # the offending text in full, as published (broken Unicode repaired)
     excerpt: str  # <= EXCERPT_LIMIT characters around the first matched term
     contacts: tuple[ContactHandle, ...] = ()
+    # Text read from the post's images: where the pitch is when the caption is innocent.
+    image_text: tuple[ImageTextEntry, ...] = ()
     evidence: tuple[EvidenceFile, ...] = ()
     detection: DetectionFacts
     review: ReviewFacts = Field(default_factory=ReviewFacts)
@@ -237,6 +246,14 @@ def _default_review(hit: Hit) -> ReviewFacts:
     if hit.status is HitStatus.new:
         return ReviewFacts()
     return ReviewFacts(reviewed=True, decision=HitStatus.confirmed.value)
+
+
+def _kept_image(path: str | None, settings: Settings) -> str | None:
+    """A kept OCR image's path, only when it lies in the evidence folder (a record's path is never trusted)."""
+    if not path:
+        return None
+    found = inside(path, settings.evidence_dir)
+    return str(found) if found is not None else None
 
 
 def _evidence(hit: Hit, settings: Settings) -> tuple[EvidenceFile, ...]:
@@ -316,6 +333,13 @@ def _item(hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notif
         text=text,
         excerpt=make_excerpt(text, excerpt_at),
         contacts=tuple(ContactHandle(type=c.type, value=clean_text(c.value)) for c in verdict.contacts),
+        image_text=tuple(
+            ImageTextEntry(
+                image=clean_text(t.image), text=clean_text(t.text), path=_kept_image(t.path, settings), sha256=t.sha256
+            )
+            for t in post.image_text
+            if t.text
+        ),
         evidence=evidence,
         detection=DetectionFacts(
             automated=True,

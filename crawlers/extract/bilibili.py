@@ -8,11 +8,18 @@ Shapes:
 - creator     x/space/wbi/arc/search  {code, data{list{vlist[{bvid, title, description, created, mid, author}]}}}
 - comments    x/v2/reply, x/v2/reply/main, x/v2/reply/reply  {code, data{replies[{rpid, oid, root, parent, ctime,
               member{mid, uname}, content{message}, like, rcount, replies[...]}]}}
+- dynamics    x/polymer/web-dynamic/v1/feed/space  {code, data{has_more, offset, items[{id_str, type, basic{comment_id_str,
+              comment_type}, modules{module_author{mid, name, pub_ts}, module_dynamic{desc{text}, major{opus|draw|
+              archive|article}}, module_stat}, orig{...}}]}};  .../v1/detail  {code, data{item{...}}}
+- comments    x/v2/reply/wbi/main (what the web client calls now)  same `replies`, paged by data.cursor
 Comments name their video by aid (oid); aid_to_bvid() turns it into the bvid the video Posts are keyed by.
+A dynamic (动态: text and image posts, where many pitches live) is keyed t<id> and its URL is t.bilibili.com/<id>;
+comments on a dynamic (type 11 or 17) hang under it when the spider passes the dynamic's URL.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -94,7 +101,11 @@ def parse(body: bytes | str, url: str = "", *, now: datetime | None = None) -> l
         if isinstance(vlist, list):
             return [p for v in vlist if (p := search_post(v)) is not None]
         if "replies" in data or "top_replies" in data:
-            return _comments(data)
+            return _comments(data, url)
+        if isinstance(data.get("items"), list) and ("offset" in data or "has_more" in data):
+            return [p for item in data["items"] for p in dynamic_posts(item)]
+        if isinstance(data.get("item"), dict):
+            return dynamic_posts(data["item"])
     keys = ", ".join(sorted(as_dict(data) or payload)[:12])
     raise UnknownShape(f"bilibili: unknown response shape (keys: {keys})")
 
@@ -184,20 +195,92 @@ def search_post(item: Any) -> Post | None:
     )
 
 
-def _comments(data: dict[str, Any]) -> list[Post]:
+def dynamic_url(dynamic_id: str) -> str:
+    return f"https://t.bilibili.com/{dynamic_id}"
+
+
+_DYNAMIC_URL = re.compile(r"(?:t\.bilibili\.com/|bilibili\.com/opus/)(\d+)")
+
+
+def dynamic_of(url: str) -> str | None:
+    """The dynamic id in a t.bilibili.com/<id> or bilibili.com/opus/<id> URL."""
+    m = _DYNAMIC_URL.search(url or "")
+    return m.group(1) if m else None
+
+
+def dynamic_posts(item: Any) -> list[Post]:
+    """A dynamic, and the original it forwards (a forward's own words are often the pitch, the original the bait)."""
+    item = as_dict(item)
+    post = dynamic_post(item)
+    orig = dynamic_post(as_dict(item.get("orig"))) if isinstance(item.get("orig"), dict) else None
+    return [p for p in (post, orig) if p is not None]
+
+
+def dynamic_post(item: dict[str, Any]) -> Post | None:
+    dyn_id = as_str(item.get("id_str")) or as_str(item.get("id"))
+    modules = as_dict(item.get("modules"))
+    if not dyn_id or not modules:
+        return None
+    author = as_dict(modules.get("module_author"))
+    dynamic = as_dict(modules.get("module_dynamic"))
+    major = as_dict(dynamic.get("major"))
+    texts: list[str | None] = [as_text(dig(dynamic, "desc", "text"))]
+    media: list[str | None] = []
+    title: str | None = None
+    opus = as_dict(major.get("opus"))
+    if opus:
+        title = as_str(opus.get("title"))
+        texts.append(as_text(dig(opus, "summary", "text")))
+        media += [as_str(as_dict(p).get("url")) for p in as_list(opus.get("pics"))]
+    for key in ("archive", "article", "common"):
+        part = as_dict(major.get(key))
+        if part:
+            title = title or as_str(part.get("title"))
+            texts.append(as_text(part.get("desc")))
+            media += [as_str(part.get("cover"))] + [as_str(c) for c in as_list(part.get("covers"))]
+    media += [as_str(as_dict(d).get("src")) for d in as_list(dig(major, "draw", "items"))]
+    body = join_text(*[t for t in texts if t and t != title])
+    stat = as_dict(modules.get("module_stat"))
+    topic = as_str(dig(dynamic, "topic", "name"))
+    return Post(
+        platform=PLATFORM,
+        post_id=f"t{dyn_id}",
+        kind=PostKind.post,
+        url=dynamic_url(dyn_id),
+        text=join_text(title, body),
+        title=title,
+        author_id=as_str(author.get("mid")),
+        author_name=as_str(author.get("name")),
+        published_at=from_epoch(author.get("pub_ts")),
+        hashtags=tuple(unique([topic, *hashtags_paired(body)])),
+        metrics=Metrics(
+            likes=parse_count(dig(stat, "like", "count")),
+            comments=parse_count(dig(stat, "comment", "count")),
+            shares=parse_count(dig(stat, "forward", "count")),
+        ),
+        media=tuple(dict.fromkeys(_absolute(m) for m in media if m and m.startswith(("http://", "https://", "//")))),
+    )
+
+
+def _absolute(url: str) -> str:
+    return f"https:{url}" if url.startswith("//") else url
+
+
+def _comments(data: dict[str, Any], url: str = "") -> list[Post]:
     posts: list[Post] = []
     seen: set[str] = set()
+    dyn_id = dynamic_of(url)
     roots = as_list(data.get("top_replies")) + as_list(data.get("replies")) + [dig(data, "upper", "top")]
     for raw in roots:
         for item in [raw, *as_list(as_dict(raw).get("replies"))]:
-            post = comment_post(item)
+            post = comment_post(item, dyn_id)
             if post is not None and post.key not in seen:
                 seen.add(post.key)
                 posts.append(post)
     return posts
 
 
-def comment_post(raw: Any) -> Post | None:
+def comment_post(raw: Any, dynamic_id: str | None = None) -> Post | None:
     raw = as_dict(raw)
     rpid = as_str(raw.get("rpid"))
     if not rpid:
@@ -206,17 +289,26 @@ def comment_post(raw: Any) -> Post | None:
     comment_type = raw.get("type", 1)
     bvid = aid_to_bvid(oid) if isinstance(oid, int) and oid > 0 and comment_type == 1 else None
     root = as_str(raw.get("root"))
+    on_dynamic = dynamic_id is not None and comment_type != 1
     if root and root != "0":
         parent_key: str | None = make_key(PLATFORM, f"c{root}")
+    elif on_dynamic:
+        parent_key = make_key(PLATFORM, f"t{dynamic_id}")
     else:
         parent_key = make_key(PLATFORM, bvid) if bvid else None
+    if bvid:
+        where = f"{video_url(bvid)}#reply{as_str(raw.get('rpid'))}"
+    elif on_dynamic:
+        where = f"{dynamic_url(str(dynamic_id))}#reply{as_str(raw.get('rpid'))}"
+    else:
+        where = ""
     member = as_dict(raw.get("member"))
     text = as_text(dig(raw, "content", "message"))
     return Post(
         platform=PLATFORM,
         post_id=f"c{rpid}",
         kind=PostKind.comment,
-        url=f"{video_url(bvid)}#reply{rpid}" if bvid else "",
+        url=where,
         text=text,
         author_id=as_str(member.get("mid")) or as_str(raw.get("mid")),
         author_name=as_str(member.get("uname")),

@@ -54,6 +54,7 @@ def parse_detail(html: str, url: str) -> list[Post]:
         author_name=_text(art, "a.author-link").removeprefix("@") or None,
         published_at=_time(art.attrib.get("data-published")),
         hashtags=tuple(_TAG.findall(text)),
+        media=tuple(urljoin(url, src) for src in art.css("[data-role=media] img::attr(src)").getall() if src),
         metrics=Metrics(
             likes=metrics.get("likes"),
             comments=metrics.get("comment_count"),

@@ -66,7 +66,7 @@ def parse(body: bytes | str, url: str = "", *, now: datetime | None = None) -> l
         if "cards" in data:
             return _cards(data["cards"], now)
         if "longTextContent" in data:
-            return _long_text(data, url, now)
+            return _long_text(data, url, now, payload)
         if isinstance(data.get("data"), list):  # hotflow comments
             return comment_posts(data["data"], url, now)
         if isinstance(data.get("list"), list):  # PC ajax timeline
@@ -189,8 +189,15 @@ def _id_from_url(url: str) -> str | None:
     return tail if tail.isdigit() else None
 
 
-def _long_text(data: dict[str, Any], url: str, now: datetime | None) -> list[Post]:
-    mid = as_str(data.get("mid")) or as_str(data.get("id")) or _id_from_url(url)
+def _long_text(data: dict[str, Any], url: str, now: datetime | None, envelope: dict[str, Any]) -> list[Post]:
+    # A saved response has no request URL: the id then comes from the JSON (data.id/mid/idstr, or the envelope).
+    mid = (
+        as_str(data.get("mid"))
+        or as_str(data.get("id"))
+        or as_str(data.get("idstr"))
+        or _id_from_url(url)
+        or next((v for k in ("id", "mid") if (v := as_str(envelope.get(k))) and v.isdigit()), None)
+    )
     if not mid:
         raise UnknownShape("weibo: long-text response without an id (pass the request URL with ?id=<mid>)")
     text = strip_html(as_text(data.get("longTextContent")))
@@ -254,3 +261,25 @@ def comment_post(raw: Any, page_mid: str | None, root_id: str | None, now: datet
         hashtags=tuple(hashtags_paired(text)),
         metrics=Metrics(likes=parse_count(raw.get("like_count")), comments=parse_count(raw.get("total_number"))),
     )
+
+
+def merge_long_texts(posts: list[Post]) -> list[Post]:
+    """Fold each expanded long text into the truncated post it expands (same key): the full text with the
+    author, time and URL the truncated post knew. Posts keep the order their key first appeared in."""
+    merged: dict[str, Post] = {}
+    for post in posts:
+        known = merged.get(post.key)
+        if known is None:
+            merged[post.key] = post
+            continue
+        full, short = (post, known) if len(post.text) >= len(known.text) else (known, post)
+        merged[post.key] = short.model_copy(
+            update={
+                "text": full.text,
+                "hashtags": tuple(dict.fromkeys([*short.hashtags, *full.hashtags])),
+                "author_id": short.author_id or full.author_id,
+                "author_name": short.author_name or full.author_name,
+                "published_at": short.published_at or full.published_at,
+            }
+        )
+    return list(merged.values())

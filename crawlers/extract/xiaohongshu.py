@@ -10,12 +10,20 @@ Shapes:
                                              {code, data{cursor, has_more, comments[{id, note_id, content, create_time,
                                                like_count, user_info, sub_comments[...], target_comment}]}}
 - page state  window.__INITIAL_STATE__ of an explore page: note.noteDetailMap[id].note (camelCase keys)
+
+A search card has only a 20-character title and no time; the spider follows each hit to `feed` with the card's
+xsec_token, as the web client does. The token is kept in the post's URL (…/explore/<id>?xsec_token=…): the platform
+refuses a note without it, so a takedown re-check needs it too. A `feed` response does not repeat the token:
+the parser takes it from the URL the spider passes (the note URL the request was made for).
+Hashtags come from the tag list, from #话题[话题]# marks in the description and from #tags in the title.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 from core.records import Metrics, Post, PostKind, make_key
 from crawlers.extract.common import (
@@ -26,6 +34,7 @@ from crawlers.extract.common import (
     as_text,
     dig,
     from_epoch,
+    hashtags_open,
     hashtags_paired,
     join_text,
     load_json,
@@ -42,8 +51,21 @@ _REFUSED = {
 }
 
 
-def note_url(note_id: str) -> str:
-    return f"https://www.xiaohongshu.com/explore/{note_id}"
+_TOPIC = re.compile(r"\[话题\]$")
+
+
+def note_url(note_id: str, xsec_token: str = "", source: str = "pc_search") -> str:
+    """The note's web URL, with the xsec_token the platform wants for it when one is known."""
+    base = f"https://www.xiaohongshu.com/explore/{note_id}"
+    return f"{base}?xsec_token={quote(xsec_token, safe='')}&xsec_source={source}" if xsec_token else base
+
+
+def url_token(url: str, note_id: str | None = None) -> str:
+    """The xsec_token in a note URL (only when the URL is for `note_id`, if given)."""
+    parts = urlsplit(url or "")
+    if note_id and not parts.path.rstrip("/").endswith(f"/{note_id}"):
+        return ""
+    return parse_qs(parts.query).get("xsec_token", [""])[0]
 
 
 def _get(d: dict[str, Any], snake: str) -> Any:
@@ -60,7 +82,7 @@ def parse(body: bytes | str, url: str = "", *, now: datetime | None = None) -> l
         raise UnknownShape("xiaohongshu: expected a JSON object")
     note_map = dig(payload, "note", "noteDetailMap")
     if isinstance(note_map, dict):
-        return [p for entry in note_map.values() if (p := note_post(dig(entry, "note"))) is not None]
+        return [p for entry in note_map.values() if (p := note_post(dig(entry, "note"), url)) is not None]
     code = payload.get("code")
     if payload.get("success") is False or (isinstance(code, int) and code != 0):
         reason = _REFUSED.get(code, f"code {code}") if isinstance(code, int) else "success=false"
@@ -74,7 +96,9 @@ def parse(body: bytes | str, url: str = "", *, now: datetime | None = None) -> l
                 continue
             card = dict(as_dict(item.get("note_card")))
             card.setdefault("note_id", item.get("id"))
-            if (p := note_post(card)) is not None:
+            if item.get("xsec_token"):
+                card.setdefault("xsec_token", item.get("xsec_token"))
+            if (p := note_post(card, url)) is not None:
                 posts.append(p)
         return posts
     if "notes" in data:
@@ -85,16 +109,18 @@ def parse(body: bytes | str, url: str = "", *, now: datetime | None = None) -> l
     raise UnknownShape(f"xiaohongshu: unknown response shape (keys: {keys})")
 
 
-def note_post(card: Any) -> Post | None:
+def note_post(card: Any, url: str = "") -> Post | None:
     card = as_dict(card)
     note_id = as_str(_get(card, "note_id")) or as_str(card.get("id"))
     if not note_id:
         return None
+    token = as_str(_get(card, "xsec_token")) or url_token(url, note_id)
     user = as_dict(card.get("user"))
     info = as_dict(_get(card, "interact_info"))
     title = as_str(card.get("title")) or as_str(_get(card, "display_title"))
     desc = as_text(card.get("desc"))
     tags = [as_str(t.get("name")) for t in map(as_dict, as_list(_get(card, "tag_list")))]
+    marked = [_TOPIC.sub("", t) for t in hashtags_paired(desc)] + (hashtags_open(title) if title else [])
     images = [
         as_str(dig(img, "url_default")) or as_str(dig(img, "urlDefault")) for img in as_list(_get(card, "image_list"))
     ]
@@ -103,13 +129,13 @@ def note_post(card: Any) -> Post | None:
         platform=PLATFORM,
         post_id=note_id,
         kind=PostKind.post,
-        url=note_url(note_id),
+        url=note_url(note_id, token or ""),
         text=join_text(title, desc),
         title=title,
         author_id=as_str(_get(user, "user_id")),
         author_name=as_str(user.get("nickname")) or as_str(_get(user, "nick_name")),
         published_at=from_epoch(card.get("time")),
-        hashtags=tuple(unique(tags) or hashtags_paired(desc)),
+        hashtags=tuple(unique([*tags, *marked])),
         metrics=Metrics(
             likes=parse_count(_get(info, "liked_count")),
             comments=parse_count(_get(info, "comment_count")),

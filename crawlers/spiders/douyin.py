@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from scrapy.http import Request, Response
@@ -43,6 +43,9 @@ def sec_uid_of(target: str) -> str:
 class DouyinSpider(PlatformSpider):
     name = "douyin"
     platform = "douyin"
+    missing_modes: ClassVar[dict[str, str]] = {
+        "dynamics": "Douyin has no separate text-post feed; image posts (图文) come through search and creator"
+    }
 
     def build_start(self) -> Iterable[Request]:
         if self.mode == "search":

@@ -1,7 +1,11 @@
-"""Kuaishou spider (www.kuaishou.com/graphql, POST).
+"""Kuaishou spider: the web client's REST endpoints (2026), GraphQL (www.kuaishou.com/graphql) as the fallback.
 
-search: visionSearchPhoto (pcursor) · creator: visionProfilePhotoList (userId, pcursor) ·
-detail: visionVideoDetail · comments: commentListQuery -> visionCommentList (pcursor).
+search: rest/v/search/feed (pcursor; GraphQL visionSearchPhoto) · creator: rest/v/profile/feed (user_id, pcursor;
+GraphQL visionProfilePhotoList) · detail: GraphQL visionVideoDetail (no REST detail is known) · comments:
+rest/v/photo/comment/list (pcursor; answers rootCommentsV2 with their subCommentsV2; GraphQL visionCommentList).
+A REST answer the parser cannot use (refused, or a new shape) is asked again through GraphQL at the same cursor;
+`api=graphql` skips REST. The REST endpoints are signed by the page's own JS on the live site; this spider does not
+compute that signature, so without a signing browser session REST is refused and GraphQL serves.
 The live endpoint wants the web session cookies (did, kpf, kpn, userId) from a logged-in browser context.
 The query documents below select only the fields the parser reads.
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy.http import Request, Response
 
@@ -19,6 +23,8 @@ from crawlers.extract.common import as_str, dig
 from crawlers.spiders.platform_base import PlatformSpider
 
 GRAPHQL = "https://www.kuaishou.com/graphql"
+REST = "https://www.kuaishou.com/rest/v"
+_REST_PATHS = {"search": "search/feed", "creator": "profile/feed", "comments": "photo/comment/list"}
 _FEED_FIELDS = """
 feeds { type author { id name headerUrl } tags { type name }
   photo { id duration caption originCaption likeCount realLikeCount viewCount coverUrl timestamp } }
@@ -63,6 +69,44 @@ def photo_id_of(target: str) -> str:
 class KuaishouSpider(PlatformSpider):
     name = "kuaishou"
     platform = "kuaishou"
+    missing_modes: ClassVar[dict[str, str]] = {
+        "dynamics": "Kuaishou has no separate text-post feed; everything is a photo in search and creator"
+    }
+
+    def __init__(self, *args: Any, api: str = "rest", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if api not in ("rest", "graphql"):
+            raise ValueError(f"kuaishou: api must be rest or graphql, got {api!r}")
+        self.api = api
+
+    def rest(self, seed: str, pcursor: str, *, page: int = 1, session: str | None = None, **kw: Any) -> Request:
+        body: dict[str, Any]
+        if self.mode == "search":
+            body = {"keyword": seed, "pcursor": pcursor, "page": "search", "searchSessionId": session or ""}
+        elif self.mode == "creator":
+            body = {"user_id": seed, "pcursor": pcursor, "page": "profile"}
+        else:
+            body = {"photoId": seed, "pcursor": pcursor}
+        meta = {**kw.pop("meta", {}), "pcursor": pcursor}
+        return self.request(
+            f"{REST}/{_REST_PATHS[self.mode]}",
+            seed=seed,
+            page=page,
+            method="POST",
+            body=json.dumps(body, ensure_ascii=False),
+            headers={"Content-Type": "application/json", "Referer": "https://www.kuaishou.com/"},
+            dont_filter=True,
+            meta=meta,
+            **kw,
+        )
+
+    def fallback(self, response: Response, problem: str) -> Request | None:
+        if "/rest/v/" not in response.url:
+            return None
+        seed = response.meta.get("seed", "")
+        operation, variables = self._variables(seed, response.meta.get("pcursor", ""))
+        meta = {"source_url": response.meta["source_url"]} if "source_url" in response.meta else {}
+        return self.graphql(operation, variables, seed=seed, page=response.meta.get("page", 1), meta=meta)
 
     def graphql(self, operation: str, variables: dict[str, Any], *, seed: str, page: int = 1, **kw: Any) -> Request:
         payload = {"operationName": operation, "variables": variables, "query": QUERIES[operation]}
@@ -102,12 +146,24 @@ class KuaishouSpider(PlatformSpider):
                 variables = {"photoId": seed, "page": "detail"}
                 yield self.graphql("visionVideoDetail", variables, seed=seed, meta=source)
                 continue
+            meta = source if self.mode == "comments" else {}
+            if self.api == "rest":
+                yield self.rest(seed, "", meta=meta)
+                continue
             operation, variables = self._variables(seed, "")
-            yield self.graphql(operation, variables, seed=seed, meta=source if self.mode == "comments" else {})
+            yield self.graphql(operation, variables, seed=seed, meta=meta)
 
     def next_page(self, response: Response, payload: Any) -> Request | None:
         if self.mode == "detail" or not isinstance(payload, dict):
             return None
+        meta = {"source_url": response.meta["source_url"]} if "source_url" in response.meta else {}
+        if "/rest/v/" in response.url:
+            pcursor = as_str(payload.get("pcursor"))
+            if pcursor in _END:
+                return None
+            page = response.meta.get("page", 1) + 1
+            session = as_str(payload.get("searchSessionId"))
+            return self.rest(response.meta.get("seed", ""), pcursor or "", page=page, session=session, meta=meta)
         field = {"search": "visionSearchPhoto", "creator": "visionProfilePhotoList"}.get(self.mode, "visionCommentList")
         pcursor = as_str(dig(payload, "data", field, "pcursor"))
         if pcursor in _END:
@@ -116,5 +172,4 @@ class KuaishouSpider(PlatformSpider):
         operation, variables = self._variables(
             seed, pcursor or "", as_str(dig(payload, "data", field, "searchSessionId"))
         )
-        meta = {"source_url": response.meta["source_url"]} if "source_url" in response.meta else {}
         return self.graphql(operation, variables, seed=seed, page=response.meta.get("page", 1) + 1, meta=meta)

@@ -3,7 +3,8 @@
 A platform spider only builds requests (per mode) and reads the next-page cursor; extraction is the pure
 `crawlers.extract.<platform>.parse`. Arguments (all strings, as `scrapy crawl -a` / `qingyuan crawl --arg` pass them):
 
-- mode: search | creator | detail | comments
+- mode: one of the spider's `modes` (search | creator | detail | comments, plus platform modes such as Bilibili's
+  dynamics); a mode a platform cannot serve is listed in `missing_modes` with the reason
 - query: comma-separated keywords (search); default: the settings' crawl_queries
 - target: creator id (creator), post URL or id (detail, comments)
 - max_pages (default 5) and max_items (default 500): caps per start target
@@ -22,6 +23,7 @@ import json
 import random
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -38,14 +40,56 @@ from crawlers.extract.common import detect_soft_block, load_json
 from crawlers.spiders.sessions import SessionPool, parse_list
 
 MODES = ("search", "creator", "detail", "comments")
+MODE_HELP = {
+    "search": "keyword search (query=)",
+    "creator": "a creator's posts (target=)",
+    "detail": "one post (target=URL or id); a takedown re-check",
+    "comments": "a post's comments and their replies (target=)",
+}
 # Scrapy's per-download bookkeeping; copying it into a new request confuses the retry and slot logic.
 _INTERNAL_META = frozenset({"download_latency", "download_slot", "retry_times", "depth", "_scheme_proxy"})
+
+
+def response_time(response: Response) -> datetime | None:
+    """The response's own time: its Date header (RFC 7231), or None when absent or unreadable."""
+    raw = response.headers.get(b"Date")
+    if not raw:
+        return None
+    try:
+        when = parsedate_to_datetime(raw.decode("latin-1"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def modes_help() -> str:
+    """One line per platform spider: the modes it serves and why any is missing (for `qingyuan crawl --help`)."""
+    import importlib
+
+    from core.platforms import live_platforms, platform_spec
+
+    lines = []
+    for platform in live_platforms():
+        module = importlib.import_module(platform_spec(platform).spider)
+        spider = next(
+            (c for c in vars(module).values() if isinstance(c, type) and issubclass(c, PlatformSpider) and c.platform),
+            None,
+        )
+        if spider is None:
+            continue
+        missing = "; ".join(f"no {m}: {why}" for m, why in spider.missing_modes.items() if m not in spider.modes)
+        lines.append(f"{platform}: {', '.join(spider.modes)}" + (f" ({missing})" if missing else ""))
+    return "\n".join(lines)
 
 
 class PlatformSpider(scrapy.Spider):
     """Base for platform spiders; subclasses set `name`, `platform` and implement the request builders."""
 
     platform: ClassVar[str] = ""
+    # The modes this spider serves, with what each fetches, and the modes it cannot serve, with why; shown by
+    # `qingyuan crawl --help` and in the error for a mode it lacks.
+    modes: ClassVar[dict[str, str]] = MODE_HELP
+    missing_modes: ClassVar[dict[str, str]] = {}
     # Polite defaults; settings may override per platform.
     custom_settings: dict[str, Any] | None = {  # noqa: RUF012 (Scrapy reads this class attribute)
         "AUTOTHROTTLE_ENABLED": True,
@@ -79,8 +123,9 @@ class PlatformSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(f"{self.name}: mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode not in self.modes:
+            why = f" ({self.missing_modes[mode]})" if mode in self.missing_modes else ""
+            raise ValueError(f"{self.name}: mode must be one of {', '.join(self.modes)}, got {mode!r}{why}")
         if mode != "search" and not target:
             raise ValueError(f"{self.name}: mode {mode} needs target=")
         self.mode = mode
@@ -135,6 +180,16 @@ class PlatformSpider(scrapy.Spider):
         """Follow-ups other than the next page (long-text expansion, reply pages)."""
         return ()
 
+    def fallback(self, response: Response, problem: str) -> Request | None:
+        """Another way to fetch what this response should have held (an older endpoint) when it came back in a
+        shape the parser does not know; None when there is none."""
+        return None
+
+    def partial(self, response: Response, post: Post) -> bool:
+        """True for a post this response only glimpses (a search card) and a follow-up fetches whole; it is not
+        yielded here, so the whole post is the one spooled."""
+        return False
+
     def complete(self, response: Response, post: Post) -> Post:
         """Fill a partial post from what an earlier response knew (e.g. an expanded long text); default as is."""
         return post
@@ -186,7 +241,10 @@ class PlatformSpider(scrapy.Spider):
                 yield retry
             return
         try:
-            posts = self._parser(response.body, response.meta.get("source_url") or response.url)
+            # Relative dates (3小时前, 昨天, 7-6) are read against when the server answered, never the wall clock.
+            posts = self._parser(
+                response.body, response.meta.get("source_url") or response.url, now=response_time(response)
+            )
         except UnknownShape as exc:
             if "truncated" in str(exc) or "empty body" in str(exc):
                 # A cut-off transfer is a fault, not data: fetch again rather than lose the page.
@@ -194,6 +252,13 @@ class PlatformSpider(scrapy.Spider):
                 retry = await self._backoff_retry(response, "truncated", str(exc))
                 if retry is not None:
                     yield retry
+                return
+            alternative = None if response.meta.get("is_fallback") else self.fallback(response, str(exc))
+            if alternative is not None:
+                stats.inc_value(f"qingyuan/fallback/{self.platform}")
+                self.logger.warning("falling back from %s (%s) to %s", response.url, exc, alternative.url)
+                alternative.meta["is_fallback"] = True
+                yield alternative
                 return
             stats.inc_value(f"qingyuan/unknown_shape/{self.platform}")
             self.logger.error("unknown shape at %s: %s", response.url, exc)
@@ -212,7 +277,7 @@ class PlatformSpider(scrapy.Spider):
         if since is not None:
             self.crawler.stats.inc_value(f"qingyuan/skipped_old/{self.platform}", len(posts) - len(fresh))
         room = self.max_items - self._items.get(seed, 0)
-        for post in fresh[: max(0, room)]:
+        for post in [p for p in fresh if not self.partial(response, p)][: max(0, room)]:
             self._items[seed] = self._items.get(seed, 0) + 1
             stats.inc_value(f"qingyuan/posts/{self.platform}")
             yield self.complete(response, post).model_copy(update={"crawl": info})

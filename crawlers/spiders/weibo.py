@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from scrapy.http import Request, Response
@@ -36,6 +36,7 @@ def mid_of(target: str) -> str:
 class WeiboSpider(PlatformSpider):
     name = "weibo"
     platform = "weibo"
+    missing_modes: ClassVar[dict[str, str]] = {"dynamics": "a Weibo user timeline is creator mode"}
 
     def build_start(self) -> Iterable[Request]:
         if self.mode == "search":

@@ -1,7 +1,9 @@
 """Xiaohongshu spider (edith.xiaohongshu.com web API).
 
-search: POST search/notes (page) · creator: user_posted (cursor) · detail: POST feed (needs the note's
-xsec_token, carried in the note URL) · comments: v2/comment/page (cursor) + comment/sub/page for longer threads.
+search: POST search/notes (page), then POST feed for every hit (a card has a 20-character title and no time; the
+note's description, time, images and tags come from feed, requested with the card's xsec_token as the web client
+does) · creator: user_posted (cursor) · detail: POST feed (needs the note's xsec_token, carried in the note URL) ·
+comments: v2/comment/page (cursor) + comment/sub/page for longer threads.
 The live API signs each request (x-s, x-t, x-s-common) with the page's own JS and wants a logged-in a1/web_session
 cookie: crawlers.signing adds x-s/x-t from the logged-in page's own function; this spider only builds the requests.
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from scrapy.http import Request, Response
 
 from core.records import Post
 from crawlers.extract.common import as_dict, as_list, as_str, dig
+from crawlers.extract.xiaohongshu import note_url
 from crawlers.spiders.platform_base import PlatformSpider
 
 API = "https://edith.xiaohongshu.com/api/sns/web"
@@ -37,6 +40,7 @@ def note_ref(target: str) -> tuple[str, str]:
 class XiaohongshuSpider(PlatformSpider):
     name = "xiaohongshu"
     platform = "xiaohongshu"
+    missing_modes: ClassVar[dict[str, str]] = {"dynamics": "every note is a post; creator mode reads a user's notes"}
 
     def post_json(self, url: str, data: dict[str, Any], *, seed: str, page: int = 1, **kw: Any) -> Request:
         return self.request(
@@ -72,17 +76,26 @@ class XiaohongshuSpider(PlatformSpider):
             yield self.request(self._creator_url(user_id, ""), seed=user_id)
         elif self.mode == "detail":
             note_id, token = note_ref(self.target)
-            data = {
-                "source_note_id": note_id,
-                "image_formats": IMAGE_FORMATS.split(","),
-                "extra": {"need_body_topic": "1"},
-                "xsec_source": "pc_search",
-                "xsec_token": token,
-            }
-            yield self.post_json(f"{API}/v1/feed", data, seed=note_id)
+            yield self.feed_request(note_id, token, seed=note_id)
         else:
             note_id, token = note_ref(self.target)
             yield self.request(self._comments_url(note_id, "", token), seed=note_id, meta={"xsec_token": token})
+
+    def feed_request(self, note_id: str, token: str, *, seed: str, **kw: Any) -> Request:
+        """POST feed for one note; the note URL with its token goes along so the parser keeps the token."""
+        data = {
+            "source_note_id": note_id,
+            "image_formats": IMAGE_FORMATS.split(","),
+            "extra": {"need_body_topic": "1"},
+            "xsec_source": "pc_search",
+            "xsec_token": token,
+        }
+        meta = {**kw.pop("meta", {}), "source_url": note_url(note_id, token)}
+        return self.post_json(f"{API}/v1/feed", data, seed=seed, meta=meta, **kw)
+
+    def partial(self, response: Response, post: Post) -> bool:
+        # Search cards are followed to feed; the whole note from there is the one kept.
+        return self.mode == "search" and "/search/notes" in response.url
 
     @staticmethod
     def _creator_url(user_id: str, cursor: str) -> str:
@@ -121,6 +134,11 @@ class XiaohongshuSpider(PlatformSpider):
         return None
 
     def extra_requests(self, response: Response, posts: list[Post]) -> Iterable[Request]:
+        if self.mode == "search" and "/search/notes" in response.url:
+            for post in posts:
+                note_id, token = note_ref(post.url)
+                yield self.feed_request(note_id, token, seed=response.meta.get("seed", ""), expect=False)
+            return
         if self.mode != "comments" or "/comment/page?" not in response.url:
             return
         seed = response.meta.get("seed", "")

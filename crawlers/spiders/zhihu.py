@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from scrapy.http import Request, Response
@@ -39,6 +39,9 @@ def comment_root_of(target: str) -> tuple[str, str]:
 class ZhihuSpider(PlatformSpider):
     name = "zhihu"
     platform = "zhihu"
+    missing_modes: ClassVar[dict[str, str]] = {
+        "dynamics": "Zhihu 想法 (pins) are not crawled: answers and articles are where pitches were found"
+    }
 
     def build_start(self) -> Iterable[Request]:
         if self.mode == "search":

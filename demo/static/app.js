@@ -99,6 +99,11 @@ function initVideo() {
     head.append(timeEl(post.published_at, "published"));
     art.append(head);
     art.append(el("p", { class: "caption", "data-role": "caption" }, post.caption));
+    if (typeof post.image === "string" && post.image.startsWith("/static/")) {
+      const fig = el("figure", { class: "media", "data-role": "media" });
+      fig.append(el("img", { src: post.image, alt: "", loading: "eager" }));
+      art.append(fig);
+    }
     const metrics = el("ul", { class: "metrics" });
     for (const [name, label] of [["likes", "赞"], ["comment_count", "评论"], ["collects", "收藏"], ["shares", "分享"],
       ["views", "播放"]]) {

@@ -45,6 +45,16 @@ def test_every_post_and_comment_is_spooled_as_published(crawled):
             got = spooled[f"demo:{comment['id']}"]
             assert got.text == comment["text"] and got.parent_key == caption.key
             assert got.author_name == comment["author_name"]
+    # The image posts among them: their pitch is only in the picture, which OCR read during the crawl.
+    from core.ocr import char_accuracy
+
+    imaged = [p for p in data["posts"][:VIDEOS] if p.get("image")]
+    assert imaged
+    for post in imaged:
+        got = spooled[f"demo:{post['id']}"]
+        assert got.media and got.media[0].endswith(post["image"])
+        assert char_accuracy(post["image_text"], got.ocr_text) >= 0.9
+        assert got.image_text[0].path and Path(got.image_text[0].path).is_file()  # kept as evidence
     bios = [p for p in spooled.values() if p.kind.value == "profile_bio"]
     authors = {a["id"]: a for a in data["authors"]}
     assert bios and all(b.text == authors[b.author_id]["bio"] for b in bios)

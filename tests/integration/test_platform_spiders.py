@@ -71,6 +71,7 @@ class Replay:
         self.bodies: list[tuple[str, bytes]] = []
         self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
+        self.current = threading.local()  # the body of the request this handler thread is answering
 
     def handle(
         self, path: str, query: dict[str, list[str]], data: bytes, headers: dict[str, str] | None = None
@@ -81,6 +82,7 @@ class Replay:
             n = self.hits[path]
             self.queries.append((path, query))
             self.bodies.append((path, data))
+        self.current.body = data
         route = self.routes.get(path)
         if route is None:
             return 404, b"not found"
@@ -277,7 +279,12 @@ def test_kuaishou_search_posts_graphql_and_follows_pcursor(replay: tuple[Replay,
         (200, json.dumps(last).encode()),
     )
     result = run_spider(
-        "crawlers.spiders.kuaishou.KuaishouSpider", tmp_path, mode="search", query="债务优化", base_url=base
+        "crawlers.spiders.kuaishou.KuaishouSpider",
+        tmp_path,
+        mode="search",
+        query="债务优化",
+        base_url=base,
+        api="graphql",
     )
     assert [i["key"] for i in result["items"]] == ["kuaishou:3xhandwrittenphoto01", "kuaishou:3xhandwrittenphoto02"]
     sent = [json.loads(b) for p, b in state.bodies if p.endswith("/graphql")]
@@ -287,6 +294,43 @@ def test_kuaishou_search_posts_graphql_and_follows_pcursor(replay: tuple[Replay,
     assert sent[2]["variables"]["searchSessionId"] == "MTRfMjcwOTM4MTQ0XzE3MDA"
     assert "visionSearchPhoto(" in sent[0]["query"]
     assert result["stats"]["qingyuan/truncated/kuaishou"] == 1
+
+
+def test_kuaishou_rest_first_then_graphql_when_refused(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    page1 = json.loads(body(FIX / "kuaishou" / "rest_search_feed.json"))
+    refused = body(FIX / "kuaishou" / "rest_refused.json")
+    state.routes["/www.kuaishou.com/rest/v/search/feed"] = sequence((200, json.dumps(page1).encode()), (200, refused))
+    state.routes["/www.kuaishou.com/graphql"] = lambda q, n: (200, body(FIX / "kuaishou" / "search_photo.json"))
+    result = run_spider(
+        "crawlers.spiders.kuaishou.KuaishouSpider", tmp_path, mode="search", query="停息", base_url=base, max_pages="2"
+    )
+    keys = [i["key"] for i in result["items"]]
+    assert keys[:2] == ["kuaishou:3xrestphoto0001", "kuaishou:3xrestphoto0002"]  # REST page 1
+    assert "kuaishou:3xhandwrittenphoto01" in keys  # page 2 refused on REST, served by GraphQL at the same cursor
+    rest = [json.loads(b) for p, b in state.bodies if p.endswith("/search/feed")]
+    assert [r["pcursor"] for r in rest] == ["", "1"] and rest[1]["searchSessionId"] == "MTRfMjAyNl9oYW5kd3JpdHRlbg"
+    graphql = [json.loads(b) for p, b in state.bodies if p.endswith("/graphql")]
+    assert graphql[0]["operationName"] == "visionSearchPhoto" and graphql[0]["variables"]["pcursor"] == "1"
+    assert result["stats"]["qingyuan/fallback/kuaishou"] == 1
+
+
+def test_kuaishou_rest_comments_hang_sub_comments_under_their_root(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    state.routes["/www.kuaishou.com/rest/v/photo/comment/list"] = lambda q, n: (
+        200,
+        body(FIX / "kuaishou" / "rest_comment_list.json"),
+    )
+    result = run_spider(
+        "crawlers.spiders.kuaishou.KuaishouSpider",
+        tmp_path,
+        mode="comments",
+        target="https://www.kuaishou.com/short-video/3xrestphoto0001",
+        base_url=base,
+    )
+    parents = {i["post_id"]: i["parent_key"] for i in result["items"]}
+    assert parents["c910000000001"] == "kuaishou:3xrestphoto0001"
+    assert parents["c910000000002"] == parents["c910000000003"] == "kuaishou:c910000000001"
 
 
 # ----------------------------------------------------------------------------- xiaohongshu
@@ -312,6 +356,45 @@ def test_xiaohongshu_comments_use_the_note_token(replay: tuple[Replay, str], tmp
     }
     assert all(q["xsec_token"] == ["ABtok="] and q["note_id"] == ["6560a1b2000000001c01aa02"] for _, q in state.queries)
     assert result["stats"]["qingyuan/soft_block/xiaohongshu"] == 1
+
+
+def test_xiaohongshu_search_follows_each_hit_to_its_note_with_its_token(
+    replay: tuple[Replay, str], tmp_path: Path
+) -> None:
+    state, base = replay
+    state.routes["/edith.xiaohongshu.com/api/sns/web/v1/search/notes"] = lambda q, n: (
+        200,
+        body(FIX / "xiaohongshu" / "search_notes.json"),
+    )
+    feed = json.loads(body(FIX / "xiaohongshu" / "feed.json"))
+
+    def note(query: dict[str, list[str]], n: int) -> Reply:
+        asked = json.loads(state.current.body)
+        answer = json.loads(json.dumps(feed))
+        answer["data"]["items"][0]["id"] = asked["source_note_id"]
+        answer["data"]["items"][0]["note_card"]["note_id"] = asked["source_note_id"]
+        return 200, json.dumps(answer, ensure_ascii=False).encode()
+
+    state.routes["/edith.xiaohongshu.com/api/sns/web/v1/feed"] = note
+    result = run_spider(
+        "crawlers.spiders.xiaohongshu.XiaohongshuSpider",
+        tmp_path,
+        mode="search",
+        query="征信",
+        base_url=base,
+        max_pages="1",
+    )
+    items = {i["post_id"]: i for i in result["items"]}
+    assert set(items) == {"6560a1b2000000001c01aa01", "6560a1b2000000001c01aa02"}  # whole notes only, no cards
+    for note_id, token in (
+        ("6560a1b2000000001c01aa01", "ABhandwrittenToken01="),
+        ("6560a1b2000000001c01aa02", "ABhandwrittenToken02="),
+    ):
+        item = items[note_id]
+        assert item["published_at"] and "逾期记录可以消除" in item["text"]  # description and time from feed
+        assert item["url"].endswith(f"{note_id}?xsec_token={token.replace('=', '%3D')}&xsec_source=pc_search")
+        asked = [json.loads(b) for p, b in state.bodies if p.endswith("/v1/feed") and note_id.encode() in b]
+        assert asked and asked[0]["xsec_token"] == token
 
 
 # ----------------------------------------------------------------------------- bilibili
@@ -360,6 +443,48 @@ def test_zhihu_search_follows_paging_next(replay: tuple[Replay, str], tmp_path: 
     assert offsets == ["0", "20"]
 
 
+def test_bilibili_dynamics_mode_and_dynamic_comments(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    page1 = json.loads(body(FIX / "bilibili" / "dynamic_feed_space.json"))
+    last = {"code": 0, "data": {"has_more": False, "offset": "", "items": []}}
+    state.routes["/api.bilibili.com/x/polymer/web-dynamic/v1/feed/space"] = lambda q, n: (
+        200,
+        json.dumps(page1 if q.get("offset", [""]) == [""] else last).encode(),
+    )
+    result = run_spider(
+        "crawlers.spiders.bilibili.BilibiliSpider",
+        tmp_path,
+        mode="dynamics",
+        target="https://space.bilibili.com/3546000000000001",
+        base_url=base,
+    )
+    assert [i["key"] for i in result["items"]][:2] == ["bilibili:t1010000000000000001", "bilibili:t1010000000000000002"]
+    offsets = [q.get("offset") for p, q in state.queries if p.endswith("/feed/space")]
+    assert offsets == [None, ["1010000000000000003"]] and all(
+        q["host_mid"] == ["3546000000000001"] for p, q in state.queries if p.endswith("/feed/space")
+    )
+
+    state.routes["/api.bilibili.com/x/polymer/web-dynamic/v1/detail"] = lambda q, n: (
+        200,
+        body(FIX / "bilibili" / "dynamic_detail.json"),
+    )
+    state.routes["/api.bilibili.com/x/v2/reply/wbi/main"] = lambda q, n: (
+        200,
+        body(FIX / "bilibili" / "reply_wbi_main_dynamic.json"),
+    )
+    comments = run_spider(
+        "crawlers.spiders.bilibili.BilibiliSpider",
+        tmp_path,
+        mode="comments",
+        target="https://t.bilibili.com/1010000000000000004",
+        base_url=base,
+    )
+    assert [i["key"] for i in comments["items"]] == ["bilibili:c250000000001", "bilibili:c250000000002"]
+    assert comments["items"][0]["parent_key"] == "bilibili:t1010000000000000004"
+    (asked,) = [q for p, q in state.queries if p.endswith("/reply/wbi/main")]
+    assert asked["oid"] == ["1010000000000000004"] and asked["type"] == ["17"]
+
+
 # ----------------------------------------------------------------------------- tieba
 
 
@@ -373,6 +498,42 @@ def test_tieba_thread_comments_from_a_gbk_page_after_a_captcha(replay: tuple[Rep
         if n == 1
         else (200, (page2 if query.get("pn") == ["2"] else page).encode("gbk"))
     )
+    state.routes["/tieba.baidu.com/p/comment"] = lambda query, n: (200, body(FIX / "tieba" / "lzl_comment.html"))
+    result = run_spider(
+        "crawlers.spiders.tieba.TiebaSpider",
+        tmp_path,
+        mode="comments",
+        target="https://tieba.baidu.com/p/9200000001",
+        base_url=base,
+        api="html",
+    )
+    keys = [i["key"] for i in result["items"]]
+    assert keys[:3] == ["tieba:9200000001", "tieba:c150900000002", "tieba:c150900000003"]
+    assert "tieba:c150900000012" in keys and "tieba:c150900000013" in keys
+    assert result["items"][1]["text"] == "可以办理停息挂账，[心]加q：12345678&详谈"
+    assert result["stats"]["qingyuan/soft_block/tieba"] == 1
+    # Floors with 楼中楼 (comment_num > 0) get their sub-replies fetched, parented to the floor.
+    asked = [q for p, q in state.queries if p == "/tieba.baidu.com/p/comment"]
+    assert {q["pid"][0] for q in asked} == {"150900000002", "150900000012"}
+    sub = next(i for i in result["items"] if i["key"] == "tieba:c151000000031")
+    assert sub["parent_key"] in ("tieba:c150900000002", "tieba:c150900000012")
+
+
+def test_tieba_json_thread_with_sub_replies_and_html_fallback(replay: tuple[Replay, str], tmp_path: Path) -> None:
+    state, base = replay
+    pb = json.loads(body(FIX / "tieba" / "pb_page_pc.json"))
+    pb["thread"]["id"] = 9200000001
+    pb["post_list"][1]["sub_post_number"] = 5  # more 楼中楼 than the page carries: fetch the floor's fragment
+    state.routes["/tieba.baidu.com/c/f/pb/page_pc"] = lambda query, n: (
+        (200, json.dumps(pb, ensure_ascii=False).encode())
+        if query["pn"] == ["1"]
+        else (200, b'{"error_code": 0, "anti": {}}')
+    )
+    pb["page"]["total_page"] = 2
+    state.routes["/tieba.baidu.com/p/comment"] = lambda query, n: (200, body(FIX / "tieba" / "lzl_comment.html"))
+    page = (FIX / "tieba" / "thread_detail.html").read_text(encoding="utf-8")
+    page2 = page.replace("150900000002", "150900000012").replace("150900000003", "150900000013")
+    state.routes["/tieba.baidu.com/p/9200000001"] = lambda query, n: (200, page2.encode())
     result = run_spider(
         "crawlers.spiders.tieba.TiebaSpider",
         tmp_path,
@@ -381,10 +542,17 @@ def test_tieba_thread_comments_from_a_gbk_page_after_a_captcha(replay: tuple[Rep
         base_url=base,
     )
     keys = [i["key"] for i in result["items"]]
-    assert keys[:3] == ["tieba:9200000001", "tieba:c150900000002", "tieba:c150900000003"]
-    assert "tieba:c150900000012" in keys and "tieba:c150900000013" in keys
-    assert result["items"][1]["text"] == "可以办理停息挂账，[心]加q：12345678&详谈"
-    assert result["stats"]["qingyuan/soft_block/tieba"] == 1
+    assert keys[:2] == ["tieba:9200000001", "tieba:c151000000011"]
+    assert "tieba:c151000000022" in keys  # a 楼中楼 carried in the JSON page
+    assert "tieba:c151000000031" in keys  # from the floor's p/comment fragment
+    # Floor 2 of the JSON page, and the HTML fallback page's floor with 楼中楼.
+    assert sorted(q["pid"][0] for p, q in state.queries if p == "/tieba.baidu.com/p/comment") == [
+        "150900000012",
+        "151000000002",
+    ]
+    # Page 2 came back in a shape the parser does not know: the HTML page for it was read instead.
+    assert result["stats"]["qingyuan/fallback/tieba"] == 1
+    assert "tieba:c150900000013" in keys
 
 
 def test_watermark_makes_the_second_run_incremental(replay: tuple[Replay, str], tmp_path: Path) -> None:

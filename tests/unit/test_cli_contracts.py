@@ -265,3 +265,18 @@ def test_schedule_history_shows_recent_runs_of_one_job_or_all(home, wide_tables)
     assert result.exit_code == 0, result.output
     assert "2026-11-03T08:00" in result.stdout and "2026-11-01" not in result.stdout
     assert '"posts": 30' in result.stdout and "report-b" not in result.stdout
+
+
+def test_parse_now_reads_relative_dates_and_weibo_long_text_completes_its_post() -> None:
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "platforms" / "weibo"
+    runner = CliRunner()
+    args = ["parse", "--platform", "weibo", str(fix / "search_getindex.json"), str(fix / "extend_saved.json")]
+    result = runner.invoke(app, [*args, "--now", "2024-07-10T12:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    posts = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    first = posts[0]
+    assert first["published_at"].startswith("2024-07-10T03:55")  # 5分钟前 of the given time, not today
+    assert first["author_name"] == "协商还款指导中心" and first["text"].endswith("备注微博")
+    assert len({p["key"] for p in posts}) == len(posts)
+    bad = runner.invoke(app, [*args, "--now", "yesterday"])
+    assert bad.exit_code == 1 and "ISO" in bad.output

@@ -89,3 +89,50 @@ def test_risk_control_code_is_unknown_shape() -> None:
 def test_deleted_video_parses_to_nothing() -> None:
     assert parse("bilibili", '{"code": 62002, "message": "稿件不可见", "ttl": 1}') == []
     assert parse("bilibili", '{"code": -404, "message": "啥都木有", "ttl": 1}') == []
+
+
+# --- dynamics (动态) and comments the way the web client fetches them now (x/v2/reply/wbi/main)
+
+
+def test_dynamics_feed_space() -> None:
+    posts = parse_file("bilibili", FIX / "dynamic_feed_space.json")
+    assert [p.key for p in posts] == [
+        "bilibili:t1010000000000000001",
+        "bilibili:t1010000000000000002",
+        "bilibili:t1010000000000000009",
+    ]
+    opus, forward, orig = posts
+    assert opus.title == "逾期上岸的三个办法"
+    assert opus.text == "逾期上岸的三个办法\n第三个最有效：找专业团队协商，停息挂账分60期，v：jie_2026 #债务优化#"
+    assert opus.url == "https://t.bilibili.com/1010000000000000001"
+    assert (opus.author_id, opus.author_name) == ("3546000000000001", "负债规划阿杰")
+    assert opus.published_at == datetime(2026, 1, 1, 4, 0, tzinfo=timezone.utc)
+    assert opus.hashtags == ("信用卡逾期", "债务优化")
+    assert (opus.metrics.likes, opus.metrics.comments, opus.metrics.shares) == (88, 12, 3)
+    assert opus.media == ("https://i0.hdslb.com/bfs/new_dyn/handwritten-dyn1.jpg",)
+    assert forward.text == "需要的私信，名额有限"
+    assert orig.title == "信用卡协商还款的正规渠道" and "银行官方热线" in orig.text and orig.author_name == "财经早知道"
+    assert orig.media == ("https://i0.hdslb.com/bfs/archive/handwritten-cover.jpg",)
+
+
+def test_dynamic_detail_and_its_comments() -> None:
+    (post,) = parse_file("bilibili", FIX / "dynamic_detail.json")
+    assert post.key == "bilibili:t1010000000000000004" and post.text.startswith("征信花了？")
+    url = "https://t.bilibili.com/1010000000000000004"
+    root, sub = parse_file("bilibili", FIX / "reply_wbi_main_dynamic.json", url)
+    assert root.parent_key == "bilibili:t1010000000000000004"
+    assert sub.parent_key == "bilibili:c250000000001"
+    assert root.url == "https://t.bilibili.com/1010000000000000004#reply250000000001"
+    # Without the dynamic's URL a type-17 comment cannot name its parent, and never a made-up video.
+    alone = parse_file("bilibili", FIX / "reply_wbi_main_dynamic.json")
+    assert alone[0].parent_key is None and alone[0].url == ""
+
+
+def test_hostile_dynamics_survive() -> None:
+    assert (
+        parse(
+            "bilibili",
+            b'{"code": 0, "data": {"has_more": false, "offset": "", "items": [null, 3, {"id_str": "1", "modules": {"module_dynamic": {"major": {"opus": {"pics": [null, {"url": 5}]}}}}}]}}',
+        )[0].media
+        == ()
+    )

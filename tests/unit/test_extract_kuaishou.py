@@ -55,3 +55,52 @@ def test_graphql_errors_and_unknown_fields() -> None:
         parse("kuaishou", b'{"errors": [{"message": "need captcha"}], "data": null}')
     with pytest.raises(UnknownShape, match="unknown GraphQL response"):
         parse("kuaishou", b'{"data": {"visionLiveList": {}}}')
+
+
+# --- REST endpoints (the web client's signed /rest/v/... calls since 2026), GraphQL above stays the fallback.
+
+
+def test_rest_search_feed_camel_and_snake_items() -> None:
+    posts = parse_file("kuaishou", FIX / "rest_search_feed.json")
+    assert [p.key for p in posts] == [
+        "kuaishou:3xrestphoto0001",
+        "kuaishou:3xrestphoto0002",
+    ]  # the live card is skipped
+    ad, info = posts
+    assert (ad.author_id, ad.author_name) == ("3xrestauthor01", "上岸规划师阿强")
+    assert ad.hashtags == ("停息挂账", "个性化分期")
+    assert (ad.metrics.likes, ad.metrics.views, ad.metrics.comments) == (12034, 305000, 318)
+    assert ad.published_at == datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)
+    assert ad.media == ("https://p1.a.yximgs.com/upic/2026/01/01/rest1.jpg",)
+    assert (info.author_id, info.author_name) == ("3xrestauthor02", "金融知识小课堂")
+    assert (info.metrics.likes, info.metrics.views, info.metrics.comments) == (88, 5120, 7)
+    assert info.media == ("https://p1.a.yximgs.com/upic/2026/01/01/rest2.jpg",)
+
+
+def test_rest_comments_attach_sub_comments_to_their_root() -> None:
+    url = "https://www.kuaishou.com/rest/v/photo/comment/list?photoId=3xrestphoto0001&pcursor="
+    posts = parse_file("kuaishou", FIX / "rest_comment_list.json", url)
+    assert [p.post_id for p in posts] == ["c910000000001", "c910000000002", "c910000000003", "c910000000004"]
+    root, pitch, warning, camel = posts
+    assert root.parent_key == "kuaishou:3xrestphoto0001"
+    assert pitch.parent_key == warning.parent_key == "kuaishou:c910000000001"
+    assert (pitch.author_id, pitch.author_name, pitch.text) == ("3002", "专业协商老周", "能，扣1 私你")
+    assert root.metrics.comments == 2
+    assert camel.metrics.likes == 11000 and camel.author_id == "3xcamel"
+    assert pitch.url == "https://www.kuaishou.com/short-video/3xrestphoto0001"
+
+
+def test_rest_sub_comment_page_names_its_root() -> None:
+    (sub,) = parse_file(
+        "kuaishou", FIX / "rest_comment_sublist.json", "https://www.kuaishou.com/short-video/3xrestphoto0001"
+    )
+    assert sub.parent_key == "kuaishou:c910000000001"
+    assert sub.text == "加v dx2026 免费评估"
+
+
+def test_rest_refusal_is_not_an_empty_result() -> None:
+    with pytest.raises(UnknownShape, match="result=400002"):
+        parse_file("kuaishou", FIX / "rest_refused.json")
+    # Wrong types inside a known shape survive as nothing, never a crash.
+    assert parse("kuaishou", b'{"result": 1, "feeds": {"not": "a list"}, "rootCommentsV2": 7}') == []
+    assert parse("kuaishou", b'{"result": 1, "feeds": [{"photo": {"id": ["x"]}}, 5, null]}') == []

@@ -123,3 +123,109 @@ def test_deleted_thread_parses_to_nothing() -> None:
         "<html><head><title>贴吧404</title></head><body><div class='page404'>很抱歉，该贴已被删除。</div></body></html>"
     )
     assert parse("tieba", page, THREAD_URL) == []
+
+
+# --- what the real pages hold beyond their text
+
+
+def test_real_forum_list_reads_its_own_date_and_images() -> None:
+    # No --now: the page's image tokens (tbpicau=2024-08-10-05) say when it was served, never the wall clock.
+    posts = parse_file("tieba", _real("mediacrawler_tieba_note_list.html"))
+    by_id = {p.post_id: p for p in posts}
+    assert by_id["9079949995"].published_at == datetime(2024, 7, 5, 16, 0, tzinfo=timezone.utc)  # "7-6" of 2024
+    assert by_id["9121200532"].published_at == datetime(2024, 8, 9, 16, 10, tzinfo=timezone.utc)  # "00:10"
+    assert all(p.published_at is None or p.published_at.year <= 2024 for p in posts)
+    assert by_id["9079949995"].media[0].startswith("https://tiebapic.baidu.com/forum/pic/item/e0121e23dd54564eb1")
+    assert len(by_id["9079949995"].media) == 3  # three bpic thumbnails in its media strip
+    assert not any("点击展开" in p.text or "查看完整图片" in p.text for p in posts)
+
+
+def test_real_search_hits_are_threads_with_their_floor_one_pid() -> None:
+    posts = parse_file("tieba", _real("mediacrawler_search_keyword_notes.html"))
+    assert all(p.kind is PostKind.post and p.parent_key is None for p in posts)  # no "回复：" titles on this page
+
+
+def test_search_hit_that_is_a_reply_is_keyed_by_its_pid() -> None:
+    page = _real("mediacrawler_search_keyword_notes.html").read_text(encoding="utf-8")
+    page = page.replace(">请各位急用玛尼的小心，骗子最多<", ">回复：请各位急用玛尼的小心，骗子最多<")
+    posts = parse("tieba", page)
+    reply = posts[1]
+    assert reply.key == "tieba:c150705176739" and reply.kind is PostKind.comment
+    assert reply.parent_key == "tieba:9114743782"
+    assert reply.url == "https://tieba.baidu.com/p/9114743782?pid=150705176739#150705176739"
+    assert reply.text.startswith("这里面到处是骗子") and reply.title is None
+    assert posts[0].key == "tieba:9117888152"
+
+
+def test_thread_html_image_only_floor_and_thread_reply_count() -> None:
+    page = (
+        (FIX / "thread_detail.html")
+        .read_text(encoding="utf-8")
+        .replace(
+            "楼上是中介，别信。自己打银行电话协商。",
+            '<img class="BDE_Image" src="https://tiebapic.baidu.com/forum/pic/item/handwritten-floor3.jpg">'
+            '<div class="replace_tip">点击展开，查看完整图片</div>',
+        )
+    )
+    op, _agent, image_floor = parse("tieba", page, THREAD_URL)
+    assert op.metrics.comments == 3  # PageData.thread.reply_num, not floor 1's comment_num (0)
+    assert image_floor.text == ""
+    assert image_floor.media == ("https://tiebapic.baidu.com/forum/pic/item/handwritten-floor3.jpg",)
+
+
+def test_lzl_fragment_sub_replies_hang_under_their_floor() -> None:
+    url = "https://tieba.baidu.com/p/comment?tid=9200000001&pid=150900000002&pn=1"
+    posts = parse_file("tieba", FIX / "lzl_comment.html", url, now=FETCHED)
+    assert [p.post_id for p in posts] == ["c151000000031", "c151000000032"]
+    pitch, answer = posts
+    assert pitch.parent_key == answer.parent_key == "tieba:c150900000002"
+    assert (pitch.author_id, pitch.author_name, pitch.text) == (
+        "1910000009",
+        "上岸专员",
+        "征信花了也能下，加q 88886666",
+    )
+    assert answer.author_name == "laobayou"
+    assert pitch.published_at == datetime(2026, 1, 1, 4, 30, tzinfo=timezone.utc)
+    assert pitch.url == "https://tieba.baidu.com/p/9200000001?pid=151000000031#151000000031"
+
+
+def test_json_thread_page_pc() -> None:
+    posts = parse_file("tieba", FIX / "pb_page_pc.json")
+    keys = [p.post_id for p in posts]
+    assert keys == ["9300000001", "c151000000011", "c151000000002", "c151000000021", "c151000000022", "c151000000003"]
+    op, op_sub, poster, ask, answer, warning = posts
+    assert op.text == "逾期了怎么办\n三张卡逾期两个月，[哭]求指路" and op.title == "逾期了怎么办"
+    assert op.metrics.comments == 41  # thread.reply_num
+    assert (op.author_id, op.author_name) == ("1910000001", "还款困难户")  # from user_list
+    assert op.published_at == datetime(2026, 1, 1, 4, 0, tzinfo=timezone.utc)
+    assert op.hashtags == ("信用卡吧",)
+    assert op_sub.parent_key == "tieba:9300000001" and op_sub.author_name == "上岸专员"
+    assert poster.text == "" and poster.media == ("https://tiebapic.baidu.com/forum/pic/item/handwritten-poster.jpg",)
+    assert poster.author_name == "协商顾问小王" and poster.metrics.comments == 2
+    assert ask.parent_key == answer.parent_key == "tieba:c151000000002"
+    assert answer.text == "@还款困难户 看图"
+    assert warning.text == "别找代理，直接打银行客服协商银保监会提示" and warning.author_name == "老吧友"
+
+
+def test_json_forum_page_pc() -> None:
+    first, image_thread = parse_file("tieba", FIX / "frs_page_pc.json")
+    assert (first.key, first.metrics.comments, first.metrics.views) == ("tieba:9300000001", 41, 2300)
+    assert first.text == "逾期了怎么办\n三张卡逾期两个月，求指路"
+    assert image_thread.text == "上岸经验分享" and image_thread.author_name == "协商顾问小王"
+    assert image_thread.media == ("https://tiebapic.baidu.com/forum/pic/item/handwritten-share.jpg",)
+
+
+def test_json_multsearch_keys_replies_by_pid() -> None:
+    thread, reply = parse_file("tieba", FIX / "multsearch.json")
+    assert thread.key == "tieba:9300000001" and thread.title == "逾期了怎么办"
+    assert thread.hashtags == ("信用卡吧",)
+    assert reply.key == "tieba:c151000000002" and reply.parent_key == "tieba:9300000001"
+    assert reply.text == "专业停息挂账，V：tx2026" and reply.author_name == "协商顾问小王"
+
+
+def test_json_refusal_and_unknown_json() -> None:
+    with pytest.raises(UnknownShape, match="220034"):
+        parse_file("tieba", FIX / "refused.json")
+    with pytest.raises(UnknownShape, match="unknown JSON"):
+        parse("tieba", b'{"error_code": 0, "anti": {}}')
+    assert parse("tieba", b'{"error_code": 0, "thread": {"id": 1}, "post_list": [5, {"id": []}, {"content": 3}]}') == []

@@ -109,3 +109,37 @@ def test_login_wall_and_garbage() -> None:
 def test_deleted_post_parses_to_nothing() -> None:
     assert parse("weibo", '{"ok": 0, "msg": "抱歉，此微博已被作者删除"}') == []
     assert parse("weibo", '{"ok": 0, "errno": "20101", "msg": "该微博不存在"}') == []
+
+
+def test_saved_extend_response_names_its_post_and_completes_the_truncated_one() -> None:
+    from crawlers.extract.weibo import merge_long_texts
+
+    (alone,) = parse_file("weibo", FIX / "extend_saved.json")  # no request URL: the id is in the JSON
+    assert alone.key == f"weibo:{MID}" and alone.author_id is None
+    assert alone.text.endswith("V：tx88&99，备注微博")
+    truncated = parse_file("weibo", FIX / "search_getindex.json", now=NOW)
+    merged = merge_long_texts([*truncated, alone])
+    assert [p.key for p in merged] == [p.key for p in truncated]  # folded into the truncated post, order kept
+    full = merged[0]
+    assert full.text == alone.text
+    assert (full.author_id, full.author_name) == ("7000000001", "协商还款指导中心")
+    assert full.published_at == datetime(2023, 11, 21, 11, 55, tzinfo=timezone.utc)
+    assert "停息挂账" in full.hashtags
+
+
+def test_relative_dates_never_come_from_the_wall_clock_when_a_time_is_given() -> None:
+    old = datetime(2024, 7, 10, 4, 0, tzinfo=timezone.utc)
+    posts = parse_file("weibo", FIX / "search_getindex.json", now=old)
+    assert posts[0].published_at == datetime(2024, 7, 10, 3, 55, tzinfo=timezone.utc)  # 5分钟前
+    assert posts[3].published_at is not None and posts[3].published_at.year == 2023  # "11-20" seen in July 2024
+
+
+def test_spiders_read_dates_against_the_response_date_header() -> None:
+    from scrapy.http import HtmlResponse
+
+    from crawlers.spiders.platform_base import response_time
+
+    dated = HtmlResponse("https://m.weibo.cn/x", headers={"Date": "Wed, 10 Jul 2024 04:00:00 GMT"}, body=b"")
+    assert response_time(dated) == datetime(2024, 7, 10, 4, 0, tzinfo=timezone.utc)
+    assert response_time(HtmlResponse("https://m.weibo.cn/x", body=b"")) is None
+    assert response_time(HtmlResponse("https://m.weibo.cn/x", headers={"Date": "garbage"}, body=b"")) is None

@@ -18,7 +18,10 @@ def test_search_cards_have_title_author_likes_but_no_time() -> None:
     posts = parse_file("xiaohongshu", FIX / "search_notes.json")
     assert [p.post_id for p in posts] == ["6560a1b2000000001c01aa01", NOTE]  # hot_query card skipped
     first = posts[0]
-    assert first.url == "https://www.xiaohongshu.com/explore/6560a1b2000000001c01aa01"
+    # The card's xsec_token stays in the URL: detail requests and takedown re-checks are refused without it.
+    assert first.url == (
+        "https://www.xiaohongshu.com/explore/6560a1b2000000001c01aa01?xsec_token=ABhandwrittenToken01%3D&xsec_source=pc_search"
+    )
     assert first.text == "负债30万上岸经验｜协商还款全流程"
     assert (first.author_id, first.author_name) == ("5f00aa0000000000010bb001", "上岸的阿雅")
     assert first.metrics.likes == 11000
@@ -72,3 +75,31 @@ def test_refusals_are_unknown_shape() -> None:
         parse("xiaohongshu", '{"code": 300012, "success": false, "msg": "访问频次异常"}')
     with pytest.raises(UnknownShape, match="unknown response shape"):
         parse("xiaohongshu", '{"code": 0, "success": true, "data": {"foo": 1}}')
+
+
+def test_feed_takes_the_token_from_the_note_url_it_was_requested_for() -> None:
+    url = f"https://www.xiaohongshu.com/explore/{NOTE}?xsec_token=ABhandwrittenToken02%3D&xsec_source=pc_search"
+    (post,) = parse_file("xiaohongshu", FIX / "feed.json", url)
+    assert post.url == url
+    assert post.media  # note images: what OCR reads
+    (other,) = parse_file(
+        "xiaohongshu", FIX / "feed.json", "https://www.xiaohongshu.com/explore/someothernote?xsec_token=X"
+    )
+    assert other.url == f"https://www.xiaohongshu.com/explore/{NOTE}"  # never another note's token
+
+
+def test_hashtags_come_from_the_title_too() -> None:
+    body = (
+        (FIX / "feed.json")
+        .read_text(encoding="utf-8")
+        .replace('"title": "征信洗白 三天出结果"', '"title": "三天出结果 #征信洗白"')
+    )
+    (post,) = parse("xiaohongshu", body)
+    assert post.hashtags == ("征信修复", "征信", "征信洗白")
+
+
+def test_recheck_target_carries_the_token() -> None:
+    from crawlers.spiders.xiaohongshu import note_ref
+
+    (card, _) = parse_file("xiaohongshu", FIX / "search_notes.json")
+    assert note_ref(card.url) == ("6560a1b2000000001c01aa01", "ABhandwrittenToken01=")

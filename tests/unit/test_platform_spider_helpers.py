@@ -143,3 +143,29 @@ def test_demo_soft_block_middleware_retries_blocks_with_growing_delay_then_drops
     with pytest.raises(IgnoreRequest):
         mw.process_response(again, HtmlResponse(request.url, status=200, body=b"  ", request=again))
     assert crawler.stats.get_value("qingyuan/soft_blocks") == 3
+
+
+def test_spiders_state_their_modes_and_why_one_is_missing() -> None:
+    from crawlers.spiders.bilibili import BilibiliSpider
+    from crawlers.spiders.platform_base import modes_help
+    from crawlers.spiders.weibo import WeiboSpider
+
+    assert "dynamics" in BilibiliSpider.modes and "dynamics" not in WeiboSpider.modes
+    with pytest.raises(ValueError, match="timeline is creator mode"):
+        WeiboSpider(mode="dynamics", target="1")
+    with pytest.raises(ValueError, match="one of search, creator, detail, comments, dynamics"):
+        BilibiliSpider(mode="live", target="1")
+    lines = modes_help().splitlines()
+    assert len(lines) == 7 and lines[4].startswith("bilibili: search, creator, detail, comments, dynamics")
+    assert all("no dynamics:" in line for line in lines if not line.startswith("bilibili"))
+
+
+def test_crawl_help_lists_the_modes() -> None:
+    from typer.testing import CliRunner
+
+    from wiring.cli import app
+
+    result = CliRunner().invoke(app, ["crawl", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "bilibili: search, creator, detail, comments, dynamics" in result.output
+    assert "no dynamics: a Weibo user timeline is creator mode" in result.output

@@ -306,3 +306,30 @@ def test_html_embeds_screenshots_up_to_a_budget(
     assert html.count("data:image/png;base64,") == 1
     assert "0002-1-screenshot-b.png 见证据包" in html
     assert "0003-1-screenshot-x.svg 见证据包" in html and "onload" not in html  # SVG is never inlined
+
+
+def test_ocr_text_is_shown_with_its_kept_image_and_foreign_paths_are_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from core.records import ImageText
+
+    kept = settings.evidence_dir / "images" / "douyin" / "a.png"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(PNG)
+    outside = tmp_path.parent / "elsewhere.png"
+    outside.write_bytes(PNG)
+    hit = make_hit("o1", "有需要的看图")
+    image_text = (
+        ImageText(
+            image="https://cdn.example/a.png", text="停息挂账 加薇 abc123" + XSS, path=str(kept), sha256="ab" * 32
+        ),
+        ImageText(image="https://cdn.example/b.png", text="征信修复", path=str(outside)),
+    )
+    hit = hit.model_copy(update={"post": hit.post.model_copy(update={"image_text": image_text})})
+    batch = one_batch([hit], settings)
+    (item,) = batch.items
+    assert [t.path for t in item.image_text] == [str(kept.resolve()), None]  # a path outside the evidence folder
+    html = paths_by_suffix(write_batch(batch, tmp_path / "out"))[".html"].read_text("utf-8")
+    assert "图片中的文字" in html and "停息挂账 加薇 abc123" in html and "<script>alert" not in html
+    assert html.count("data:image/png;base64," + base64.b64encode(PNG).decode()) == 1  # the kept one only
+    assert "征信修复" in html  # its text is still reported

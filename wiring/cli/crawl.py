@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from core.records import Platform
 from core.settings import get_settings
@@ -16,7 +17,18 @@ from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for,
 # ---------------------------------------------------------------- crawl and demo
 
 
-@app.command()
+class _CrawlCommand(TyperCommand):
+    """`crawl --help` lists each platform spider's modes; read only when help is shown (importing the spiders
+    costs a quarter second no other command should pay)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from crawlers.spiders.platform_base import modes_help
+
+        self.epilog = "Modes (--arg mode=NAME):\n\n" + "\n\n".join(modes_help().splitlines())
+        super().format_help(ctx, formatter)
+
+
+@app.command(cls=_CrawlCommand)
 def crawl(
     spider: Annotated[str, typer.Argument(help="Spider name: demo, or a platform.")],
     job: Annotated[str | None, typer.Option(help="Job name (spool file); default: spider + date.")] = None,

@@ -139,6 +139,10 @@ def _classify_id(value: Any) -> tuple[str, str | None]:
 def parse(
     files: Annotated[list[Path], typer.Argument(help="Saved responses or pages from the platform.")],
     platform: Annotated[str, typer.Option("--platform", "-p", help=", ".join(platform_names()))],
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="ISO time relative dates (3小时前, 7-6) are read against when a file carries none."),
+    ] = None,
 ) -> None:
     """Parse saved platform responses into Post JSONL on stdout (the response shape is detected)."""
     from core.files import input_problem
@@ -146,16 +150,45 @@ def parse(
 
     if platform not in PLATFORMS:
         raise fail(f"unknown platform {platform!r}; choose one of: {', '.join(sorted(PLATFORMS))}")
+    try:
+        ref = datetime.fromisoformat(now) if now else None
+    except ValueError as exc:
+        raise fail(f"--now {now!r} is not an ISO time (e.g. 2024-08-10T12:00:00+08:00)") from exc
+    if ref is not None and ref.tzinfo is None:
+        ref = ref.replace(tzinfo=timezone.utc)
+    parsed: list[Any] = []
     for path in files:
         if problem := input_problem(path):
             raise fail(problem)
         try:
-            posts = parse_file(platform, path)
+            posts = parse_file(platform, path, now=ref)
         except (UnknownShape, ValueError) as exc:
             raise fail(f"{path}: {exc}") from exc
-        for post in posts:
-            sys.stdout.write(post.model_dump_json() + "\n")
+        parsed += posts
         err.print(f"{path}: {len(posts)} posts")
+    if platform == "weibo":  # a saved statuses/extend answer completes the truncated post it expands
+        from crawlers.extract.weibo import merge_long_texts
+
+        parsed = merge_long_texts(parsed)
+    for post in parsed:
+        sys.stdout.write(post.model_dump_json() + "\n")
+
+
+@app.command()
+def ocr(images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, WebP, GIF, BMP).")]) -> None:
+    """Read the text in images (offline PP-OCR): one JSON line per image {"file", "text", "lines"}."""
+    from core.ocr import as_json, read_many
+
+    failed = 0
+    for file, text, error in read_many(images):
+        if text is None:
+            failed += 1
+            sys.stdout.write(json.dumps({"file": file, "text": "", "lines": [], "error": error}, ensure_ascii=False))
+        else:
+            sys.stdout.write(json.dumps(as_json(text, file), ensure_ascii=False))
+        sys.stdout.write("\n")
+    if failed:
+        raise fail(f"{failed} of {len(images)} images could not be read")
 
 
 # ---------------------------------------------------------------- index
