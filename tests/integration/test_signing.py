@@ -184,6 +184,14 @@ def platform() -> Iterator[FakePlatform]:
                     (FIX / "xiaohongshu" / "search_notes.json").read_bytes() if page1 else _empty_page("xiaohongshu")
                 )
                 self.reply(200, reply) if ok else self.reply(461, b"")
+            elif path == "/edith.xiaohongshu.com/api/sns/web/v1/feed":
+                # Search hits are followed to the note (with their xsec_token), signed the same way.
+                ok = _xhs_signed(path, body, headers)
+                state.record(path, ok, headers)
+                note = json.loads((FIX / "xiaohongshu" / "feed.json").read_bytes())
+                asked = str(json.loads(body or b"{}").get("source_note_id", ""))
+                note["data"]["items"][0]["id"] = note["data"]["items"][0]["note_card"]["note_id"] = asked
+                self.reply(200, json.dumps(note, ensure_ascii=False).encode()) if ok else self.reply(461, b"")
             elif path == "/www.douyin.com/aweme/v1/web/general/search/single/":
                 ok = _douyin_signed(path, raw_query) and cookies.get("sessionid") == DY_SESSION
                 state.record(path, ok, headers, raw_query)
@@ -338,8 +346,10 @@ def test_xiaohongshu_search_is_signed_by_the_logged_in_page(fake: FakePlatform, 
     calls = fake.api("/search/notes")
     assert calls and all(c.ok for c in calls)
     assert len(fake.api("/explore")) == 1 and fake.api("/explore")[0].ok  # one page, reused; it was logged in
+    notes = fake.api("/v1/feed")
+    assert len(notes) == len(want) and all(c.ok for c in notes)  # every hit read whole, signed
     stats = signed["stats"]
-    assert stats["qingyuan/signing/xiaohongshu/signed"] == len(calls)
+    assert stats["qingyuan/signing/xiaohongshu/signed"] == len(calls) + len(notes)
     assert "qingyuan/soft_block/xiaohongshu" not in stats
     assert_no_secrets(signed["log"])
 
