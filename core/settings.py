@@ -23,7 +23,9 @@ class Settings(BaseSettings):
         default=None, description="Model directory; default is the model shipped in classifiers/models/."
     )
     classifier: str = Field(default="auto", description="auto (BERT if shipped, else lexicon) | bert | lexicon")
-    batch_size: int = Field(default=32, description="Posts per inference batch.")
+    # 512 posts classified together let the BERT group posts of like length and the cascade skip more per call:
+    # whole-process `qingyuan classify` of 20,000 posts ran 887 posts/s at 512 against 547 at 32 (bench_classify)
+    batch_size: int = Field(default=512, description="Posts classified together.")
 
     # Index
     elasticsearch_url: str | None = Field(default=None, description="Use Elasticsearch at this URL instead of tantivy.")
