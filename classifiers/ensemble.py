@@ -148,6 +148,14 @@ class NgramModel:
             return cls(data["idf"], data["coef"], float(data["intercept"][0]))
 
 
+def cheap_logit(p_ngram: float | None, ev: Evidence) -> float:
+    """The mean of the n-gram and lexicon logits, which the cascade compares with its cut; +inf (never skipped) when
+    either member has no opinion."""
+    if p_ngram is None or ev.score is None:
+        return math.inf
+    return (_logit(p_ngram) + _logit(ev.score)) / 2
+
+
 def features(p_bert: float, ev: Evidence, p_ngram: float | None = None) -> list[float]:
     handles = sum(1 for c in ev.contacts if c.type in HANDLE_TYPES)
     ctas = sum(1 for c in ev.contacts if c.type == "call_to_action")
@@ -323,9 +331,7 @@ class EnsembleClassifier:
         return scores, cats, evidence
 
     def _cheaply_benign(self, p_ngram: float | None, ev: Evidence) -> bool:
-        if self.skip_below is None or p_ngram is None or ev.score is None:
-            return False
-        return (_logit(p_ngram) + _logit(ev.score)) / 2 < self.skip_below
+        return self.skip_below is not None and cheap_logit(p_ngram, ev) < self.skip_below
 
     def _read_bert(self, seen: Sequence[str], rows: Sequence[int], probs: np.ndarray, cats: np.ndarray) -> None:
         if rows:
@@ -344,12 +350,7 @@ class EnsembleClassifier:
         seen = [self.bert.normalise(t or "") for t in texts]
         assert self.ngram is not None, "the cascade needs the n-gram member"
         q = self.ngram.predict(seen)
-        return np.array(
-            [
-                (_logit(float(p)) + _logit(self.evidence_fn(t or "").score or 0.5)) / 2
-                for p, t in zip(q, texts, strict=True)
-            ]
-        )
+        return np.array([cheap_logit(float(p), self.evidence_fn(t or "")) for p, t in zip(q, texts, strict=True)])
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         if self.calibration is None:

@@ -277,34 +277,11 @@ def _thread(sel: Selector, html_text: str, url: str, now: datetime | None) -> li
             "author_id": as_str(author.get("user_id")),
             "author_name": name or None,
             "published_at": parse_time(when, now),
-            "hashtags": _tags(forum, join_text(title, text) if floor == 1 else text),
             "media": media,
         }
-        if floor == 1:
-            posts.append(
-                Post(
-                    post_id=tid,
-                    kind=PostKind.post,
-                    url=thread_url(tid),
-                    text=join_text(title, text),
-                    title=title,
-                    # The thread's replies, not floor 1's 楼中楼 count.
-                    metrics=Metrics(comments=_thread_replies(html_text)),
-                    **common,
-                )
-            )
-        else:
-            posts.append(
-                Post(
-                    post_id=f"c{pid}",
-                    kind=PostKind.comment,
-                    url=f"{thread_url(tid)}?pid={pid}#{pid}",
-                    text=text,
-                    parent_key=make_key(PLATFORM, tid),
-                    metrics=Metrics(comments=parse_count(content.get("comment_num"))),
-                    **common,
-                )
-            )
+        # floor 1 counts the thread's replies, not its own 楼中楼
+        replies = _thread_replies(html_text) if floor == 1 else parse_count(content.get("comment_num"))
+        posts.append(_floor_post(tid, pid, floor, title, text, forum, replies, common))
     if not posts:
         raise UnknownShape("tieba: thread page without readable posts (no data-field post ids)")
     return posts
@@ -450,32 +427,8 @@ def _pb_page(payload: dict[str, Any]) -> list[Post]:
             "published_at": from_epoch(raw.get("time")),
             "media": media,
         }
-        if floor == 1:
-            posts.append(
-                Post(
-                    post_id=tid,
-                    kind=PostKind.post,
-                    url=thread_url(tid),
-                    text=join_text(title, text),
-                    title=title,
-                    hashtags=_tags(forum, join_text(title, text)),
-                    metrics=Metrics(comments=parse_count(thread.get("reply_num"))),
-                    **common,
-                )
-            )
-        else:
-            posts.append(
-                Post(
-                    post_id=f"c{pid}",
-                    kind=PostKind.comment,
-                    url=f"{thread_url(tid)}?pid={pid}#{pid}",
-                    text=text,
-                    parent_key=make_key(PLATFORM, tid),
-                    hashtags=_tags(forum, text),
-                    metrics=Metrics(comments=parse_count(raw.get("sub_post_number"))),
-                    **common,
-                )
-            )
+        replies = parse_count(thread.get("reply_num") if floor == 1 else raw.get("sub_post_number"))
+        posts.append(_floor_post(tid, pid, floor, title, text, forum, replies, common))
         subs = as_dict(raw.get("sub_post_list")).get("sub_post_list")
         for sub in map(as_dict, as_list(subs)):
             if spid := as_str(sub.get("id")):
@@ -582,3 +535,39 @@ def _total_comment(data: dict[str, Any], url: str) -> list[Post]:
                 )
             )
     return posts
+
+
+def _floor_post(
+    tid: str,
+    pid: str,
+    floor: int | None,
+    title: str | None,
+    text: str,
+    forum: tuple[str, ...],
+    replies: int | None,
+    common: dict[str, Any],
+) -> Post:
+    """One floor of a thread, from the HTML page or the JSON answer alike: floor 1 stands for the thread (its title
+    and text, the thread's reply count); any other floor is a comment under it."""
+    if floor == 1:
+        body = join_text(title, text)
+        return Post(
+            post_id=tid,
+            kind=PostKind.post,
+            url=thread_url(tid),
+            text=body,
+            title=title,
+            hashtags=_tags(forum, body),
+            metrics=Metrics(comments=replies),
+            **common,
+        )
+    return Post(
+        post_id=f"c{pid}",
+        kind=PostKind.comment,
+        url=f"{thread_url(tid)}?pid={pid}#{pid}",
+        text=text,
+        parent_key=make_key(PLATFORM, tid),
+        hashtags=_tags(forum, text),
+        metrics=Metrics(comments=replies),
+        **common,
+    )
