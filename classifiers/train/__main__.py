@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -230,12 +230,12 @@ AUTHORED_PRETRAIN_REPEAT = 4  # the authored texts are a few percent of the mask
 SELECTION_SHARE = 10  # one authored text in this many (by id) selects the checkpoint instead of training it
 
 
-def authored_examples(corpus: Path | None, split: str) -> list[Any]:
+def authored_examples(corpus: Path | None, split: Literal["train", "dev"]) -> list[Any]:
     """One split of the authored corpus (the committed one unless `corpus` names another folder)."""
     from classifiers.train.corpus import CORPUS_DIR, load_examples
 
     folder = corpus or CORPUS_DIR
-    return load_examples(split, folder / "texts", folder / "authors.toml")  # type: ignore[arg-type]
+    return load_examples(split, folder / "texts", folder / "authors.toml")
 
 
 def authored_training_texts(corpus: Path | None) -> tuple[list[Any], list[Any]]:
