@@ -252,7 +252,7 @@ def create_app(
         security_headers(response, hsts=secure_cookies)
         return response
 
-    from webui.routes import router
+    from webui.pages import router
 
     app.include_router(router)
     return app

@@ -1,0 +1,158 @@
+"""Report batches: build, send, preview, download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from alerts.takedown.formats import FORMATS
+from casebook import ReportBatch as Batch
+from core.records import HitStatus, Platform
+from indexer.base import SearchQuery
+from webui.app import PREVIEW_CSP, Console
+from webui.auth import check_csrf
+from webui.pages.common import BATCH_ID, con, file_inside, need_user, parse_score, render
+
+router = APIRouter()
+
+
+def _outcome(c: Console, batch: Batch) -> dict[str, int]:
+    """Where the batch's items stand now (reported, removed, still_up ...), from the index."""
+    counts: dict[str, int] = {}
+    for hit in c.store.get_many(batch.item_keys):
+        counts[hit.status.value] = counts.get(hit.status.value, 0) + 1
+    return counts
+
+
+def _delivery_state(c: Console, batch: Batch) -> tuple[str, str]:
+    """The newest delivery state and its note: the outbox's per-channel state wins over the casebook's rows."""
+    try:
+        from alerts.takedown.delivery import Outbox
+
+        channels = Outbox(outbox_dir(c)).load_state(batch.id).get("channels", {})
+    except (ImportError, OSError, ValueError):
+        channels = {}
+    if channels:
+        name, entry = sorted(channels.items())[-1]
+        note = entry.get("response") or (entry["attempts"][-1].get("detail") if entry.get("attempts") else "")
+        return str(entry.get("state", "")), f"{name}: {note or ''}"
+    rows = c.casebook.list_deliveries(batch.id)
+    if rows:
+        return rows[-1].state, f"{rows[-1].channel}: {rows[-1].response}"
+    return batch.status, ""
+
+
+@router.get("/reports")
+def reports_page(request: Request, user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    ready = c.store.search(SearchQuery(statuses=(HitStatus.confirmed,), labels=("lead_gen",), limit=0, facets=True))
+    batches = [(b, _outcome(c, b), *_delivery_state(c, b)) for b in c.casebook.list_batches(limit=100)]
+    return render(
+        request,
+        "reports.html",
+        ready=ready,
+        batches=batches,
+        min_score=c.settings.report_min_score,
+        flash=request.session.pop("flash", None),
+    )
+
+
+@router.post("/reports/build")
+def reports_build(
+    request: Request,
+    user: str = Depends(need_user),
+    csrf: str = Form(""),
+    platform: str = Form(""),
+    include_unreviewed: str = Form(""),
+    min_score: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf)
+    from alerts.takedown.workflow import write_reports
+
+    c = con(request)
+    if platform and platform not in Platform.__members__:
+        raise HTTPException(400, "未知平台")
+    try:
+        score = parse_score(min_score)
+    except ValueError as exc:
+        raise HTTPException(400, "置信度阈值无效") from exc
+    with c.report_lock:
+        outcome = write_reports(
+            settings=c.settings,
+            store=c.store,
+            platform=platform or None,
+            include_unreviewed=bool(include_unreviewed),
+            min_score=score,
+            out_dir=c.settings.reports_dir,
+        )
+        for batch_id in outcome.batches:  # write_reports recorded each batch in the casebook; audit who asked
+            row = c.casebook.get_batch(batch_id)
+            items, plat = (len(row.item_keys), row.platform) if row else (0, "")
+            c.casebook.audit(user, "report:build", "", {"batch_id": batch_id, "items": items, "platform": plat})
+    request.session["flash"] = (
+        f"已生成 {len(outcome.batches)} 个批次，共 {outcome.items} 条" if outcome.batches else "没有可举报的新内容"
+    )
+    return RedirectResponse("/reports", status_code=303)
+
+
+def _known_batch(c: Console, batch_id: str) -> Batch:
+    batch = c.casebook.get_batch(batch_id) if BATCH_ID.match(batch_id) else None
+    if batch is None:
+        raise HTTPException(404, "没有这个批次")
+    return batch
+
+
+def outbox_dir(c: Console) -> Path:
+    return c.settings.state_dir / "outbox"
+
+
+def deliver(c: Console, batch: Batch) -> tuple[str, str]:
+    """Stage the batch and, when the console has a channel, make one attempt: the workflow's one delivery path."""
+    from alerts.takedown.workflow import deliver_batch
+
+    result = deliver_batch(c.settings, c.casebook, batch.id, c.delivery_channel)
+    if c.delivery_channel is None:
+        return "queued", "已放入发件箱，等待定时投递任务发送"
+    if result.state.value == "failed":
+        return "failed", "发送失败，已留在发件箱，稍后自动重试"
+    return result.state.value, result.detail or ""
+
+
+@router.post("/reports/send")
+def reports_send(
+    request: Request, user: str = Depends(need_user), csrf: str = Form(""), batch_id: str = Form(...)
+) -> Response:
+    check_csrf(request, csrf)
+    c = con(request)
+    batch = _known_batch(c, batch_id)
+    state, note = deliver(c, batch)
+    c.casebook.audit(user, "report:send", note, {"batch_id": batch_id, "state": state})
+    request.session["flash"] = f"{batch_id}：{state}"
+    return RedirectResponse("/reports", status_code=303)
+
+
+@router.get("/reports/preview/{batch_id}")
+def report_preview(request: Request, batch_id: str, user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    _known_batch(c, batch_id)
+    path = file_inside(FORMATS["html"].path(c.settings.reports_dir, batch_id), c.settings.reports_dir)
+    if path is None:
+        raise HTTPException(404, "报告文件不存在")
+    response = FileResponse(path, media_type=f"{FORMATS['html'].mime}; charset=utf-8")
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    return response
+
+
+@router.get("/reports/file/{batch_id}/{kind}")
+def report_file(request: Request, batch_id: str, kind: str, user: str = Depends(need_user)) -> Response:
+    c = con(request)
+    _known_batch(c, batch_id)
+    fmt = FORMATS.get(kind)
+    if fmt is None or not fmt.downloadable:
+        raise HTTPException(404, "未知文件")
+    path = file_inside(fmt.path(c.settings.reports_dir, batch_id), c.settings.reports_dir)
+    if path is None:
+        raise HTTPException(404, "报告文件不存在")
+    return FileResponse(path, filename=path.name, media_type=fmt.mime, content_disposition_type="attachment")
