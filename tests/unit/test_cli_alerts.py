@@ -4,7 +4,7 @@ index with the lexicon classifier."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -47,6 +47,7 @@ def test_an_unknown_rule_window_or_anchor_exits_2_naming_the_valid_ones(home: Pa
     assert "surge, campaign, near_duplicate, delivery_failed" in " ".join(result.output.split())
     assert CliRunner().invoke(app, ["alerts", "--evaluate", "--window", "soon"]).exit_code == 2
     assert CliRunner().invoke(app, ["alerts", "--evaluate", "--anchor", "yesterday"]).exit_code == 2
+    assert CliRunner().invoke(app, ["trend", "--by", "author"]).exit_code == 2
 
 
 def test_the_shared_handle_is_found_with_the_data_anchor(home: Path) -> None:
@@ -66,3 +67,26 @@ def test_the_shared_handle_is_found_with_the_data_anchor(home: Path) -> None:
 
     only_surges = runner.invoke(app, ["alerts", "--rule", "surge", "--json"])
     assert only_surges.exit_code == 0 and json.loads(only_surges.stdout) == []
+
+
+def test_trend_counts_first_seen_by_platform_with_chinese_names(home: Path) -> None:
+    from casebook import Casebook
+    from core.settings import get_settings
+
+    _index_demo_like(home)
+    casebook = Casebook(get_settings().casebook)
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    casebook.record_review("demo:c1", "ana", "confirmed", at=yesterday)
+    casebook.record_recheck("demo:c1", "removed", at=yesterday)
+    casebook.close()
+
+    result = CliRunner().invoke(app, ["trend", "--days", "3", "--by", "platform", "--json"])
+    assert result.exit_code == 0, result.output
+    trend = json.loads(result.stdout)
+    assert len(trend["days"]) == 3 and trend["by"] == "platform"
+    assert sum(r["first_seen"] for r in trend["rows"]) == 2  # the two lead-gen posts, indexed today
+    assert sum(r["confirmed"] for r in trend["rows"]) == 1 and sum(r["taken_down"] for r in trend["rows"]) == 1
+    assert {(r["group"], r["name_zh"]) for r in trend["rows"]} == {("demo", "演示站点")}
+
+    table = CliRunner().invoke(app, ["trend", "--days", "3"])
+    assert table.exit_code == 0 and "停息挂账" in table.stdout and "合计" in table.stdout

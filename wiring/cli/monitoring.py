@@ -1,4 +1,5 @@
-"""Commands for the operators on duty: the alerts raised (`qingyuan alerts`)."""
+"""Commands for the operators on duty: the alerts raised (`qingyuan alerts`) and the per-day trend of hits
+(`qingyuan trend`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 from rich.table import Table
 
 from core.settings import get_settings
-from wiring.cli.base import add_plain_row, app, err, fail, out
+from wiring.cli.base import add_plain_row, app, err, fail, open_store_for, out
 
 
 @app.command()
@@ -74,3 +75,58 @@ def alerts(
             ", ".join(a.hit_keys[:5]) + (f" (+{len(a.hit_keys) - 5})" if len(a.hit_keys) > 5 else ""),
         )
     out.print(table)
+
+
+@app.command()
+def trend(
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="Beijing days ending today.")] = 14,
+    by: Annotated[str, typer.Option("--by", help="category | platform")] = "category",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Lead-gen hits per day by category or platform: first seen, confirmed (reviews) and taken down (re-checks)."""
+    from alerts.monitoring.trend import TrendBy, group_name_zh, read_trend
+    from casebook import Casebook
+
+    if by not in TrendBy.__members__:
+        raise fail(f"--by {by!r}: use one of {', '.join(TrendBy)}", code=2)
+    settings = get_settings()
+    settings.ensure_dirs()
+    store, casebook = open_store_for(settings), Casebook(settings.casebook)
+    try:
+        result = read_trend(store, casebook, by=TrendBy(by), days=days)
+    finally:
+        store.close()
+        casebook.close()
+    if as_json:
+        payload = {
+            "by": result.by.value,
+            "days": [d.isoformat() for d in result.days],
+            "rows": [
+                {**_counts(r), "group": r.group, "name_zh": group_name_zh(result.by, r.group)} for r in result.rows
+            ],
+            "totals": [_counts(result.totals[d]) for d in result.days],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    title = "类别" if result.by is TrendBy.category else "平台"
+    table = Table(title=f"{days} 天趋势（按{title}，北京时间）")
+    for col in ("日期", title, "首次发现", "确认", "下架"):
+        table.add_column(col)
+    for r in result.rows:
+        add_plain_row(
+            table, r.day.isoformat(), group_name_zh(result.by, r.group), str(r.first_seen), str(r.confirmed),
+            str(r.taken_down),
+        )  # fmt: skip
+    total = [sum(getattr(result.totals[d], m) for d in result.days) for m in ("first_seen", "confirmed", "taken_down")]
+    table.add_section()
+    add_plain_row(table, "合计", "", *(str(n) for n in total))
+    out.print(table)
+
+
+def _counts(row: Any) -> dict[str, Any]:
+    return {
+        "day": row.day.isoformat(),
+        "first_seen": row.first_seen,
+        "confirmed": row.confirmed,
+        "taken_down": row.taken_down,
+    }
