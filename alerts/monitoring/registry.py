@@ -107,6 +107,9 @@ def evaluate(
     return alerts
 
 
+PLAN_OPTIONS = frozenset({"window", "anchor", "rules"})  # options that shape the plan, beside AlertConfig's fields
+
+
 @dataclass(frozen=True)
 class AlertPlan:
     """What one evaluation runs: the rules' settings (window length and anchor included) and which rules."""
@@ -126,13 +129,10 @@ def plan_from_options(
     fields = {k: v for k, v in options.items() if k in AlertConfig.model_fields}
     length = parse_window(str(options.get("window") or window))
     fields.setdefault("baseline_days", length.total_seconds() / 86400)
-    fields["anchor"] = parse_anchor(str(options.get("anchor") or fields.get("anchor") or anchor))
+    fields["anchor"] = parse_anchor(str(options.get("anchor") or anchor))
     names = options.get("rules")
     if isinstance(names, str):
         names = [names]
     rules = get_rules(names) if names else tuple(s for s in _SPECS if s.evaluate)
     rest = {k: v for k, v in options.items() if k not in AlertConfig.model_fields and k not in PLAN_OPTIONS}
     return AlertPlan(AlertConfig(**fields), rules), rest
-
-
-PLAN_OPTIONS = frozenset({"window", "anchor", "rules"})

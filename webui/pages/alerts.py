@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from alerts.monitoring.registry import RULES, AlertPlan, evaluate, plan_from_options, rule_names
 from alerts.monitoring.rules import Alert, AlertLog, AlertRule, hit_time, recent_hits
-from alerts.monitoring.trend import BEIJING, MEASURE_NAMES_ZH, Measure, TrendBy, group_name_zh, read_trend
+from alerts.monitoring.trend import BEIJING, MEASURE_NAMES_ZH, Measure, Trend, TrendBy, group_name_zh, read_trend
 from alerts.monitoring.window import ANCHOR_NAMES_ZH, Anchor, format_window, window_end
 from core.records import Hit, utcnow
 from webui.app import Console
@@ -128,7 +128,7 @@ def alerts_page(
     )
 
 
-def _chart(trend: Any) -> dict[str, Any]:
+def _chart(trend: Trend) -> dict[str, Any]:
     """Bar geometry for the inline SVG (attributes, not styles: the console's CSP allows no inline style)."""
     bar, gap, height = 10, 10, 120
     top = max(trend.max_daily(), 1)
