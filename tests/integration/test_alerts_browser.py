@@ -34,7 +34,7 @@ def console(tmp_path: Path) -> Iterator[str]:
     settings, _ = seed_home(tmp_path / "home")
     yesterday = utcnow() - timedelta(days=1)
     extra = []
-    for n, author in enumerate(("agent05", "agent06")):
+    for n, author in enumerate(("broker05", "broker06")):
         text = f"停息挂账找我，卫星 {HANDLE}"
         post = factories.make_post(f"30{n}", text, author_id=author, published_at=T0 + timedelta(minutes=30 + n))
         contact = factories.contact_in(text, HANDLE)
