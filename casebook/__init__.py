@@ -1,13 +1,14 @@
 """The casebook: who did what to which hit, when and why; the one owner of workflow state and of accounts."""
 
 from casebook.accounts import Analyst, AuditEntry, hash_password, verify_password
-from casebook.book import Casebook, Decision
+from casebook.book import Casebook, DatedOutcome, Decision
 from casebook.schema import Delivery, JobRun, Recheck, ReportBatch, Review
 
 __all__ = [
     "Analyst",
     "AuditEntry",
     "Casebook",
+    "DatedOutcome",
     "Decision",
     "Delivery",
     "JobRun",

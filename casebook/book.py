@@ -10,10 +10,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from casebook.accounts import AccountsMixin, AuditEntry
 from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
 from core.records import utcnow
+
+
+@dataclass(frozen=True)
+class DatedOutcome:
+    """When a hit first reached an outcome the casebook records (confirmed by an analyst, removed at re-check)."""
+
+    key: str
+    at: datetime
+    category: str | None = None  # the analyst's category at that review; None keeps the model's
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,20 @@ class Casebook(AccountsMixin):
                 texts.update({t.review_id: t.text for t in rows})
         ordered = sorted(latest.values(), key=lambda r: (r.at, r.id))
         return [Decision(r.hit_key, r.decision, r.category_to, texts.get(r.id, "")) for r in ordered]
+
+    def first_confirmations(self, since: datetime | None = None) -> list[DatedOutcome]:
+        """Each hit's first `confirmed` review (at or after `since`), oldest first: the day a hit was confirmed,
+        whatever status the index shows since (reported, delivered, removed...)."""
+        first = (
+            select(Review.hit_key, func.min(Review.id).label("id"))
+            .where(Review.decision == "confirmed")
+            .group_by(Review.hit_key)
+            .subquery()
+        )
+        stmt = select(Review).join(first, Review.id == first.c.id).order_by(Review.at, Review.id)
+        with self.session() as s:
+            rows = [r for r in s.scalars(stmt) if since is None or r.at >= since]
+        return [DatedOutcome(r.hit_key, r.at, r.category_to) for r in rows]
 
     # review leases
     def claim(self, key: str, analyst: str, minutes: float) -> bool:
@@ -297,12 +320,38 @@ class Casebook(AccountsMixin):
 
     # re-checks
     def record_recheck(
-        self, hit_key: str, outcome: str, batch_id: str | None = None, http_status: int | None = None, detail: str = ""
+        self,
+        hit_key: str,
+        outcome: str,
+        batch_id: str | None = None,
+        http_status: int | None = None,
+        detail: str = "",
+        at: datetime | None = None,
     ) -> Recheck:
-        row = Recheck(hit_key=hit_key, outcome=outcome, batch_id=batch_id, http_status=http_status, detail=detail)
+        row = Recheck(
+            hit_key=hit_key,
+            outcome=outcome,
+            batch_id=batch_id,
+            http_status=http_status,
+            detail=detail,
+            at=at or utcnow(),
+        )
         with self.session() as s:
             s.add(row)
         return row
+
+    def first_removals(self, since: datetime | None = None) -> list[DatedOutcome]:
+        """Each hit's first re-check that found it `removed` (at or after `since`), oldest first: its takedown."""
+        stmt = (
+            select(Recheck.hit_key, func.min(Recheck.at))
+            .where(Recheck.outcome == "removed")
+            .group_by(Recheck.hit_key)
+            .order_by(func.min(Recheck.at), Recheck.hit_key)
+        )
+        with self.session() as s:
+            rows = s.execute(stmt).all()
+        out = [DatedOutcome(key, _utc(at)) for key, at in rows]
+        return [o for o in out if since is None or o.at >= since]
 
     def list_rechecks(self, hit_key: str | None = None, limit: int = 1000) -> list[Recheck]:
         stmt = select(Recheck).order_by(Recheck.at.desc(), Recheck.id.desc()).limit(limit)
@@ -310,6 +359,11 @@ class Casebook(AccountsMixin):
             stmt = stmt.where(Recheck.hit_key == hit_key)
         with self.session() as s:
             return list(s.scalars(stmt))
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aggregate (min) bypasses the column type, so SQLite hands back a naive UTC time."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

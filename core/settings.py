@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     notifier_contact: str = Field(default="trust-safety@qingyuan.invalid", description="Contact in takedown notices.")
     notifier_person: str = Field(default="值班分析师", description="Contact person named in notices.")
 
+    # Alerts
+    alert_window: str = Field(default="7d", description="How far back alert rules look (7d, 36h...); see alerts.")
+    alert_anchor: str = Field(
+        default="now", description="Where the alert window ends: now, or data (the newest post in the index)."
+    )
+
     # Crawling
     demo_port: int = Field(default=0, description="Port for the bundled demo site (0 = any free port).")
     chromium_path: str = Field(default="/usr/bin/chromium", description="Debian chromium used by Playwright.")

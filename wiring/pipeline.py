@@ -155,17 +155,36 @@ def alert_channel(options: dict[str, Any]) -> Any:
     return delivery_channel(options)
 
 
+def alert_plan(settings: Settings, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The alert plan (rules, window, anchor) from a job's or a command's options over the settings' defaults,
+    and the options left for the channel. ValueError (UnknownRule for a bad name) says what is wrong."""
+    from alerts.monitoring.registry import plan_from_options
+
+    return plan_from_options(options, window=settings.alert_window, anchor=settings.alert_anchor)
+
+
 def evaluate_alerts(*, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate alert rules on recent lead_gen hits, log new alerts, and send a digest of them."""
+    """Evaluate alert rules on the window's lead_gen hits, log new alerts, and send a digest of them."""
     from alerts.monitoring.notify import run_alerts
-    from alerts.monitoring.rules import AlertConfig, recent_hits
+    from alerts.monitoring.rules import recent_hits
+    from alerts.monitoring.window import window_end
     from indexer import open_store
 
-    cfg = AlertConfig(**{k: v for k, v in options.items() if k in AlertConfig.model_fields})
-    channel_options = {k: v for k, v in options.items() if k not in AlertConfig.model_fields}
+    plan, channel_options = alert_plan(settings, options)
+    now = utcnow()
     store = open_store(settings)
     try:
-        hits = recent_hits(store, utcnow(), cfg)
+        end = window_end(plan.cfg.anchor, store, now)
+        hits = recent_hits(store, end, plan.cfg)
     finally:
         store.close()
-    return run_alerts(hits, settings=settings, cfg=cfg, channel=alert_channel(channel_options))
+    counts = run_alerts(
+        hits,
+        settings=settings,
+        now=now,
+        end=end,
+        cfg=plan.cfg,
+        rules=plan.rules,
+        channel=alert_channel(channel_options),
+    )
+    return {**counts, "window_end": end.isoformat()}

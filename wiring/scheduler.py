@@ -20,7 +20,6 @@ Schedule file (TOML):
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import threading
 import time
@@ -37,22 +36,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.durations import parse_duration
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("qingyuan.scheduler")
 
 JobKind = Literal["crawl", "index", "report", "deliver", "recheck", "alerts"]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str | int | float) -> float:
-    if isinstance(text, int | float):
-        return float(text)
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"bad duration {text!r}: use e.g. 30s, 15m, 2h, 1d")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 class JobSpec(BaseModel):
@@ -74,6 +63,13 @@ class JobSpec(BaseModel):
             parse_duration(self.interval)
         if self.cron is not None and len(self.cron.split()) != 5:
             raise ValueError(f"job {self.id}: cron needs 5 fields (minute hour day month day_of_week)")
+        if self.kind == "alerts":  # a bad rule name, window or anchor stops the schedule loading, not a 3 a.m. run
+            from alerts.monitoring.registry import plan_from_options
+
+            try:
+                plan_from_options(self.options)
+            except ValueError as exc:
+                raise ValueError(f"job {self.id}: {exc}") from None
         return self
 
     def trigger(self) -> IntervalTrigger | CronTrigger:

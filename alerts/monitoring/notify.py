@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from alerts.monitoring.rules import Alert, AlertConfig, AlertLog, clean_text, evaluate
+from alerts.monitoring.registry import RuleSpec, evaluate
+from alerts.monitoring.rules import Alert, AlertConfig, AlertLog, clean_text
 from alerts.takedown.delivery import (
     PermanentDeliveryError,
     RetryableDeliveryError,
@@ -221,12 +222,15 @@ def run_alerts(
     *,
     settings: Any,
     now: datetime | None = None,
+    end: datetime | None = None,
     cfg: AlertConfig | None = None,
+    rules: Sequence[RuleSpec] | None = None,
     channel: Any = None,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, int]:
-    """Evaluate the rules, log the alerts not seen before, and send one digest of what `channel` has not had yet.
+    """Evaluate the rules (all, or `rules`) over the window ending at `end` (default `now`), log the alerts not seen
+    before, and send one digest of what `channel` has not had yet.
 
     Alerts logged by an earlier run whose digest failed are sent again (if raised within the baseline period), so
     a failed send is retried on the next run rather than lost. On failure raises NotifyError carrying the counts.
@@ -234,7 +238,7 @@ def run_alerts(
     now = now or utcnow()
     cfg = cfg or AlertConfig()
     hits = list(hits)
-    raised = evaluate(hits, now, cfg)
+    raised = evaluate(hits, end or now, cfg, rules=rules, raised_at=now)
     log = AlertLog.for_settings(settings)
     new = log.add_new(raised)
     counts = {"evaluated_hits": len(hits), "raised": len(raised), "new": len(new), "notified": 0}

@@ -1,8 +1,9 @@
 """Alert rules over lead-generation hits: surges, contact-handle campaigns, near-duplicate post clusters.
 
-Each rule is a plain function of (hits, now, cfg) so the scheduler, the CLI and tests call it the same way. A hit's
-time is `published_at`, falling back to `first_seen`. Dismissed hits (analyst-judged false positives) and benign
-verdicts never count.
+Each rule is a plain function of (hits, end, cfg) so the scheduler, the CLI, the console and tests call it the same
+way; `end` is where the window ends (the clock, or the newest post: see window.py) and the rules' names, titles and
+parameters are registered in registry.py. A hit's time is `published_at`, falling back to `first_seen`. Dismissed
+hits (analyst-judged false positives) and benign verdicts never count.
 
 An alert's id is derived from its rule, subject and an aligned period (window-sized buckets since the epoch for
 surges and near-duplicates, baseline-sized buckets for campaigns), so re-evaluating every few minutes raises the
@@ -28,6 +29,7 @@ from typing import Any
 from datasketch import MinHash, MinHashLSH
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alerts.monitoring.window import Anchor
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Label, UtcDatetime, utcnow
 from indexer.base import HitStore, SearchQuery, SortOrder
 
@@ -53,9 +55,14 @@ class AlertConfig(BaseModel):
 
     surge_factor: float = Field(default=3.0, gt=0, description="Current window vs mean baseline window.")
     surge_min_count: int = Field(default=5, ge=1, description="Fewer hits than this in the window never surge.")
-    window_hours: float = Field(default=24.0, gt=0, description="The current window, ending at `now`.")
-    baseline_days: float = Field(default=7.0, gt=0, description="Baseline period before the window.")
-    campaign_min_accounts: int = Field(default=3, ge=2, description="Distinct accounts sharing one contact handle.")
+    window_hours: float = Field(
+        default=24.0, gt=0, description="The recent period surges and near-duplicates look at, ending at the end."
+    )
+    baseline_days: float = Field(
+        default=7.0, gt=0, description="The window: campaigns look over it; surges compare the recent period with it."
+    )
+    anchor: Anchor = Field(default=Anchor.now, description="Where the window ends: now, or the newest post (data).")
+    campaign_min_accounts: int = Field(default=2, ge=2, description="Distinct accounts sharing one contact handle.")
     near_dup_threshold: float = Field(default=0.8, gt=0, le=1, description="Jaccard of character 3-gram sets.")
     near_dup_num_perm: int = Field(default=64, ge=16)
     near_dup_min_cluster: int = Field(default=3, ge=2, description="Distinct authors in a cluster.")
@@ -64,7 +71,7 @@ class AlertConfig(BaseModel):
     max_hit_keys: int = Field(default=50, ge=1, description="Hit keys kept on one alert.")
 
     @property
-    def window(self) -> timedelta:
+    def recent(self) -> timedelta:
         return timedelta(hours=self.window_hours)
 
     @property
@@ -87,6 +94,7 @@ class Alert(BaseModel):
     current: int  # hits (surge), accounts (campaign) or posts (near_duplicate) now
     baseline: float = 0.0  # mean per window over the baseline period (surge); 0 for other rules
     accounts: int = 0  # distinct platform:author_id involved
+    account_ids: tuple[str, ...] = ()  # those accounts (campaigns, near-duplicates), capped at max_hit_keys
     platforms: tuple[str, ...] = ()
     hit_keys: tuple[str, ...] = ()  # capped at AlertConfig.max_hit_keys
     created_at: UtcDatetime = Field(default_factory=utcnow)
@@ -129,6 +137,10 @@ def _keys(hits: Sequence[Hit], cfg: AlertConfig) -> tuple[str, ...]:
     return tuple(clean_text(h.key) for h in ordered[: cfg.max_hit_keys])
 
 
+def _account_ids(accounts: set[str], cfg: AlertConfig) -> tuple[str, ...]:
+    return tuple(clean_text(a) for a in sorted(accounts)[: cfg.max_hit_keys])
+
+
 def _platforms(hits: Iterable[Hit]) -> tuple[str, ...]:
     return tuple(sorted({h.post.platform.value for h in hits}))
 
@@ -155,9 +167,9 @@ def _subjects(hit: Hit) -> set[tuple[str, str]]:
 def surge_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig | None = None) -> list[Alert]:
     """A category or canonical slang term whose count in the last window is far above its baseline mean per window."""
     cfg = cfg or AlertConfig()
-    window_start = now - cfg.window
+    window_start = now - cfg.recent
     baseline_start = window_start - cfg.baseline
-    windows_in_baseline = cfg.baseline / cfg.window
+    windows_in_baseline = cfg.baseline / cfg.recent
     current: dict[tuple[str, str], list[Hit]] = defaultdict(list)
     before: dict[tuple[str, str], int] = defaultdict(int)
     for hit in _in_range(hits, baseline_start, now):
@@ -167,7 +179,7 @@ def surge_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig | None = N
                 current[pair].append(hit)
             else:
                 before[pair] += 1
-    period = _period_start(now, cfg.window)
+    period = _period_start(now, cfg.recent)
     alerts = []
     for (kind, subject), members in sorted(current.items()):
         count = len(members)
@@ -215,18 +227,24 @@ def normalise_contact(kind: str, value: str) -> str:
 
 
 def campaign_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig | None = None) -> list[Alert]:
-    """One private-channel handle (wechat/qq/phone/telegram) posted by several distinct accounts: an agency's campaign."""
+    """One private-channel handle (wechat/qq/phone/telegram) posted by several distinct accounts: an agency's campaign.
+
+    Handles are grouped by their value whatever channel word came before them: an agency gives the same id for
+    WeChat, QQ and Telegram (飞机 youhua02026 and 卫星:youhua02026 are one campaign)."""
     cfg = cfg or AlertConfig()
     start = now - cfg.baseline
     by_contact: dict[str, list[Hit]] = defaultdict(list)
+    channels: dict[str, set[str]] = defaultdict(set)
     for hit in _in_range(hits, start, now):
         seen: set[str] = set()
         for contact in hit.verdict.contacts:
             if contact.type not in CAMPAIGN_CONTACT_TYPES:
                 continue
-            value = normalise_contact(contact.type, contact.value)
-            subject = clean_text(f"{contact.type}:{value}")
-            if value and subject not in seen:
+            subject = clean_text(normalise_contact(contact.type, contact.value))
+            if not subject:
+                continue
+            channels[subject].add(contact.type)
+            if subject not in seen:
                 seen.add(subject)
                 by_contact[subject].append(hit)
     period = _period_start(now, cfg.baseline)
@@ -235,13 +253,14 @@ def campaign_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig | None 
         accounts = _accounts(members)
         if len(accounts) < cfg.campaign_min_accounts:
             continue
+        via = "/".join(sorted(channels[subject]))
         alerts.append(
             Alert(
                 id=alert_id(AlertRule.campaign, "contact", subject, period),
                 rule=AlertRule.campaign,
                 severity=Severity.high if len(accounts) >= 2 * cfg.campaign_min_accounts else Severity.medium,
-                title=f"引流团伙：联系方式 {subject} 出现在 {len(accounts)} 个账号的 {len(members)} 条内容中",
-                summary=f"Campaign: contact {subject} appears in {len(members)} hits from {len(accounts)} accounts "
+                title=f"引流团伙：联系方式 {subject}（{via}）出现在 {len(accounts)} 个账号的 {len(members)} 条内容中",
+                summary=f"Campaign: contact {subject} ({via}) appears in {len(members)} hits from {len(accounts)} accounts "
                 f"in the last {cfg.baseline_days:g} days",
                 subject_kind="contact",
                 subject=subject,
@@ -249,6 +268,7 @@ def campaign_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig | None 
                 window_end=now,
                 current=len(accounts),
                 accounts=len(accounts),
+                account_ids=_account_ids(accounts, cfg),
                 platforms=_platforms(members),
                 hit_keys=_keys(members, cfg),
                 created_at=now,
@@ -291,7 +311,7 @@ def near_duplicate_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig |
     """Clusters of near-identical posts by distinct authors in the window (MinHash LSH finds candidate pairs; the
     exact Jaccard of the 3-gram sets confirms them, so an unlucky hash never joins unrelated posts)."""
     cfg = cfg or AlertConfig()
-    window_start = now - cfg.window
+    window_start = now - cfg.recent
     members = sorted(_in_range(hits, window_start, now), key=lambda h: (hit_time(h), h.key))
     docs: list[tuple[Hit, set[str]]] = []
     seen_keys: set[str] = set()
@@ -322,7 +342,7 @@ def near_duplicate_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig |
     clusters: dict[int, list[Hit]] = defaultdict(list)
     for i, (hit, _) in enumerate(docs):
         clusters[uf.find(i)].append(hit)
-    period = _period_start(now, cfg.window)
+    period = _period_start(now, cfg.recent)
     alerts = []
     for group in clusters.values():
         accounts = _accounts(group)
@@ -345,6 +365,7 @@ def near_duplicate_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig |
                 window_end=now,
                 current=len(group),
                 accounts=len(accounts),
+                account_ids=_account_ids(accounts, cfg),
                 platforms=_platforms(group),
                 hit_keys=_keys(group, cfg),
                 created_at=now,
@@ -353,23 +374,14 @@ def near_duplicate_alerts(hits: Sequence[Hit], now: datetime, cfg: AlertConfig |
     return sorted(alerts, key=lambda a: a.id)
 
 
-def evaluate(hits: Sequence[Hit], now: datetime | None = None, cfg: AlertConfig | None = None) -> list[Alert]:
-    """Every rule over the same hits and the same `now`."""
-    now = now or utcnow()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    cfg = cfg or AlertConfig()
-    hits = list(hits)
-    return [*surge_alerts(hits, now, cfg), *campaign_alerts(hits, now, cfg), *near_duplicate_alerts(hits, now, cfg)]
-
-
 def recent_hits(store: HitStore, now: datetime, cfg: AlertConfig | None = None, page: int = 5000) -> list[Hit]:
-    """Lead-gen hits published within baseline + window before `now`, read through the HitStore.
+    """Lead-gen hits published within the window and the recent period before `now` (the window's end), read
+    through the HitStore.
 
     The store filters on published_at, so hits without one are not returned here (rules fall back to first_seen
     for hits passed in directly)."""
     cfg = cfg or AlertConfig()
-    since = now - cfg.window - cfg.baseline
+    since = now - cfg.recent - cfg.baseline
     out: list[Hit] = []
     offset = 0
     while True:

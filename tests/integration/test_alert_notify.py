@@ -79,7 +79,7 @@ def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver,
     assert payload["digest_id"] == expected_key and payload["count"] == 3
     assert {a["rule"] for a in payload["alerts"]} == {"surge", "campaign", "near_duplicate"}
     campaign = next(a for a in payload["alerts"] if a["rule"] == "campaign")
-    assert campaign["subject"] == "wechat:zx_help01" and campaign["accounts"] == 5
+    assert campaign["subject"] == "zx_help01" and campaign["accounts"] == 5
 
     again = run_alerts(campaign_hits(), settings=settings, now=NOW + timedelta(minutes=15), channel=channel)
     assert again == {"evaluated_hits": 5, "raised": 3, "new": 0, "notified": 0}
@@ -88,7 +88,7 @@ def test_webhook_digest_is_signed_retried_and_sent_once(webhook: tuple[Receiver,
 
 def test_webhook_permanent_refusal_raises_and_report_channel_is_accepted(webhook: tuple[Receiver, str]) -> None:
     receiver, url = webhook
-    from alerts.monitoring.rules import evaluate
+    from alerts.monitoring.registry import evaluate
 
     alerts = evaluate(campaign_hits(), NOW)
     with pytest.raises(NotifyError):
@@ -114,7 +114,7 @@ def test_email_digest_reaches_a_real_smtp_server(smtp_server: tuple[MailSink, in
     assert msg["Message-ID"] == f"<{key}@qingyuan.example>"
     assert "3 条新预警" in str(msg["Subject"])
     body = msg.get_content()
-    assert "引流团伙" in body and "wechat:zx_help01" in body and "xiaohongshu:n0" in body
+    assert "引流团伙" in body and "zx_help01（wechat）" in body and "xiaohongshu:n0" in body
     assert "激增" in body and "批量同文" in body
 
     # the report SmtpDelivery configuration is accepted too; nothing new means no mail

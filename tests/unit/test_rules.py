@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from alerts.monitoring.notify import AlertDigest, NotifyError, build_digest, digest_id, digest_text, notify, run_alerts
+from alerts.monitoring.registry import evaluate
 from alerts.monitoring.rules import (
     Alert,
     AlertConfig,
     AlertLog,
     AlertRule,
     campaign_alerts,
-    evaluate,
     near_duplicate_alerts,
     normalise_for_shingles,
     surge_alerts,
@@ -141,14 +141,19 @@ def test_one_wechat_id_across_three_accounts_is_a_campaign() -> None:
         make_hit(contacts=(("wechat", "ＤＥＢＴ_help８８"),), author="u3", platform=Platform.kuaishou),  # full-width
     ]
     (alert,) = campaign_alerts(hits, NOW, CFG)
-    assert alert.rule is AlertRule.campaign and alert.subject == "wechat:debt_help88"
+    assert alert.rule is AlertRule.campaign and alert.subject == "debt_help88" and "wechat" in alert.title
     assert alert.accounts == 3 and alert.current == 3 and len(alert.hit_keys) == 3
+    assert alert.account_ids == ("douyin:u1", "douyin:u2", "kuaishou:u3")
     assert alert.platforms == ("douyin", "kuaishou")
 
 
-def test_two_accounts_or_one_busy_account_is_not_a_campaign() -> None:
+def test_one_busy_account_is_not_a_campaign_but_two_accounts_are() -> None:
+    one = [make_hit(contacts=(("wechat", "abc123"),), author="u1") for _ in range(4)]
+    assert campaign_alerts(one, NOW, CFG) == []
     two = [make_hit(contacts=(("wechat", "abc123"),), author=a) for a in ("u1", "u2", "u2", "u2")]
-    assert campaign_alerts(two, NOW, CFG) == []
+    (alert,) = campaign_alerts(two, NOW, CFG)
+    assert alert.accounts == 2 and len(alert.hit_keys) == 4
+    assert campaign_alerts(two, NOW, CFG.model_copy(update={"campaign_min_accounts": 3})) == []
     anonymous = [make_hit(contacts=(("wechat", "abc123"),), author=None) for _ in range(5)]
     assert campaign_alerts(anonymous, NOW, CFG) == []
 
@@ -167,7 +172,17 @@ def test_phone_numbers_match_however_written() -> None:
         make_hit(contacts=(("phone", "13800138000"),), author="u3"),
     ]
     (alert,) = campaign_alerts(hits, NOW, CFG)
-    assert alert.subject == "phone:13800138000"
+    assert alert.subject == "13800138000"
+
+
+def test_one_handle_behind_different_channel_words_is_one_campaign() -> None:
+    # What the demo's agency does: 飞机 youhua02026 (telegram) and 卫星:youhua02026 (wechat).
+    hits = [
+        make_hit(contacts=(("telegram", "youhua02026"),), author="u1"),
+        make_hit(contacts=(("wechat", "YouHua02026"),), author="u2", at=NOW - timedelta(days=5)),
+    ]
+    (alert,) = campaign_alerts(hits, NOW, CFG)
+    assert alert.subject == "youhua02026" and "telegram/wechat" in alert.title and alert.accounts == 2
 
 
 # --- near-duplicates ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Commands over the takedown workflow: report, re-check, takedown rates, and operators' alerts."""
+"""Commands over the takedown workflow: report, re-check, takedown rates."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.table import Table
 
 from core.records import Platform
 from core.settings import get_settings
-from wiring.cli.base import add_plain_row, app, err, fail, open_store_for, out
+from wiring.cli.base import app, err, fail, open_store_for, out
 
 # ---------------------------------------------------------------- report
 
@@ -54,48 +54,6 @@ def report(
     for path in outcome.paths:
         out.print(str(path))
     err.print(f"{len(outcome.batches)} batches, {outcome.items} items" if outcome.batches else "nothing new to report")
-
-
-# ---------------------------------------------------------------- alerts
-
-
-@app.command()
-def alerts(
-    limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
-    rule: Annotated[str | None, typer.Option(help="surge | campaign | near_duplicate")] = None,
-    evaluate: Annotated[
-        bool, typer.Option("--evaluate", help="Evaluate the rules on recent hits first (no sending).")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """List raised alerts (surges, campaigns sharing a contact, near-duplicate clusters), newest first."""
-    from alerts.monitoring.rules import AlertLog
-
-    settings = get_settings()
-    settings.ensure_dirs()
-    if evaluate:
-        from wiring.pipeline import evaluate_alerts
-
-        counts = evaluate_alerts(settings=settings, options={})
-        err.print(f"evaluated {counts['evaluated_hits']} hits: {counts['new']} new alerts")
-    items = AlertLog.for_settings(settings).list(limit=limit, rule=rule)
-    if as_json:
-        sys.stdout.write(json.dumps([a.model_dump(mode="json") for a in items], ensure_ascii=False) + "\n")
-        return
-    table = Table(title=f"{len(items)} alerts")
-    for col in ("raised", "rule", "severity", "title", "current / baseline", "accounts"):
-        table.add_column(col, overflow="fold")
-    for a in items:
-        add_plain_row(
-            table,
-            a.created_at.strftime("%Y-%m-%d %H:%M"),
-            a.rule.value,
-            a.severity.value,
-            a.title,
-            f"{a.current} / {a.baseline:.1f}",
-            str(a.accounts),
-        )
-    out.print(table)
 
 
 @app.command()
