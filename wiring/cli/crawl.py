@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
+from core.progress import Advance, progress
 from core.records import Platform
 from core.settings import get_settings
-from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out, progress_bar
+from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out
 
 # ---------------------------------------------------------------- crawl and demo
 
@@ -51,8 +53,19 @@ def crawl(
         spider_args[name] = value
     job = job or f"{spider}-{datetime.now(timezone.utc):%Y%m%d}"
     extra: dict[str, Any] = dict(spider_args)  # the names were checked above
-    stats = run_crawl(spider, settings, job, **extra)
+    with progress(f"crawling {spider} (pages)") as advance:
+        stats = run_crawl(spider, settings, job, on_progress=crawl_progress(advance), **extra)
     out.print(json.dumps(stats.model_dump(mode="json"), ensure_ascii=False))
+
+
+def crawl_progress(advance: Advance) -> Callable[[dict[str, Any]], None]:
+    """A crawl's progress events (from its process) as pages done of the pages expected, with posts and blocks."""
+
+    def on_progress(event: dict[str, Any]) -> None:
+        detail = f"{event.get('posts', 0)} posts, {event.get('soft_blocks', 0)} soft blocks"
+        advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0), detail=detail)
+
+    return on_progress
 
 
 @app.command()
@@ -76,12 +89,8 @@ def demo(
     t0 = time.perf_counter()
     with serve_demo() as base_url:
         err.print(f"demo site at {base_url}")
-        with progress_bar("crawling demo site (pages)") as advance:
-
-            def on_progress(event: dict[str, Any]) -> None:
-                advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0))
-
-            stats = run_crawl("demo", settings, "demo", on_progress=on_progress, base_url=base_url)
+        with progress("crawling demo site (pages)") as advance:
+            stats = run_crawl("demo", settings, "demo", on_progress=crawl_progress(advance), base_url=base_url)
     timings["crawl"] = time.perf_counter() - t0
     err.print(
         f"crawl: {stats.pages} pages rendered, {stats.posts} posts fetched ({stats.comments} comments), "
@@ -95,7 +104,7 @@ def demo(
     model = load_classifier_for(settings, classifier)
     store = open_store_for(settings)
     try:
-        with progress_bar(f"classifying with {model.info.name}", len(posts)) as advance:
+        with progress(f"classifying with {model.info.name}", len(posts)) as advance:
             index_stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance)
         timings["classify+index"] = time.perf_counter() - t0
         err.print(
