@@ -299,6 +299,8 @@ def search(
         payload = {"total": result.total, "hits": [h.model_dump(mode="json") for h in result.hits]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
+    from webui.app import display_name  # the console's names, hit statuses included
+
     table = Table(title=f"{result.total} hits", show_lines=False)
     for col in ("key", "score", "category", "status", "author", "text"):
         table.add_column(col, overflow="fold")
@@ -308,8 +310,8 @@ def search(
             table,
             hit.key,
             f"{hit.verdict.score:.2f}",
-            hit.verdict.category.value if hit.verdict.category else "-",
-            hit.status.value,
+            display_name(hit.verdict.category, "category") if hit.verdict.category else "-",
+            display_name(hit.status, "hit_status"),
             hit.post.author_name or hit.post.author_id or "-",
             text[:80] + ("…" if len(text) > 80 else ""),
         )

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from core.labels import zh
 from core.records import Platform
 from core.settings import get_settings
 from wiring.cli.base import add_plain_row, app, err, fail, open_store_for, out
@@ -89,8 +90,8 @@ def alerts(
         add_plain_row(
             table,
             a.created_at.strftime("%Y-%m-%d %H:%M"),
-            a.rule.value,
-            a.severity.value,
+            zh("alert_rule", a.rule),
+            zh("severity", a.severity),
             a.title,
             f"{a.current} / {a.baseline:.1f}",
             str(a.accounts),
@@ -126,5 +127,12 @@ def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         table.add_column(col)
     for r in rows:
         hours = f"{r.median_hours_to_takedown:.1f}" if r.median_hours_to_takedown is not None else "-"
-        table.add_row(r.platform, str(r.reported), str(r.removed), str(r.still_up), f"{r.takedown_rate:.0%}", hours)
+        table.add_row(
+            zh("platform", r.platform),
+            str(r.reported),
+            str(r.removed),
+            str(r.still_up),
+            f"{r.takedown_rate:.0%}",
+            hours,
+        )
     out.print(table)
