@@ -40,6 +40,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.progress import progress
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("qingyuan.scheduler")
@@ -135,11 +136,14 @@ def load_schedule(path: Path) -> Schedule:
 
 
 def _crawl(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from crawlers.run import run_crawl
+    from crawlers.run import crawl_progress, run_crawl
 
     options = dict(spec.options)
     spider = options.pop("spider")
-    stats = run_crawl(spider, settings, spec.id, timeout=spec.timeout, **options)
+    with progress(f"{spec.id}: crawling {spider} (pages)") as advance:  # lines in the scheduler's log
+        stats = run_crawl(
+            spider, settings, spec.id, on_progress=crawl_progress(advance), timeout=spec.timeout, **options
+        )
     return stats.model_dump(mode="json")
 
 
@@ -151,9 +155,14 @@ def _index(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
     store = open_store(settings)
     try:
-        stats = index_posts(
-            Spool(settings.spool_dir), settings=settings, store=store, classifier=load_classifier(settings)
-        )
+        with progress(f"{spec.id}: indexing (posts read from the spool)") as advance:
+            stats = index_posts(
+                Spool(settings.spool_dir),
+                settings=settings,
+                store=store,
+                classifier=load_classifier(settings),
+                progress=advance,
+            )
     finally:
         store.close()
     return {"seen": stats.seen, "classified": stats.classified, "lead_gen": stats.lead_gen, "indexed": stats.indexed}

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
-from core.progress import Advance, progress
+from core.progress import progress
 from core.records import Platform
 from core.settings import get_settings
 from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out
@@ -39,7 +38,7 @@ def crawl(
     ] = None,
 ) -> None:
     """Run one crawl in its own process; posts are spooled before anything downstream runs."""
-    from crawlers.run import run_crawl
+    from crawlers.run import crawl_progress, run_crawl
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -58,16 +57,6 @@ def crawl(
     out.print(json.dumps(stats.model_dump(mode="json"), ensure_ascii=False))
 
 
-def crawl_progress(advance: Advance) -> Callable[[dict[str, Any]], None]:
-    """A crawl's progress events (from its process) as pages done of the pages expected, with posts and blocks."""
-
-    def on_progress(event: dict[str, Any]) -> None:
-        detail = f"{event.get('posts', 0)} posts, {event.get('soft_blocks', 0)} soft blocks"
-        advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0), detail=detail)
-
-    return on_progress
-
-
 @app.command()
 def demo(
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
@@ -75,7 +64,7 @@ def demo(
     """The main job on embedded defaults: serve the demo site, crawl, classify, index, report."""
     from alerts.takedown.workflow import write_reports
     from core.spool import Spool
-    from crawlers.run import run_crawl
+    from crawlers.run import crawl_progress, run_crawl
     from demo.accuracy import demo_accuracy
     from demo.server import serve_demo
     from wiring.pipeline import index_posts
