@@ -75,6 +75,25 @@ CATEGORY_NAMES_ZH: dict[Category, str] = {
 }
 
 
+class EvidenceKind(StrEnum):
+    """What an `Evidence` file is (core/evidence.py keeps them)."""
+
+    screenshot = "screenshot"
+    raw_response = "raw_response"
+    html = "html"
+
+
+class ContactType(StrEnum):
+    """What a `ContactMatch` found (classifiers/contacts.py finds them)."""
+
+    wechat = "wechat"
+    qq = "qq"
+    phone = "phone"
+    telegram = "telegram"
+    call_to_action = "call_to_action"
+    url = "url"
+
+
 class HitStatus(StrEnum):
     new = "new"
     confirmed = "confirmed"
@@ -191,7 +210,7 @@ class SlangMatch(Span):
 
 
 class ContactMatch(Span):
-    type: str  # wechat | qq | phone | telegram | call_to_action | url
+    type: str  # a ContactType value
     value: str
 
 
@@ -214,7 +233,7 @@ class Verdict(_Frozen):
 
 
 class Evidence(_Frozen):
-    kind: str  # screenshot | raw_response | html
+    kind: str  # an EvidenceKind value
     path: str
     sha256: str
     captured_at: UtcDatetime = Field(default_factory=utcnow)

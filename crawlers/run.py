@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.platforms import PLATFORMS, platform_spec
+from core.progress import Advance
 from core.settings import Settings
 
 PROGRESS_PREFIX = "QY-PROGRESS "  # same as crawlers.middlewares.PROGRESS_PREFIX (not imported: keeps parent light)
@@ -92,6 +93,16 @@ def _sum(stats: dict[str, Any], prefix: str, suffix: str = "") -> int:
 def known_spiders() -> list[str]:
     """Spider names run_crawl accepts: one per registered platform (its spider module holds a class so named)."""
     return sorted(PLATFORMS)
+
+
+def crawl_progress(advance: Advance) -> Callable[[dict[str, Any]], None]:
+    """run_crawl's progress events shown through core.progress: pages done of those expected, posts, soft blocks."""
+
+    def on_progress(event: dict[str, Any]) -> None:
+        detail = f"{event.get('posts', 0)} posts, {event.get('soft_blocks', 0)} soft blocks"
+        advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0), detail=detail)
+
+    return on_progress
 
 
 def run_crawl(

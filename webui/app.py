@@ -7,14 +7,17 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import ssl
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections import ChainMap
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -22,15 +25,17 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from alerts.monitoring import registry as _rule_names  # noqa: F401  (registers the rules' Chinese names)
 from alerts.takedown.formats import FORMATS
 from casebook import Casebook
-from core.platforms import PLATFORMS
-from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
+from core.labels import VOCABULARIES, DisplayNames, zh
+from core.records import Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
-from webui.highlight import CONTACT_TYPES_ZH, highlight
+from webui.highlight import highlight
 
+log = logging.getLogger("qingyuan.webui")
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "qy_session"
 CSP = (
@@ -48,8 +53,10 @@ STATUS_NAMES_ZH = {
     HitStatus.removed.value: "已下架",
     HitStatus.still_up.value: "仍在线",
 }
-# The registry owns the Chinese names; the templates read them through this mapping.
-PLATFORM_NAMES_ZH = {name: spec.name_zh for name, spec in PLATFORMS.items()}
+# Every Chinese name a page shows, read by templates through the one `zh` filter: core/labels.py's registry plus the
+# hit statuses (named above until they move beside HitStatus).
+# A live view, so names registered by registries above the ground (the alert rules) are seen too.
+DISPLAY_NAMES: Mapping[str, DisplayNames] = ChainMap({"hit_status": STATUS_NAMES_ZH}, VOCABULARIES)
 
 
 class LoginRequired(Exception):
@@ -129,17 +136,19 @@ def _env() -> Environment:
     )
     env.filters["hl"] = highlight
     env.filters["bj"] = _beijing
+    env.filters["zh"] = display_name  # {{ value|zh('vocabulary') }}: the one way a page names a value
     env.globals.update(
-        CATEGORY_NAMES_ZH={c.value: n for c, n in CATEGORY_NAMES_ZH.items()},
         CATEGORIES=[c.value for c in Category],
         PLATFORMS=[p.value for p in Platform],
         STATUSES=[s.value for s in HitStatus],
-        STATUS_NAMES_ZH=STATUS_NAMES_ZH,
-        PLATFORM_NAMES_ZH=PLATFORM_NAMES_ZH,
         REPORT_LINKS=[(f.kind, f.link) for f in FORMATS.values() if f.link],  # the report format registry
-        CONTACT_TYPES_ZH=CONTACT_TYPES_ZH,
     )
     return env
+
+
+def display_name(value: object, vocabulary: str, *more: str) -> str:
+    """The Chinese name of `value` in `vocabulary` (then `more`), or the value as it is."""
+    return zh(vocabulary, value, *more, names=DISPLAY_NAMES)
 
 
 def _beijing(moment: Any) -> str:
@@ -236,26 +245,61 @@ def create_app(
 
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    def error_page(request: Request, status: int, detail: str = "") -> Response:
+        """The Chinese error page: what went wrong and a way back; never a Python message or raw JSON."""
         response = app.state.templates.TemplateResponse(
             request,
             "error.html",
             {
-                "status": exc.status_code,
-                "detail": str(exc.detail),
+                "status": status,
+                "title": display_name(str(status), "http_status")
+                if str(status) in DISPLAY_NAMES["http_status"]
+                else "出错了",
+                "detail": detail if _written_for_analysts(detail) else "",
+                "back": _way_back(request.url.path),
                 "user": current_user(request),
                 "csrf": csrf_token(request),
             },
-            status_code=exc.status_code,
+            status_code=status,
         )
         security_headers(response, hsts=secure_cookies)
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = error_page(request, exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():  # e.g. Allow on a 405, Retry-After on a 429
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, _exc: RequestValidationError) -> Response:
+        # FastAPI would answer with its JSON list of pydantic errors; an analyst gets the page instead
+        return error_page(request, 422)
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_page(request, 500)
 
     from webui.pages import router
 
     app.include_router(router)
     return app
+
+
+_PAGES = ("search", "review", "reports", "audit")
+
+
+def _way_back(path: str) -> str:
+    """The page an error came from (a form's page for its POST target), or search."""
+    first = path.strip("/").split("/", 1)[0]
+    return f"/{first}" if first in _PAGES else "/search"
+
+
+def _written_for_analysts(detail: str) -> bool:
+    """Our own details are Chinese sentences; anything else (Starlette's "Not Found", an exception) is not shown."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in detail)
 
 
 def is_loopback(host: str) -> bool:

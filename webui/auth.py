@@ -131,7 +131,7 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, token: str | None) -> None:
     expected = request.session.get(SESSION_CSRF)
     if not expected or not token or not hmac.compare_digest(str(expected), str(token)):
-        raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page and try again")
+        raise HTTPException(status_code=403, detail="表单已过期或来源无法核实（CSRF 校验未通过），请刷新页面后重试")
 
 
 def _casebook(request: Request) -> Casebook:

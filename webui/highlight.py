@@ -12,18 +12,11 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from core.labels import zh
 from core.records import CATEGORY_NAMES_ZH, Verdict
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 _HAN = re.compile(r"[\u3400-\u9fff]")
-CONTACT_TYPES_ZH = {
-    "wechat": "微信",
-    "qq": "QQ",
-    "phone": "电话",
-    "telegram": "Telegram/纸飞机",
-    "call_to_action": "引流话术",
-    "url": "链接",
-}
 
 
 @dataclass(frozen=True)
@@ -80,9 +73,7 @@ def spans_for(text: str, terms: list[str], verdict: Verdict | None) -> list[Span
         for c in verdict.contacts:
             loc = _locate(text, c.start, c.end, "")
             if loc and text[loc[0] : loc[1]].strip():
-                spans.append(
-                    Span(loc[0], loc[1], "contact", f"联系方式（{CONTACT_TYPES_ZH.get(c.type, c.type)}）：{c.value}")
-                )
+                spans.append(Span(loc[0], loc[1], "contact", f"联系方式（{zh('contact_type', c.type)}）：{c.value}"))
     folded = text.casefold() if len(text.casefold()) == len(text) else None
     for term in terms:
         if not term:

@@ -7,6 +7,8 @@ piling up; every crawl runs in its own process with a timeout (a Twisted reactor
 
 Schedule file (TOML):
 
+    timezone = "Asia/Shanghai" # cron fields are read, and `schedule list` shows times, in this zone (default UTC)
+
     [[jobs]]
     id = "crawl-douyin"        # unique
     kind = "crawl"             # crawl | index | report | deliver | recheck | alerts
@@ -25,9 +27,10 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -37,6 +40,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.durations import parse_duration
+from core.progress import progress
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("qingyuan.scheduler")
@@ -72,7 +76,8 @@ class JobSpec(BaseModel):
                 raise ValueError(f"job {self.id}: {exc}") from None
         return self
 
-    def trigger(self) -> IntervalTrigger | CronTrigger:
+    def trigger(self, zone: tzinfo = timezone.utc) -> IntervalTrigger | CronTrigger:
+        """The APScheduler trigger; a cron's fields are read as wall-clock times in `zone` (the schedule's)."""
         if self.cron is not None:
             minute, hour, day, month, day_of_week = self.cron.split()
             return CronTrigger(
@@ -81,17 +86,30 @@ class JobSpec(BaseModel):
                 day=day,
                 month=month,
                 day_of_week=day_of_week,
-                timezone=timezone.utc,
+                timezone=zone,
                 jitter=self.jitter or None,
             )
         assert self.interval is not None
-        return IntervalTrigger(seconds=parse_duration(self.interval), jitter=self.jitter or None, timezone=timezone.utc)
+        return IntervalTrigger(seconds=parse_duration(self.interval), jitter=self.jitter or None, timezone=zone)
 
 
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    timezone: str = "UTC"  # an IANA zone name; cron fields and the times `schedule list` shows are in it
     jobs: list[JobSpec]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> Schedule:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {self.timezone!r}: use an IANA name such as Asia/Shanghai") from exc
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Schedule:
@@ -114,11 +132,14 @@ def load_schedule(path: Path) -> Schedule:
 
 
 def _crawl(settings: Settings, spec: JobSpec) -> dict[str, Any]:
-    from crawlers.run import run_crawl
+    from crawlers.run import crawl_progress, run_crawl
 
     options = dict(spec.options)
     spider = options.pop("spider")
-    stats = run_crawl(spider, settings, spec.id, timeout=spec.timeout, **options)
+    with progress(f"{spec.id}: crawling {spider} (pages)") as advance:  # lines in the scheduler's log
+        stats = run_crawl(
+            spider, settings, spec.id, on_progress=crawl_progress(advance), timeout=spec.timeout, **options
+        )
     return stats.model_dump(mode="json")
 
 
@@ -130,9 +151,14 @@ def _index(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
     store = open_store(settings)
     try:
-        stats = index_posts(
-            Spool(settings.spool_dir), settings=settings, store=store, classifier=load_classifier(settings)
-        )
+        with progress(f"{spec.id}: indexing (posts read from the spool)") as advance:
+            stats = index_posts(
+                Spool(settings.spool_dir),
+                settings=settings,
+                store=store,
+                classifier=load_classifier(settings),
+                progress=advance,
+            )
     finally:
         store.close()
     return {"seen": stats.seen, "classified": stats.classified, "lead_gen": stats.lead_gen, "indexed": stats.indexed}
@@ -227,6 +253,7 @@ def read_history(settings: Settings, job_id: str | None = None, limit: int = 50)
     rows = []
     for run in reversed(runs):
         row: dict[str, Any] = {
+            "run": run.id,
             "job": run.job_id,
             "kind": run.kind,
             "start": run.started_at.isoformat(),
@@ -238,6 +265,30 @@ def read_history(settings: Settings, job_id: str | None = None, limit: int = 50)
             row["error"] = run.error
         rows.append(row)
     return rows
+
+
+def follow_history(
+    settings: Settings,
+    job_id: str | None,
+    emit: Callable[[dict[str, Any]], None],
+    stop: threading.Event,
+    *,
+    poll: float = 1.0,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Emit each job run as it is recorded (started, then again when it finishes) until `stop` is set; runs
+    recorded before the call are not emitted (the caller shows those). `ready` is called once they are read."""
+    seen = {(row["run"], row["outcome"]) for row in read_history(settings, job_id, _FOLLOW_WINDOW)}
+    if ready is not None:
+        ready()
+    while not stop.wait(poll):
+        for row in read_history(settings, job_id, _FOLLOW_WINDOW):
+            if (row["run"], row["outcome"]) not in seen:
+                seen.add((row["run"], row["outcome"]))
+                emit(row)
+
+
+_FOLLOW_WINDOW = 200  # runs re-read per poll: more than can start or finish in one second
 
 
 def run_job(schedule_path: str, job_id: str) -> dict[str, Any]:
@@ -300,10 +351,16 @@ def sync_jobs(scheduler: BackgroundScheduler, schedule: Schedule, schedule_path:
     for spec in schedule.jobs:
         existing = scheduler.get_job(spec.id)
         args = [str(Path(schedule_path).resolve()), spec.id]
-        if existing is not None and str(existing.trigger) == str(spec.trigger()) and list(existing.args) == args:
+        trigger = spec.trigger(schedule.zone)
+        if (
+            existing is not None
+            and str(existing.trigger) == str(trigger)
+            and str(existing.trigger.timezone) == str(trigger.timezone)  # str() of a trigger omits its zone
+            and list(existing.args) == args
+        ):
             continue
         paused = existing is not None and existing.next_run_time is None
-        scheduler.add_job(run_job, trigger=spec.trigger(), args=args, id=spec.id, name=spec.id, replace_existing=True)
+        scheduler.add_job(run_job, trigger=trigger, args=args, id=spec.id, name=spec.id, replace_existing=True)
         if paused:
             scheduler.pause_job(spec.id)
 

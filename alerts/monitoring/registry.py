@@ -19,6 +19,7 @@ from alerts.monitoring.rules import (
     surge_alerts,
 )
 from alerts.monitoring.window import parse_anchor, parse_window
+from core.labels import register_vocabulary
 from core.records import Hit, utcnow
 
 RuleFunction = Callable[[Sequence[Hit], datetime, AlertConfig], list[Alert]]
@@ -65,6 +66,8 @@ _SPECS = (
 RULES: dict[AlertRule, RuleSpec] = {spec.name: spec for spec in _SPECS}
 if set(RULES) != set(AlertRule) or len(RULES) != len(_SPECS):
     raise RuntimeError("every AlertRule needs exactly one RuleSpec")  # caught by any import, i.e. every test
+# The console's and the command line's Chinese names for the rules are these titles (one owner).
+register_vocabulary("alert_rule", {spec.name.value: spec.title_zh for spec in _SPECS})
 
 
 class UnknownRule(ValueError):

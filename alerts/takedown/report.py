@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.evidence import collect_evidence, inside, sha256_file
+from core.labels import zh
 from core.platforms import name_zh
 from core.records import (
     CATEGORY_NAMES_ZH,
@@ -38,13 +39,6 @@ EXCERPT_LIMIT = 200
 REQUESTED_ACTION = "下架/删除内容"
 BEIJING = timezone(timedelta(hours=8))
 
-
-CONTENT_TYPE_NAMES_ZH: dict[str, str] = {
-    "caption": "视频文案",
-    "post": "帖子/笔记",
-    "comment": "评论",
-    "profile_bio": "账号简介",
-}
 
 # Why each category is illegal lead generation, in plain language. Claims stay general and accurate: they name the
 # harm and the rule a partner can check, never a verdict on the poster (that is for the platform and the courts).
@@ -320,7 +314,7 @@ def _item(hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notif
         content_url=clean_text(post.url),
         content_id=clean_text(post.post_id),
         content_type=post.kind.value,
-        content_type_name=CONTENT_TYPE_NAMES_ZH.get(post.kind.value, post.kind.value),
+        content_type_name=zh("post_kind", post.kind),
         account_id=clean_text(post.author_id) or None,
         account_name=clean_text(post.author_name) or None,
         title=clean_text(post.title) or None,

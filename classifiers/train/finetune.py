@@ -24,6 +24,7 @@ from transformers import AutoTokenizer, BertConfig, BertModel, BertPreTrainedMod
 from classifiers.bert import DEFAULT_MAX_LENGTH, Encoder, length_batches, softmax
 from classifiers.train.cues import CUE_LABELS, IGNORE, token_tags
 from classifiers.train.vocab import load_vocab, make_tokenizer
+from core.progress import progress
 from core.records import Category
 
 log = logging.getLogger("qingyuan.train.finetune")
@@ -331,54 +332,56 @@ def finetune(
         model.train()
 
     model.train()
-    while step < total:
-        order = list(range(len(tr_seqs)))
-        rng.shuffle(order)
-        # length-bucketed batches from shuffled pools of 50 batches, then shuffled
-        pools = [order[i : i + cfg.batch_size * 50] for i in range(0, len(order), cfg.batch_size * 50)]
-        batches: list[list[int]] = []
-        for pool in pools:
-            pool.sort(key=lambda i: len(tr_seqs[i]))
-            batches.extend(pool[i : i + cfg.batch_size] for i in range(0, len(pool), cfg.batch_size))
-        rng.shuffle(batches)
-        for idx in batches:
-            if step >= total:
-                break
-            ids, mask = _tensors(encoder, [tr_seqs[i] for i in idx])
-            if cfg.input_mask_prob > 0:
-                ids = mask_inputs(ids, mask, tokenizer, cfg.input_mask_prob, gen)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                out = model(
-                    input_ids=ids,
-                    attention_mask=mask,
-                    labels=torch.from_numpy(tr_labels[idx]),
-                    category_labels=torch.from_numpy(tr_cats[idx]),
-                    label_smoothing=cfg.label_smoothing,
-                    cue_tags=None if tr_cues is None else pad_tags([tr_cues[i] for i in idx]),
-                    cue_weight=cfg.cue_weight,
-                )
-            out["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
-            if average is not None:
-                average.update(model)
-            running += out["loss"].item()
-            step += 1
-            if step % cfg.log_every == 0:
-                elapsed = time.time() - start
-                log.info(
-                    "fine-tune step %d/%d loss %.4f (%.0fs elapsed, ~%.0fs left)",
-                    step,
-                    total,
-                    running / cfg.log_every,
-                    elapsed,
-                    elapsed / step * (total - step),
-                )
-                running = 0.0
-            if step % cfg.eval_every == 0 and valid:
-                evaluate_now()
+    with progress("fine-tuning (steps)", total=total) as advance:
+        while step < total:
+            order = list(range(len(tr_seqs)))
+            rng.shuffle(order)
+            # length-bucketed batches from shuffled pools of 50 batches, then shuffled
+            pools = [order[i : i + cfg.batch_size * 50] for i in range(0, len(order), cfg.batch_size * 50)]
+            batches: list[list[int]] = []
+            for pool in pools:
+                pool.sort(key=lambda i: len(tr_seqs[i]))
+                batches.extend(pool[i : i + cfg.batch_size] for i in range(0, len(pool), cfg.batch_size))
+            rng.shuffle(batches)
+            for idx in batches:
+                if step >= total:
+                    break
+                ids, mask = _tensors(encoder, [tr_seqs[i] for i in idx])
+                if cfg.input_mask_prob > 0:
+                    ids = mask_inputs(ids, mask, tokenizer, cfg.input_mask_prob, gen)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                    out = model(
+                        input_ids=ids,
+                        attention_mask=mask,
+                        labels=torch.from_numpy(tr_labels[idx]),
+                        category_labels=torch.from_numpy(tr_cats[idx]),
+                        label_smoothing=cfg.label_smoothing,
+                        cue_tags=None if tr_cues is None else pad_tags([tr_cues[i] for i in idx]),
+                        cue_weight=cfg.cue_weight,
+                    )
+                out["loss"].backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                if average is not None:
+                    average.update(model)
+                running += out["loss"].item()
+                step += 1
+                advance(completed=step)
+                if step % cfg.log_every == 0:
+                    elapsed = time.time() - start
+                    log.info(
+                        "fine-tune step %d/%d loss %.4f (%.0fs elapsed, ~%.0fs left)",
+                        step,
+                        total,
+                        running / cfg.log_every,
+                        elapsed,
+                        elapsed / step * (total - step),
+                    )
+                    running = 0.0
+                if step % cfg.eval_every == 0 and valid:
+                    evaluate_now()
     if valid:
         evaluate_now()
     if best_state is not None:

@@ -22,6 +22,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
 
 from classifiers.train.vocab import build_vocab, checkpoint_vocab, load_vocab, make_tokenizer, save_vocab
+from core.progress import progress
 
 log = logging.getLogger("qingyuan.train.pretrain")
 
@@ -239,44 +240,49 @@ def pretrain(
     special_ids = torch.tensor([tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id])
     start = time.time()
     running = 0.0
-    for step, (ids, attn) in enumerate(batches(encoded, cfg.batch_size, rng, tokenizer.pad_token_id)):
-        if step >= cfg.steps:
-            break
-        special = torch.isin(ids, special_ids)
-        inputs, labels = mask_tokens(ids, special, tokenizer, cfg.mask_prob, gen)
-        if step < first:  # replaying the data and masking streams up to the resumed step
-            continue
-        # MLM head only at the masked positions: the vocab projection is a large share of the compute
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            hidden = model.bert(input_ids=inputs, attention_mask=attn.long()).last_hidden_state
-            picked = labels != -100
-            logits = model.cls(hidden[picked])
-        loss = torch.nn.functional.cross_entropy(logits.float(), labels[picked])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        running += loss.item()
-        if (step + 1) % cfg.log_every == 0:
-            elapsed = time.time() - start
-            done = step + 1 - first
-            log.info(
-                "pretrain step %d/%d loss %.3f (%.0fs elapsed, ~%.0fs left)",
-                step + 1,
-                cfg.steps,
-                running / min(cfg.log_every, done),
-                elapsed,
-                elapsed / done * (cfg.steps - step - 1),
-            )
-            running = 0.0
-        if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-            folder = out_dir / f"step-{step + 1}"
-            save_checkpoint(model, tokenizer, tokens, folder)
-            torch.save({"optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state()}, folder / TRAINER_STATE)
-            write_history(folder, history)
-            if resume_key:
-                (folder / RESUME_KEY).write_text(resume_key + "\n", encoding="utf-8")
+    # Progress (lines every few seconds in a log) counts this run's steps, so a resumed run's rate and ETA are its
+    # own; the step log below keeps the loss.
+    stage = "pretraining (masked-LM steps" + (f" after step {first})" if first else ")")
+    with progress(stage, total=cfg.steps - first) as advance:
+        for step, (ids, attn) in enumerate(batches(encoded, cfg.batch_size, rng, tokenizer.pad_token_id)):
+            if step >= cfg.steps:
+                break
+            special = torch.isin(ids, special_ids)
+            inputs, labels = mask_tokens(ids, special, tokenizer, cfg.mask_prob, gen)
+            if step < first:  # replaying the data and masking streams up to the resumed step
+                continue
+            # MLM head only at the masked positions: the vocab projection is a large share of the compute
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                hidden = model.bert(input_ids=inputs, attention_mask=attn.long()).last_hidden_state
+                picked = labels != -100
+                logits = model.cls(hidden[picked])
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels[picked])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            running += loss.item()
+            advance()
+            if (step + 1) % cfg.log_every == 0:
+                elapsed = time.time() - start
+                done = step + 1 - first
+                log.info(
+                    "pretrain step %d/%d loss %.3f (%.0fs elapsed, ~%.0fs left)",
+                    step + 1,
+                    cfg.steps,
+                    running / min(cfg.log_every, done),
+                    elapsed,
+                    elapsed / done * (cfg.steps - step - 1),
+                )
+                running = 0.0
+            if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+                folder = out_dir / f"step-{step + 1}"
+                save_checkpoint(model, tokenizer, tokens, folder)
+                torch.save({"optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state()}, folder / TRAINER_STATE)
+                write_history(folder, history)
+                if resume_key:
+                    (folder / RESUME_KEY).write_text(resume_key + "\n", encoding="utf-8")
     save_checkpoint(model, tokenizer, tokens, out_dir)
     write_history(out_dir, history)
     return out_dir

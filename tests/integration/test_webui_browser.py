@@ -175,7 +175,7 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
 
     page.goto(f"{base}/audit")
     audit = page.inner_text("table.grid")
-    for what in ("review:confirmed", "review:dismissed", "report:build", "report:send"):
+    for what in ("确认违规", "排除", "生成举报批次", "发送举报批次"):  # review:confirmed ... report:send, named
         assert what in audit
     page.screenshot(path=str(shots / "6-audit.png"), full_page=True)
 

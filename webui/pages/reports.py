@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -11,7 +12,7 @@ from alerts.takedown.formats import FORMATS
 from casebook import ReportBatch as Batch
 from core.records import HitStatus, Platform
 from indexer.base import SearchQuery
-from webui.app import PREVIEW_CSP, Console
+from webui.app import PREVIEW_CSP, Console, display_name
 from webui.auth import check_csrf
 from webui.pages.common import BATCH_ID, con, file_inside, need_user, parse_score, render
 
@@ -46,17 +47,41 @@ def _delivery_state(c: Console, batch: Batch) -> tuple[str, str]:
 
 @router.get("/reports")
 def reports_page(request: Request, user: str = Depends(need_user)) -> Response:
+    return _reports(request, flash=request.session.pop("flash", None))
+
+
+def _reports(
+    request: Request,
+    *,
+    status_code: int = 200,
+    flash: str | None = None,
+    error: str = "",
+    form: BuildForm | None = None,
+) -> Response:
+    """The reports page; after a refused build, with the message and the analyst's inputs as she typed them."""
     c = con(request)
     ready = c.store.search(SearchQuery(statuses=(HitStatus.confirmed,), labels=("lead_gen",), limit=0, facets=True))
     batches = [(b, _outcome(c, b), *_delivery_state(c, b)) for b in c.casebook.list_batches(limit=100)]
     return render(
         request,
         "reports.html",
+        status_code=status_code,
         ready=ready,
         batches=batches,
         min_score=c.settings.report_min_score,
-        flash=request.session.pop("flash", None),
+        flash=flash,
+        error=error,
+        form=form or BuildForm(),
     )
+
+
+@dataclass(frozen=True)
+class BuildForm:
+    """The batch form's inputs, kept as typed so a refused one comes back filled in."""
+
+    platform: str = ""
+    include_unreviewed: bool = False
+    min_score: str = ""
 
 
 @router.post("/reports/build")
@@ -72,12 +97,14 @@ def reports_build(
     from alerts.takedown.workflow import write_reports
 
     c = con(request)
+    form = BuildForm(platform, bool(include_unreviewed), min_score[:50])
     if platform and platform not in Platform.__members__:
-        raise HTTPException(400, "未知平台")
+        return _reports(request, status_code=400, error="未知平台，请从列表中选择", form=form)
     try:
         score = parse_score(min_score)
-    except ValueError as exc:
-        raise HTTPException(400, "置信度阈值无效") from exc
+    except ValueError:
+        error = "置信度阈值无效：请填写 0 到 1 之间的数，如 0.8；留空则用默认值"
+        return _reports(request, status_code=400, error=error, form=form)
     with c.report_lock:
         outcome = write_reports(
             settings=c.settings,
@@ -129,7 +156,7 @@ def reports_send(
     batch = _known_batch(c, batch_id)
     state, note = deliver(c, batch)
     c.casebook.audit(user, "report:send", note, {"batch_id": batch_id, "state": state})
-    request.session["flash"] = f"{batch_id}：{state}"
+    request.session["flash"] = f"{batch_id}：{display_name(state, 'delivery_state', 'batch_status')}"
     return RedirectResponse("/reports", status_code=303)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core.records import Category, Hit, HitStatus
 from indexer.base import SearchQuery, SortOrder
-from webui.app import Console
+from webui.app import Console, display_name
 from webui.auth import check_csrf
 from webui.pages.common import con, evidence_rows, get_hit, need_user, render, shown_category
 
@@ -138,10 +138,10 @@ def review_decide(
         c.casebook.record_review(
             key, user, "category", reason=reason, category_from=before, category_to=category, text=hit.post.text
         )
-        request.session["flash"] = f"类别已改为 {category}"
+        request.session["flash"] = f"类别已改为 {display_name(category, 'category')}"
         return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
     if hit.status is not HitStatus.new:
-        raise HTTPException(409, f"这条已处理（{hit.status.value}）")
+        raise HTTPException(409, f"这条已处理（{display_name(hit.status, 'hit_status')}）")
     if action == "confirm":
         status = HitStatus.confirmed
         chosen = category or (hit.verdict.category.value if hit.verdict.category else None)

@@ -1,5 +1,5 @@
 """What every command group of the `qingyuan` command line shares: the typer app, the two consoles, failing,
-progress bars, and opening the store and the classifier.
+and opening the store and the classifier. Progress is shown by `core.progress.progress` (bar or plain lines).
 
 Command output (JSONL, JSON, tables, paths) goes to stdout; progress and logs go to stderr, so the
 commands compose in shell pipelines. Contracts are in docs/design.md; other tools rely on them.
@@ -7,13 +7,10 @@ commands compose in shell pipelines. Contracts are in docs/design.md; other tool
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -28,8 +25,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True)
+
+def _console(stderr: bool, highlight: bool) -> Console:
+    """A console that wraps only at a terminal's real width: piped or logged, rich would otherwise wrap every line at
+    80 columns, mid-phrase; there, lines are printed whole and tables get the width their cells need."""
+    console = Console(stderr=stderr, highlight=highlight, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=highlight, soft_wrap=True, width=_UNWRAPPED_WIDTH)
+    return console
+
+
+_UNWRAPPED_WIDTH = 10_000  # "no wrapping": wider than any summary line or table row we print
+err = _console(stderr=True, highlight=True)
+out = _console(stderr=False, highlight=False)
 
 
 def add_plain_row(table: Table, *cells: str) -> None:
@@ -45,30 +53,6 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO to stderr.")] = False) -> None:
     setup_logging("INFO" if verbose else None)
-
-
-@contextmanager
-def progress_bar(description: str, total: int | None = None) -> Iterator[Any]:
-    """A progress display on stderr (quiet when stderr is not a terminal, e.g. in CI logs)."""
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
-    with progress:
-        task = progress.add_task(description, total=total)
-
-        def advance(n: int = 1, **fields: Any) -> None:
-            progress.update(task, advance=n, **fields)
-
-        advance.progress = progress  # type: ignore[attr-defined]
-        advance.task = task  # type: ignore[attr-defined]
-        yield advance
 
 
 def open_store_for(settings: Settings):  # type: ignore[no-untyped-def]

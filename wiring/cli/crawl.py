@@ -10,9 +10,10 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from core.progress import progress
 from core.records import Platform
 from core.settings import get_settings
-from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out, progress_bar
+from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out
 
 # ---------------------------------------------------------------- crawl and demo
 
@@ -37,7 +38,7 @@ def crawl(
     ] = None,
 ) -> None:
     """Run one crawl in its own process; posts are spooled before anything downstream runs."""
-    from crawlers.run import run_crawl
+    from crawlers.run import crawl_progress, run_crawl
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -51,7 +52,8 @@ def crawl(
         spider_args[name] = value
     job = job or f"{spider}-{datetime.now(timezone.utc):%Y%m%d}"
     extra: dict[str, Any] = dict(spider_args)  # the names were checked above
-    stats = run_crawl(spider, settings, job, **extra)
+    with progress(f"crawling {spider} (pages)") as advance:
+        stats = run_crawl(spider, settings, job, on_progress=crawl_progress(advance), **extra)
     out.print(json.dumps(stats.model_dump(mode="json"), ensure_ascii=False))
 
 
@@ -62,7 +64,7 @@ def demo(
     """The main job on embedded defaults: serve the demo site, crawl, classify, index, report."""
     from alerts.takedown.workflow import write_reports
     from core.spool import Spool
-    from crawlers.run import run_crawl
+    from crawlers.run import crawl_progress, run_crawl
     from demo.accuracy import demo_accuracy
     from demo.server import serve_demo
     from wiring.pipeline import index_posts
@@ -76,12 +78,8 @@ def demo(
     t0 = time.perf_counter()
     with serve_demo() as base_url:
         err.print(f"demo site at {base_url}")
-        with progress_bar("crawling demo site (pages)") as advance:
-
-            def on_progress(event: dict[str, Any]) -> None:
-                advance(0, total=event.get("expected_pages"), completed=event.get("pages", 0))
-
-            stats = run_crawl("demo", settings, "demo", on_progress=on_progress, base_url=base_url)
+        with progress("crawling demo site (pages)") as advance:
+            stats = run_crawl("demo", settings, "demo", on_progress=crawl_progress(advance), base_url=base_url)
     timings["crawl"] = time.perf_counter() - t0
     err.print(
         f"crawl: {stats.pages} pages rendered, {stats.posts} posts fetched ({stats.comments} comments), "
@@ -95,7 +93,7 @@ def demo(
     model = load_classifier_for(settings, classifier)
     store = open_store_for(settings)
     try:
-        with progress_bar(f"classifying with {model.info.name}", len(posts)) as advance:
+        with progress(f"classifying with {model.info.name}", len(posts)) as advance:
             index_stats = index_posts(posts, settings=settings, store=store, classifier=model, progress=advance)
         timings["classify+index"] = time.perf_counter() - t0
         err.print(

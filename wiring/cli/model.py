@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
+from core.progress import progress
 from core.records import Platform
 from core.settings import Settings, get_settings
-from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out, progress_bar
+from wiring.cli.base import app, err, fail, load_classifier_for, open_store_for, out
 
 # ---------------------------------------------------------------- model training and evaluation
 
@@ -100,7 +101,7 @@ def evaluate(
         raise fail(f"{data} holds no examples")
     model = load_classifier_for(settings, classifier)
     items = (ClassifyInput(id=ex.id, text=ex.text, platform=ex.platform, kind=ex.kind) for ex in gold)
-    with progress_bar(f"evaluating {model.info.name}", len(gold)) as advance:
+    with progress(f"evaluating {model.info.name}", len(gold)) as advance:
         verdicts = [v for _, v in classify_items(model, items, settings.batch_size, advance)]
     report = score_examples(
         gold,

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from alerts.monitoring import registry as _rule_names  # noqa: F401  (registers the rules' Chinese names)
+from core.labels import zh
 from core.settings import get_settings
 from wiring.cli.base import add_plain_row, app, err, fail, open_store_for, out
 
@@ -37,7 +39,6 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List raised alerts (surges, campaigns sharing a contact, near-duplicate clusters), newest first."""
-    from alerts.monitoring.registry import RULES
     from alerts.monitoring.rules import AlertLog
     from wiring.pipeline import alert_plan, evaluate_alerts
 
@@ -67,8 +68,8 @@ def alerts(
         add_plain_row(
             table,
             a.created_at.strftime("%Y-%m-%d %H:%M"),
-            f"{a.rule.value} {RULES[a.rule].title_zh}",
-            a.severity.value,
+            zh("alert_rule", a.rule),
+            zh("severity", a.severity),
             a.title,
             f"{a.current} / {a.baseline:.1f}",
             ", ".join(a.account_ids) or str(a.accounts),

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from core.platforms import platform_names
+from core.progress import progress
 from core.records import Category, HitStatus, Platform
 from core.settings import get_settings
 from wiring.cli.base import (
@@ -25,7 +26,6 @@ from wiring.cli.base import (
     load_classifier_for,
     open_store_for,
     out,
-    progress_bar,
 )
 
 # ---------------------------------------------------------------- classify
@@ -85,7 +85,7 @@ def classify(
     with input.open("rb") as lines:
         total = sum(1 for line in lines if line.strip())
     counts = {"lead_gen": 0, "benign": 0}
-    with progress_bar("classifying", total) as advance, open_output(output) as fh:
+    with progress("classifying", total) as advance, open_output(output) as fh:
         for item, verdict in classify_items(model, read(), settings.batch_size, advance):
             counts[verdict.label.value] += 1
             row = {
@@ -221,7 +221,7 @@ def index(
     model = load_classifier_for(settings, classifier)
     store = open_store_for(settings)
     try:
-        with progress_bar("indexing", len(posts)) as advance:
+        with progress("indexing", len(posts)) as advance:
             stats = index_posts(
                 posts, settings=settings, store=store, classifier=model, progress=advance, reclassify=reindex
             )
@@ -299,6 +299,8 @@ def search(
         payload = {"total": result.total, "hits": [h.model_dump(mode="json") for h in result.hits]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
+    from webui.app import display_name  # the console's names, hit statuses included
+
     table = Table(title=f"{result.total} hits", show_lines=False)
     for col in ("key", "score", "category", "status", "author", "text"):
         table.add_column(col, overflow="fold")
@@ -308,8 +310,8 @@ def search(
             table,
             hit.key,
             f"{hit.verdict.score:.2f}",
-            hit.verdict.category.value if hit.verdict.category else "-",
-            hit.status.value,
+            display_name(hit.verdict.category, "category") if hit.verdict.category else "-",
+            display_name(hit.status, "hit_status"),
             hit.post.author_name or hit.post.author_id or "-",
             text[:80] + ("…" if len(text) > 80 else ""),
         )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from core.labels import zh
 from core.settings import get_settings
 from wiring.cli.base import add_plain_row, app, err, fail, out
 
@@ -52,18 +56,33 @@ def schedule_list(config: ScheduleFile = DEFAULT_SCHEDULE) -> None:
     settings = get_settings()
     sched = scheduler.open_store_for_cli(settings, config)
     try:
-        table = Table(title="jobs")
-        for col in ("id", "kind", "trigger", "next run (UTC)", "last outcome"):
+        schedule = scheduler.load_schedule(config)
+        zone = schedule.zone
+        table = Table(title=f"jobs (times in {schedule.timezone})")
+        for col in ("id", "kind", "trigger", f"next run ({schedule.timezone})", "last outcome"):
             table.add_column(col)
-        kinds = {j.id: j.kind for j in scheduler.load_schedule(config).jobs}
+        kinds = {j.id: j.kind for j in schedule.jobs}
         for job in sched.get_jobs():
             last = scheduler.read_history(settings, job.id, limit=1)
-            outcome = f"{last[0]['outcome']} at {last[0]['end'][:19]}" if last else "-"
-            nxt = job.next_run_time.strftime("%Y-%m-%d %H:%M:%S") if job.next_run_time else "paused"
-            table.add_row(job.id, kinds.get(job.id, "?"), str(job.trigger), nxt, outcome)
+            outcome = "-"
+            if last:
+                ended = _in_zone(last[0]["end"], zone)
+                outcome = f"{zh('job_outcome', last[0]['outcome'])} {last[0]['outcome']} at {ended}"
+            nxt = job.next_run_time.astimezone(zone).strftime(_TIME_IN_ZONE) if job.next_run_time else "paused 已暂停"
+            kind = kinds.get(job.id, "?")
+            add_plain_row(table, job.id, f"{zh('job_kind', kind)} {kind}", str(job.trigger), nxt, outcome)
         out.print(table)
     finally:
         sched.shutdown(wait=False)
+
+
+_TIME_IN_ZONE = "%Y-%m-%d %H:%M:%S %z"  # the offset names the zone on every row, not only in the header
+
+
+def _in_zone(iso: str, zone: tzinfo) -> str:
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(zone).strftime(_TIME_IN_ZONE)
 
 
 @schedule_app.command("run-now")
@@ -110,15 +129,46 @@ def schedule_resume(job: str, config: ScheduleFile = DEFAULT_SCHEDULE) -> None:
 def schedule_history(
     job: Annotated[str | None, typer.Argument()] = None,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Then print each run as it is recorded, until Ctrl-C.")
+    ] = False,
 ) -> None:
-    """Recent job runs: start, end, outcome, counts."""
+    """Recent job runs (times in UTC): start, end, outcome, counts; with --follow, new runs as they happen."""
     from wiring import scheduler
 
-    rows = scheduler.read_history(get_settings(), job, limit)
-    table = Table(title="job history")
+    settings = get_settings()
+    rows = scheduler.read_history(settings, job, limit)
+    table = Table(title="job history (UTC)")
     for col in ("job", "start", "end", "outcome", "counts / error"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        detail = row.get("error") or json.dumps(row.get("counts", {}), ensure_ascii=False, default=str)[:200]
-        add_plain_row(table, row["job"], row["start"][:19], row.get("end", "")[:19], row.get("outcome", "?"), detail)
+        add_plain_row(table, row["job"], row["start"][:19], row.get("end", "")[:19], _outcome(row), _detail(row))
     out.print(table)
+    if not follow:
+        return
+    stop = threading.Event()
+
+    def ready() -> None:
+        err.print(f"following new runs{f' of {job}' if job else ''}; Ctrl-C stops")
+        err.file.flush()
+
+    try:
+        scheduler.follow_history(settings, job, _print_run, stop, ready=ready)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _outcome(row: dict[str, Any]) -> str:
+    outcome = str(row.get("outcome", "?"))
+    return f"{zh('job_outcome', outcome)} {outcome}"
+
+
+def _detail(row: dict[str, Any]) -> str:
+    return row.get("error") or json.dumps(row.get("counts", {}), ensure_ascii=False, default=str)[:200]
+
+
+def _print_run(row: dict[str, Any]) -> None:
+    """One run on one plain line, as `tail -f` would show it: a script can read it, a pipe shows it at once."""
+    cells = [row["start"][:19], row.get("end", "")[:19] or "-", row["job"], _outcome(row), _detail(row)]
+    out.print(Text("  ".join(cells)), soft_wrap=True)
+    out.file.flush()

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from core.labels import zh
 from core.records import Platform
 from core.settings import get_settings
 from wiring.cli.base import app, err, fail, open_store_for, out
@@ -84,5 +85,12 @@ def takedowns(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         table.add_column(col)
     for r in rows:
         hours = f"{r.median_hours_to_takedown:.1f}" if r.median_hours_to_takedown is not None else "-"
-        table.add_row(r.platform, str(r.reported), str(r.removed), str(r.still_up), f"{r.takedown_rate:.0%}", hours)
+        table.add_row(
+            zh("platform", r.platform),
+            str(r.reported),
+            str(r.removed),
+            str(r.still_up),
+            f"{r.takedown_rate:.0%}",
+            hours,
+        )
     out.print(table)
