@@ -213,11 +213,39 @@ class Verdict(_Frozen):
         return self.label is Label.lead_gen
 
 
+class EvidenceKind(StrEnum):
+    """What an evidence file is (`Evidence.kind` keeps the plain string, so older records still read)."""
+
+    screenshot = "screenshot"  # the whole rendered page
+    item_crop = "item_crop"  # the part of that page around one post or comment, the item outlined
+    raw_response = "raw_response"  # the response body as served, compressed
+    html = "html"
+
+
+EVIDENCE_KIND_NAMES_ZH: dict[EvidenceKind, str] = {
+    EvidenceKind.screenshot: "整页截图",
+    EvidenceKind.item_crop: "内容截图（红框标出）",
+    EvidenceKind.raw_response: "原始响应",
+    EvidenceKind.html: "页面 HTML",
+}
+
+
+class Box(_Frozen):
+    """A rectangle in an image's pixels: where an item sits in a full-page screenshot."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
 class Evidence(_Frozen):
-    kind: str  # screenshot | raw_response | html
+    kind: str  # an EvidenceKind value
     path: str
     sha256: str
     captured_at: UtcDatetime = Field(default_factory=utcnow)
+    box: Box | None = None  # item_crop: the item's box in the page's full screenshot
+    screenshot: str | None = None  # item_crop: the full screenshot it was cut from (file name, same folder)
 
 
 class Hit(_Frozen):

@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from alerts.takedown.formats import FORMATS
 from casebook import Casebook
 from core.platforms import PLATFORMS
-from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
+from core.records import CATEGORY_NAMES_ZH, EVIDENCE_KIND_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
@@ -138,6 +138,7 @@ def _env() -> Environment:
         PLATFORM_NAMES_ZH=PLATFORM_NAMES_ZH,
         REPORT_LINKS=[(f.kind, f.link) for f in FORMATS.values() if f.link],  # the report format registry
         CONTACT_TYPES_ZH=CONTACT_TYPES_ZH,
+        EVIDENCE_KIND_NAMES_ZH={k.value: n for k, n in EVIDENCE_KIND_NAMES_ZH.items()},
     )
     return env
 
