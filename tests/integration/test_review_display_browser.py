@@ -176,4 +176,11 @@ def test_review_shows_what_is_left_the_parent_the_crop_and_takes_number_keys(con
         page.keyboard.press("n")  # skip the comment
     assert page.get_attribute(".review-item", "data-key") not in ("demo:c42", None)
     assert _left(page) == 3
+
+    # the hit page shows the crop with the item's box, linking to the whole page
+    page.goto(f"{base}/hit?key=demo%3Ac42")
+    figure = page.locator("figure.ev", has_text="内容截图")
+    assert figure.locator("img").evaluate("i => i.naturalWidth") == sizes["crop_w"]
+    assert figure.locator("a.full-page").get_attribute("href").endswith("/evidence/demo/900.png")
+    assert re.search(r"位置 x=\d+ y=\d+", figure.inner_text())
     assert not dialogs and not problems
