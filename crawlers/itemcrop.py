@@ -118,7 +118,7 @@ def save_item_crops(settings: Settings, platform: str, screenshot: Path, boxes: 
             path = item_crop_path(settings, platform, item_id)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            outlined_crop(image, box, region).save(tmp, format="PNG", optimize=True)
+            outlined_crop(image, box, region).save(tmp, format="PNG")
             tmp.replace(path)
             write_location(path, ItemLocation(screenshot=screenshot.name, box=box, region=region))
             written[item_id] = path
