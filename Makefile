@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# Debian chromium (Playwright cannot download a browser here), CJK fonts so screenshots show Chinese,
+# Debian chromium (Playwright cannot download a browser here), CJK fonts so screenshots show Chinese, a colour
+# emoji font so they show the emoji agencies write with (💯, 🐧 for QQ) instead of empty boxes,
 # and the PostgreSQL server the casebook's PostgreSQL tests start a throw-away cluster from.
-APT_PACKAGES := chromium fonts-noto-cjk postgresql
+APT_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql
 system:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! fc-list 2>/dev/null | grep -qi "color emoji" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi
 

@@ -32,9 +32,10 @@ VOCABULARIES: dict[str, DisplayNames] = {
     "label": {Label.lead_gen: "引流", Label.benign: "正常"},
     "category": {c.value: name for c, name in CATEGORY_NAMES_ZH.items()},
     "evidence_kind": {
-        EvidenceKind.screenshot: "截图",
+        EvidenceKind.screenshot: "整页截图",
+        EvidenceKind.item_crop: "内容截图（红框标出）",
         EvidenceKind.raw_response: "原始响应",
-        EvidenceKind.html: "网页快照",
+        EvidenceKind.html: "页面 HTML",
     },
     "contact_type": {
         ContactType.wechat: "微信",

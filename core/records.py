@@ -75,14 +75,6 @@ CATEGORY_NAMES_ZH: dict[Category, str] = {
 }
 
 
-class EvidenceKind(StrEnum):
-    """What an `Evidence` file is (core/evidence.py keeps them)."""
-
-    screenshot = "screenshot"
-    raw_response = "raw_response"
-    html = "html"
-
-
 class ContactType(StrEnum):
     """What a `ContactMatch` found (classifiers/contacts.py finds them)."""
 
@@ -232,11 +224,31 @@ class Verdict(_Frozen):
         return self.label is Label.lead_gen
 
 
+class EvidenceKind(StrEnum):
+    """What an evidence file is (`Evidence.kind` keeps the plain string, so older records still read)."""
+
+    screenshot = "screenshot"  # the whole rendered page
+    item_crop = "item_crop"  # the part of that page around one post or comment, the item outlined
+    raw_response = "raw_response"  # the response body as served, compressed
+    html = "html"
+
+
+class Box(_Frozen):
+    """A rectangle in an image's pixels: where an item sits in a full-page screenshot."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
 class Evidence(_Frozen):
     kind: str  # an EvidenceKind value
     path: str
     sha256: str
     captured_at: UtcDatetime = Field(default_factory=utcnow)
+    box: Box | None = None  # item_crop: the item's box in the page's full screenshot
+    screenshot: str | None = None  # item_crop: the full screenshot it was cut from (file name, same folder)
 
 
 class Hit(_Frozen):

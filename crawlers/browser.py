@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,52 @@ async ({doneSelector, countSelector, pauseMs, idleRounds, maxRounds, enough}) =>
   return 0;
 }
 """
+
+# Where each item's element is on the page, in CSS pixels of the whole document (what a full-page screenshot
+# shows): {boxes: {id: {x, y, width, height}}, scale: devicePixelRatio}. `specs` name, per item kind, the element
+# to box and the attribute (on it or an ancestor) holding the item's id. Run right before the screenshot.
+ITEM_BOXES_JS = """
+(specs) => {
+  const boxes = {};
+  for (const {selector, attr, prefix} of specs) {
+    for (const el of document.querySelectorAll(selector)) {
+      const owner = el.closest(`[${attr}]`);
+      const id = owner && owner.getAttribute(attr);
+      const r = el.getBoundingClientRect();
+      if (!id || r.width <= 0 || r.height <= 0) continue;
+      boxes[(prefix || "") + id] = {x: r.left + window.scrollX, y: r.top + window.scrollY,
+                                    width: r.width, height: r.height};
+    }
+  }
+  return {boxes, scale: window.devicePixelRatio || 1};
+}
+"""
+
+
+@dataclass(frozen=True)
+class ItemSelector:
+    """How to find one kind of item on a rendered page: the element to outline (`selector`), the attribute on it
+    or an ancestor that holds the item's post id (`attr`), and a prefix the spider puts before that id."""
+
+    selector: str
+    attr: str
+    prefix: str = ""
+
+
+def item_boxes_method(items: Sequence[ItemSelector]) -> Any:
+    """A scrapy-playwright page method asking the page where each item is; put it right before the screenshot
+    and hand the response to `keep_item_crops`."""
+    from scrapy_playwright.page import PageMethod
+
+    return PageMethod("evaluate", ITEM_BOXES_JS, [asdict(item) for item in items])
+
+
+def item_boxes_result(page_methods: Sequence[Any]) -> Any:
+    """What the item-boxes page method answered on this response (None when it was not run)."""
+    for method in page_methods:
+        if getattr(method, "method", None) == "evaluate" and method.args and method.args[0] == ITEM_BOXES_JS:
+            return getattr(method, "result", None)
+    return None
 
 
 def launch_options(executable_path: str = "/usr/bin/chromium", headless: bool = True) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """Spider for the bundled demo site: feed (infinite scroll) -> video pages (JS caption + scrolled comments)
 -> author pages (bio). Every page is rendered in chromium through scrapy-playwright; each video and author page
-is kept as a full-page screenshot (evidence) and as gzipped rendered HTML (raw response)."""
+is kept as a full-page screenshot (evidence) and as gzipped rendered HTML (raw response); each caption, comment
+and bio on them also as a crop of that screenshot around it, outlined (crawlers/itemcrop.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -14,10 +16,18 @@ from scrapy_playwright.page import PageMethod
 from core.evidence import screenshot_path
 from core.records import CrawlInfo, Post
 from core.settings import Settings
-from crawlers.browser import SCROLL_UNTIL_DONE_JS
+from crawlers.browser import SCROLL_UNTIL_DONE_JS, ItemSelector, item_boxes_method
 from crawlers.extract.common import UnknownShape
 from crawlers.extract.demo import author_links, feed_cards, parse_author, parse_detail, video_links
+from crawlers.itemcrop import keep_item_crops
 from crawlers.rawstore import save_raw
+
+# The items on each page and where their ids are (what crawlers.extract.demo reads them from).
+VIDEO_ITEMS = (
+    ItemSelector("article.post[data-post-id]", "data-post-id"),
+    ItemSelector("li.comment[data-comment-id]", "data-comment-id"),
+)
+PROFILE_ITEMS = (ItemSelector("#profile [data-role=bio]", "data-user-id", prefix="user-"),)
 
 
 def _scroll(done: str, count: str, pause_ms: int, max_rounds: int, enough: int | None = None) -> PageMethod:
@@ -102,6 +112,7 @@ class DemoSpider(scrapy.Spider):
                     PageMethod("wait_for_selector", "#detail[data-state=ready], #detail[data-state=error]"),
                     _scroll("#comments", "li.comment", 120, 150),  # comments arrive only while scrolling
                     PageMethod("evaluate", "window.scrollTo(0, 0)"),
+                    item_boxes_method(VIDEO_ITEMS),
                     PageMethod("screenshot", path=str(shot), full_page=True),
                 ],
             },
@@ -118,6 +129,7 @@ class DemoSpider(scrapy.Spider):
         ref = save_raw(self.qy.raw_dir, "demo", f"video-{posts[0].post_id}.html", response.body)
         self.crawler.stats.inc_value("qingyuan/raw_saved")
         self.crawler.stats.inc_value("qingyuan/screenshots")
+        self._crop_items(response, shot)
         for post in posts:
             yield self._stamp(post, ref)
         for url in author_links(response.text, response.url):
@@ -129,12 +141,19 @@ class DemoSpider(scrapy.Spider):
                     "playwright": True,
                     "playwright_page_methods": [
                         PageMethod("wait_for_selector", "#profile[data-state=ready], #profile[data-state=error]"),
+                        item_boxes_method(PROFILE_ITEMS),
                         PageMethod("screenshot", path=str(shot_path), full_page=True),
                     ],
                 },
+                cb_kwargs={"shot": str(shot_path)},
             )
 
-    def parse_author(self, response: Response) -> Iterator[Any]:
+    def _crop_items(self, response: Response, shot: str) -> None:
+        crops = keep_item_crops(self.qy, "demo", Path(shot), response.meta.get("playwright_page_methods", ()))
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("qingyuan/item_crops", crops)
+
+    def parse_author(self, response: Response, shot: str = "") -> Iterator[Any]:
         assert self.crawler.stats is not None
         try:
             posts = parse_author(response.text, response.url)
@@ -143,6 +162,8 @@ class DemoSpider(scrapy.Spider):
             self.logger.error("no profile rendered at %s", response.url)
             return
         self.crawler.stats.inc_value("qingyuan/screenshots")
+        if posts and shot:
+            self._crop_items(response, shot)
         if posts:
             ref = save_raw(self.qy.raw_dir, "demo", f"user-{_last_segment(response.url)}.html", response.body)
             self.crawler.stats.inc_value("qingyuan/raw_saved")

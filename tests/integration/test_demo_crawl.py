@@ -7,8 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from core.evidence import screenshot_path
+from core.evidence import item_crop_path, read_location, screenshot_path
 from core.settings import Settings
 from core.spool import Spool
 from crawlers.rawstore import load_raw
@@ -69,6 +70,22 @@ def test_evidence_and_raw_responses_are_kept(crawled):
         shot = screenshot_path(settings, "demo", post.post_id)
         assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert post.raw_ref and post.text.split("\n")[0][:10] in load_raw(settings.raw_dir, post.raw_ref).decode()
+
+
+def test_each_item_has_a_crop_cut_from_its_own_page(crawled):
+    settings, _, _, _ = crawled
+    posts = list(Spool(settings.spool_dir))
+    assert {p.kind.value for p in posts} >= {"caption", "comment", "profile_bio"}
+    for post in posts:
+        crop = item_crop_path(settings, "demo", post.post_id)
+        location = read_location(crop)
+        assert location is not None, post.key
+        page_id = post.parent_key.split(":", 1)[1] if post.parent_key else post.post_id
+        assert location.screenshot == screenshot_path(settings, "demo", page_id).name
+        with Image.open(crop) as image, Image.open(crop.with_name(location.screenshot)) as page:
+            assert image.size == (location.region.width, location.region.height)
+            assert image.height < page.height or page.height < 1000  # the item, not the whole page
+            assert location.box.y + location.box.height <= page.height
 
 
 def test_second_run_adds_nothing_new(crawled):

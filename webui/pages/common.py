@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from core.evidence import inside, sha256_file
-from core.records import Hit
+from core.records import EvidenceKind, Hit
 from webui.app import Console, LoginRequired
 from webui.auth import csrf_token, current_user
 
@@ -19,6 +20,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 500  # offset cap: deep paging is what filters are for
 BATCH_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,120}$")
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+IMAGE_KINDS = (EvidenceKind.screenshot, EvidenceKind.item_crop)  # evidence the pages show as pictures
 
 
 def con(request: Request) -> Console:
@@ -59,27 +61,40 @@ def file_inside(path: Path, base: Path) -> Path | None:
     return real if real is not None and real.is_file() else None
 
 
+def _evidence_file(c: Console, kind: str, path: Path) -> tuple[Path, str] | None:
+    """An evidence file's real path and the console's link to it, if it is a file inside its folder of the data
+    home (raw responses in raw/, everything else in evidence/)."""
+    raw = kind == EvidenceKind.raw_response
+    base = c.settings.raw_dir if raw else c.settings.evidence_dir
+    real = file_inside(path if path.is_absolute() else base / path, base)
+    if real is None:
+        return None
+    return real, ("/raw/" if raw else "/evidence/") + quote(real.relative_to(base.resolve()).as_posix())
+
+
 def evidence_rows(c: Console, hit: Hit) -> list[dict[str, Any]]:
+    """Each evidence file as the pages show it; a crop around the item comes with the link to its whole page."""
     rows = []
     for ev in hit.evidence:
-        base = c.settings.raw_dir if ev.kind == "raw_response" else c.settings.evidence_dir
-        path = Path(ev.path) if Path(ev.path).is_absolute() else base / ev.path
-        real = file_inside(path, base)
-        url = None
+        path = Path(ev.path)
+        found = _evidence_file(c, ev.kind, path)
         current = None
-        if real is not None:
-            rel = real.relative_to(base.resolve()).as_posix()
-            prefix = "/raw/" if ev.kind == "raw_response" else "/evidence/"
-            url = prefix + rel
-            current = sha256_file(real) if real.stat().st_size < (64 << 20) else None
+        if found is not None and found[0].stat().st_size < (64 << 20):
+            current = sha256_file(found[0])
+        page = None
+        if ev.kind == EvidenceKind.item_crop and ev.screenshot and Path(ev.screenshot).name == ev.screenshot:
+            page = _evidence_file(c, EvidenceKind.screenshot, path.with_name(ev.screenshot))
+        url = found[1] if found else None
         rows.append(
             {
                 "kind": ev.kind,
-                "name": Path(ev.path).name,
+                "name": path.name,
                 "sha256": ev.sha256,
                 "captured_at": ev.captured_at,
                 "url": url,
-                "image": url is not None and ev.kind == "screenshot" and path.suffix.lower() in IMAGE_TYPES,
+                "page_url": page[1] if page else None,
+                "box": ev.box,
+                "image": url is not None and ev.kind in IMAGE_KINDS and path.suffix.lower() in IMAGE_TYPES,
                 "intact": None if current is None else current == ev.sha256,
             }
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
+from core.rawbody import as_text, read_raw
 from webui import related
 from webui.pages.common import IMAGE_TYPES, con, evidence_rows, file_inside, get_hit, need_user, render, shown_category
 
@@ -40,12 +43,23 @@ def evidence_file(request: Request, rel: str, user: str = Depends(need_user)) ->
 
 
 @router.get("/raw/{rel:path}")
-def raw_file(request: Request, rel: str, user: str = Depends(need_user)) -> Response:
+def raw_file(request: Request, rel: str, download: bool = False, user: str = Depends(need_user)) -> Response:
     base = con(request).settings.raw_dir
     real = file_inside(base / rel, base)
     if real is None:
         raise HTTPException(404, "文件不存在")
-    # A raw response is the platform's page (hostile HTML/JS): shown as plain text in a sandbox, never rendered.
-    response = FileResponse(real, media_type="text/plain; charset=utf-8")
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    if download:  # the file exactly as kept (compressed): what its SHA-256 in the evidence list is of
+        return FileResponse(real, media_type="application/octet-stream", filename=real.name)
+    # A raw response is the platform's page (hostile HTML/JS): decompressed and shown as escaped text, never
+    # rendered; the page itself runs under the console's CSP.
+    body = read_raw(real)
+    shown = as_text(body)
+    return render(
+        request,
+        "raw.html",
+        name=rel,
+        stored_bytes=real.stat().st_size,
+        body=body,
+        shown=shown,
+        download_url=f"/raw/{quote(rel)}?download=1",
+    )

@@ -7,13 +7,46 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.records import Category, Hit, HitStatus
+from core.records import Category, Hit, HitStatus, PostKind
 from indexer.base import SearchQuery, SortOrder
 from webui.app import Console, display_name
 from webui.auth import check_csrf
 from webui.pages.common import con, evidence_rows, get_hit, need_user, render, shown_category
 
 router = APIRouter()
+
+
+def _queue(c: Console, limit: int, offset: int = 0) -> SearchQuery:
+    """What the review queue is: new lead-generation hits at or above the review threshold, oldest first."""
+    return SearchQuery(
+        statuses=(HitStatus.new,),
+        labels=("lead_gen",),
+        min_score=c.review_min_score,
+        sort=SortOrder.first_seen,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _in_queue(c: Console, hit: Hit) -> bool:
+    return hit.status is HitStatus.new and hit.verdict.is_hit and hit.verdict.score >= c.review_min_score
+
+
+def _remaining(c: Console, user: str, skip: set[str]) -> int:
+    """How many items this analyst could still be given (the one on screen included): the queue, less what other
+    analysts hold and what this one skipped."""
+    total = c.store.search(_queue(c, limit=0)).total
+    excluded = c.casebook.leased_by_others(user) | skip
+    if excluded:
+        total -= sum(1 for hit in c.store.get_many(sorted(excluded)) if _in_queue(c, hit))
+    return max(0, total)
+
+
+def _parent(c: Console, hit: Hit) -> Hit | None:
+    """The post a comment answers (the classifier read it for the comment's category), when it is indexed."""
+    if hit.post.kind is not PostKind.comment or not hit.post.parent_key:
+        return None
+    return c.store.get(hit.post.parent_key)
 
 
 def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
@@ -28,16 +61,7 @@ def _next_for(c: Console, user: str, skip: set[str]) -> Hit | None:
     taken = c.casebook.leased_by_others(user)
     offset = 0
     while offset < 2000:
-        result = c.store.search(
-            SearchQuery(
-                statuses=(HitStatus.new,),
-                labels=("lead_gen",),
-                min_score=c.review_min_score,
-                sort=SortOrder.first_seen,
-                limit=50,
-                offset=offset,
-            )
-        )
+        result = c.store.search(_queue(c, limit=50, offset=offset))
         for hit in result.hits:
             if hit.key in taken or hit.key in skip:
                 continue
@@ -83,6 +107,8 @@ def review_page(request: Request, key: str = "", user: str = Depends(need_user))
         lease_minutes=c.lease_minutes,
         evidence=evidence_rows(c, hit) if hit else [],
         flash=request.session.pop("flash", None),
+        remaining=_remaining(c, user, _skipped(request)),
+        parent=_parent(c, hit) if hit else None,
     )
 
 

@@ -1,7 +1,26 @@
-// Keyboard shortcuts for the review queue: c = confirm, d = dismiss (focus the reason), n = next (skip).
+// Keyboard shortcuts for the review queue: c = confirm, d = dismiss (focus the reason), n = next (skip),
+// 1-9 = category.
 // No inline script anywhere: the Content-Security-Policy forbids it, so everything lives in this file.
 (function () {
   "use strict";
+  // Number keys 1-9 pick a category on the review page: the legend (#category-keys, rendered from the server's
+  // category list in its order) says which key is which; every category select on the page follows the pick.
+  function categoryKeys() {
+    var legend = document.getElementById("category-keys");
+    if (!legend) return;
+    document.addEventListener("keydown", function (ev) {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
+      if (!/^[1-9]$/.test(ev.key)) return;
+      var item = legend.querySelector('[data-key="' + ev.key + '"]');
+      if (!item) return;
+      ev.preventDefault();
+      var slug = item.getAttribute("data-category");
+      var selects = document.querySelectorAll('select[name="category"]');
+      for (var i = 0; i < selects.length; i++) selects[i].value = slug;
+      var items = legend.querySelectorAll("[data-key]");
+      for (var j = 0; j < items.length; j++) items[j].classList.toggle("picked", items[j] === item);
+    });
+  }
   function typing(el) {
     if (!el) return false;
     var tag = el.tagName;
@@ -27,6 +46,7 @@
     // Escape leaves the reason box so the single-key shortcuts work again.
     if (ev.key === "Escape" && typing(ev.target)) ev.target.blur();
   });
+  categoryKeys();
   // Guard against double submits (a decision posted twice would be refused as already handled).
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
