@@ -13,6 +13,18 @@ from dataclasses import dataclass
 from classifiers.normalise import Normalised, normalise
 from core.records import ContactMatch
 
+CALL_TO_ACTION = "call_to_action"
+# Handles a reader can reach someone by; a call to action (私信, 看主页, 评论区扣1) only points at a channel.
+HANDLE_TYPES: tuple[str, ...] = ("wechat", "qq", "phone", "telegram")
+CONTACT_TYPES_ZH: dict[str, str] = {
+    "wechat": "微信",
+    "qq": "QQ",
+    "phone": "电话",
+    "telegram": "Telegram/纸飞机",
+    "url": "链接",
+    CALL_TO_ACTION: "引流话术",
+}
+
 # junk a writer puts between a keyword and the handle: spaces, colons, emoji, arrows, brackets (not a newline)
 _GAP = r"[^\w\n]{0,4}"
 _LABEL = r"(?:号码|号是|号|是|id|账号)?"
@@ -127,7 +139,7 @@ def extract_contacts(text: str | Normalised) -> list[ContactMatch]:
         add("url", value, m.start(), m.end())
     for rx, value in _CTA_RE:
         for m in rx.finditer(s):
-            add("call_to_action", value, m.start(), m.end())
+            add(CALL_TO_ACTION, value, m.start(), m.end())
 
     out = []
     for f in sorted(found, key=lambda f: (f.a, f.b)):
@@ -137,4 +149,4 @@ def extract_contacts(text: str | Normalised) -> list[ContactMatch]:
 
 
 def has_handle(contacts: list[ContactMatch]) -> bool:
-    return any(c.type in ("wechat", "qq", "phone", "telegram") for c in contacts)
+    return any(c.type in HANDLE_TYPES for c in contacts)

@@ -24,12 +24,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from alerts.takedown.formats import FORMATS
 from casebook import Casebook
+from classifiers.contacts import CONTACT_TYPES_ZH
 from core.platforms import PLATFORMS
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
-from webui.highlight import CONTACT_TYPES_ZH, highlight
+from webui.highlight import highlight
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "qy_session"

@@ -12,18 +12,11 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from classifiers.contacts import CONTACT_TYPES_ZH
 from core.records import CATEGORY_NAMES_ZH, Verdict
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 _HAN = re.compile(r"[\u3400-\u9fff]")
-CONTACT_TYPES_ZH = {
-    "wechat": "微信",
-    "qq": "QQ",
-    "phone": "电话",
-    "telegram": "Telegram/纸飞机",
-    "call_to_action": "引流话术",
-    "url": "链接",
-}
 
 
 @dataclass(frozen=True)
