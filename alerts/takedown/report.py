@@ -298,7 +298,7 @@ def _default_review(hit: Hit, threshold: float | None) -> ReviewFacts:
     if hit.status is HitStatus.confirmed:
         return ReviewFacts(reviewed=True, decision=HitStatus.confirmed.value)
     # Only a `new` hit was let in by the threshold; a resent one was let in by its earlier notice.
-    return ReviewFacts(score=round(hit.verdict.score, 4), threshold=threshold if hit.status is HitStatus.new else None)
+    return ReviewFacts(score=hit.verdict.score, threshold=threshold if hit.status is HitStatus.new else None)
 
 
 class _Members:
