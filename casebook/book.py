@@ -141,6 +141,21 @@ class Casebook(AccountsMixin):
                     out[row.hit_key] = row
         return out
 
+    def reviewers(self, hit_keys: Sequence[str]) -> dict[str, tuple[str, datetime] | None]:
+        """Who confirmed each key and when (the newest confirmation), None for a key no analyst confirmed."""
+        out: dict[str, tuple[str, datetime] | None] = dict.fromkeys(hit_keys)
+        with self.session() as s:
+            for start in range(0, len(hit_keys), 500):
+                chunk = list(hit_keys[start : start + 500])
+                stmt = (
+                    select(Review)
+                    .where(Review.hit_key.in_(chunk), Review.decision == "confirmed")
+                    .order_by(Review.at, Review.id)
+                )
+                for row in s.scalars(stmt):
+                    out[row.hit_key] = (row.analyst, row.at)
+        return out
+
     def current_category(self, hit_key: str) -> str | None:
         """The analysts' category for a hit (the newest review naming one), or None to keep the model's."""
         for row in self.list_reviews(hit_key):

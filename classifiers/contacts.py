@@ -11,7 +11,14 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from classifiers.normalise import Normalised, normalise
-from core.records import ContactMatch
+from core.records import ContactMatch, ContactType
+
+CALL_TO_ACTION = ContactType.call_to_action.value
+# Handles a reader can reach someone by; a call to action (私信, 看主页, 评论区扣1) only points at a channel.
+# (Their Chinese names are in core/labels.py's `contact_type` vocabulary.)
+HANDLE_TYPES: tuple[str, ...] = tuple(
+    t.value for t in (ContactType.wechat, ContactType.qq, ContactType.phone, ContactType.telegram)
+)
 
 # junk a writer puts between a keyword and the handle: spaces, colons, emoji, arrows, brackets (not a newline)
 _GAP = r"[^\w\n]{0,4}"
@@ -127,7 +134,7 @@ def extract_contacts(text: str | Normalised) -> list[ContactMatch]:
         add("url", value, m.start(), m.end())
     for rx, value in _CTA_RE:
         for m in rx.finditer(s):
-            add("call_to_action", value, m.start(), m.end())
+            add(CALL_TO_ACTION, value, m.start(), m.end())
 
     out = []
     for f in sorted(found, key=lambda f: (f.a, f.b)):
@@ -137,4 +144,4 @@ def extract_contacts(text: str | Normalised) -> list[ContactMatch]:
 
 
 def has_handle(contacts: list[ContactMatch]) -> bool:
-    return any(c.type in ("wechat", "qq", "phone", "telegram") for c in contacts)
+    return any(c.type in HANDLE_TYPES for c in contacts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     notifier_org: str = Field(default="清源内容安全团队", description="Organisation named in takedown notices.")
     notifier_contact: str = Field(default="trust-safety@qingyuan.invalid", description="Contact in takedown notices.")
     notifier_person: str = Field(default="值班分析师", description="Contact person named in notices.")
+    report_reviewer: Literal["id", "role"] = Field(
+        default="id",
+        description="Who confirmed an item, as reports name it: id (the analyst's console account, so a partner can "
+        "ask about one decision) | role (审核员 only, where staff identities must not leave the team).",
+    )
 
     # Alerts
     alert_window: str = Field(default="7d", description="How far back alert rules look (7d, 36h...); see alerts.")

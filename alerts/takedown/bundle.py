@@ -1,5 +1,6 @@
-"""The evidence bundle: one zip per batch holding every screenshot and raw response, the batch JSON and a SHA-256
-manifest (manifest.json for machines, manifest.sha256 for `sha256sum -c`), plus the zip's own hash beside it.
+"""The evidence bundle: one zip per batch holding every screenshot, raw response and kept post image once (items
+that share a file share its member), the batch JSON and a SHA-256 manifest (manifest.json for machines,
+manifest.sha256 for `sha256sum -c`), plus the zip's own hash beside it. The zip's comment is the batch id.
 
 Files are hashed as they are copied into the zip, so the manifest describes exactly the bytes shipped; a hash that
 differs from the one recorded at capture time is flagged, not hidden. Also home to the atomic-write helpers every
@@ -11,17 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from alerts.takedown.report import BEIJING, EvidenceFile, ReportBatch, ReportItem
+from alerts.takedown.report import BEIJING, ReportBatch
 
 _CHUNK = 1 << 20
 _STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".zip", ".gz", ".br"}  # already compressed
@@ -71,20 +72,11 @@ def sha256_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-_UNSAFE = re.compile(r"[^0-9A-Za-z._-]+")
-
-
-def evidence_name(item: ReportItem, index: int, ev: EvidenceFile) -> str:
-    """Name of an evidence file inside the zip: unique per item and file, and free of path tricks."""
-    safe = _UNSAFE.sub("_", Path(ev.filename).name).strip("._") or "file"
-    return f"evidence/{item.seq:04d}-{index}-{_UNSAFE.sub('_', ev.kind)}-{safe[-80:]}"
-
-
 class ManifestEntry(BaseModel):
     name: str  # path inside the zip
     sha256: str
     size: int
-    item_id: str | None = None
+    item_ids: list[str] = []  # every item that cites this file
     kind: str | None = None
     captured_at: datetime | None = None
     recorded_sha256: str | None = None  # hash recorded at capture time
@@ -94,7 +86,7 @@ class ManifestEntry(BaseModel):
 class MissingEvidence(BaseModel):
     item_id: str
     kind: str
-    path: str
+    name: str  # the member it would have been
     recorded_sha256: str
 
 
@@ -139,37 +131,58 @@ def _add_bytes(zf: zipfile.ZipFile, name: str, data: bytes, moment: datetime | N
     return ManifestEntry(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
+@dataclass
+class _Member:
+    source: Path
+    kind: str
+    captured_at: datetime | None
+    recorded_sha256: str
+    item_ids: list[str] = field(default_factory=list)
+
+
+def _members(batch: ReportBatch) -> tuple[dict[str, _Member], list[MissingEvidence]]:
+    """Each zip member once, with every item citing it; evidence whose file is gone is listed as missing."""
+    members: dict[str, _Member] = {}
+    missing: list[MissingEvidence] = []
+    for item in batch.items:
+        cited: list[tuple[str, str | None, str, datetime | None, str]] = [
+            (ev.path, ev.source, ev.kind, ev.captured_at, ev.sha256) for ev in item.evidence
+        ]
+        cited += [(t.path, t.source, "image", None, t.sha256 or "") for t in item.image_text if t.path]
+        for name, source, kind, captured_at, sha in cited:
+            if not source or not Path(source).is_file():
+                missing.append(MissingEvidence(item_id=item.item_id, kind=kind, name=name, recorded_sha256=sha))
+                continue
+            member = members.setdefault(name, _Member(Path(source), kind, captured_at, sha))
+            if item.item_id not in member.item_ids:
+                member.item_ids.append(item.item_id)
+    return members, missing
+
+
 def write_bundle(batch: ReportBatch, zip_path: Path) -> BundleInfo:
     """Write `<batch_id>-evidence.zip` (atomically) and its `.sha256` sidecar; return what went in."""
     entries: list[ManifestEntry] = []
-    missing: list[MissingEvidence] = []
     mismatched: list[str] = []
+    members, missing = _members(batch)
     with atomic_path(zip_path) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
-        for item in batch.items:
-            for index, ev in enumerate(item.evidence, start=1):
-                source = Path(ev.path)
-                if not source.is_file():
-                    missing.append(
-                        MissingEvidence(item_id=item.item_id, kind=ev.kind, path=ev.path, recorded_sha256=ev.sha256)
-                    )
-                    continue
-                name = evidence_name(item, index, ev)
-                sha, size = _add_file(zf, name, source, ev.captured_at)
-                matches = (sha == ev.sha256.lower()) if ev.sha256 else None
-                if matches is False:
-                    mismatched.append(name)
-                entries.append(
-                    ManifestEntry(
-                        name=name,
-                        sha256=sha,
-                        size=size,
-                        item_id=item.item_id,
-                        kind=ev.kind,
-                        captured_at=ev.captured_at,
-                        recorded_sha256=ev.sha256 or None,
-                        matches_record=matches,
-                    )
+        zf.comment = f"{batch.batch_id}".encode()
+        for name, member in members.items():
+            sha, size = _add_file(zf, name, member.source, member.captured_at)
+            matches = (sha == member.recorded_sha256.lower()) if member.recorded_sha256 else None
+            if matches is False:
+                mismatched.append(name)
+            entries.append(
+                ManifestEntry(
+                    name=name,
+                    sha256=sha,
+                    size=size,
+                    item_ids=member.item_ids,
+                    kind=member.kind,
+                    captured_at=member.captured_at,
+                    recorded_sha256=member.recorded_sha256 or None,
+                    matches_record=matches,
                 )
+            )
         report = batch.model_dump_json(indent=2).encode("utf-8")
         entries.append(_add_bytes(zf, "report.json", report, batch.created_at))
         manifest = {

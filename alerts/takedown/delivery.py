@@ -405,6 +405,7 @@ def _summary(batch: ReportBatch) -> str:
     lines = [
         f"{batch.notifier.organisation} 违规内容下架通知",
         f"批次：{batch.batch_id}　平台：{batch.platform_name}　条目：{len(batch.items)}",
+        f"已人工审核确认 {batch.reviewed_count} 条，未经人工审核 {batch.unreviewed_count} 条（各条审核状态见附件）",
         "",
         "请依据法律法规及平台规则审核并下架/删除以下内容。详情见附件（XLSX 清单、JSON、HTML 摘要、证据包及其 SHA-256）。",
         "",

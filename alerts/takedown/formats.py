@@ -38,6 +38,12 @@ def _zip(batch: ReportBatch, path: Path, done: Mapping[str, Path]) -> object:
     return write_bundle(batch, path)  # the sidecar <zip>.sha256 is written with it
 
 
+def _xlsx(batch: ReportBatch, path: Path, done: Mapping[str, Path]) -> object:
+    # Screenshot links point into the zip as unpacked beside the sheet (a folder named after the zip).
+    package_dir = FORMATS["zip"].path(path.parent, batch.batch_id).name.removesuffix(".zip")
+    return write_xlsx(batch, path, package_dir)
+
+
 def _html(batch: ReportBatch, path: Path, done: Mapping[str, Path]) -> object:
     bundle = done["zip"]
     sidecar = FORMATS["sha256"].path(bundle.parent, batch.batch_id).read_text(encoding="utf-8")
@@ -49,7 +55,7 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS: Mapping[str, ReportFormat] = {
     f.kind: f
     for f in (
-        ReportFormat("xlsx", ".xlsx", _XLSX, lambda b, p, _d: write_xlsx(b, p), link="XLSX"),
+        ReportFormat("xlsx", ".xlsx", _XLSX, _xlsx, link="XLSX"),
         ReportFormat("json", ".json", "application/json", lambda b, p, _d: write_json(b, p), link="JSON"),
         ReportFormat("html", ".html", "text/html", _html, needs=("zip",), downloadable=False),
         ReportFormat("zip", "-evidence.zip", "application/zip", _zip, link="证据包"),

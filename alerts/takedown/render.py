@@ -1,45 +1,57 @@
 """Render a ReportBatch for a partner: XLSX (Chinese headers), JSON, self-contained HTML and the evidence zip.
 
+Nothing rendered names a file on our side: evidence is named by its member in the evidence zip. The batch id is on
+every file (XLSX column, print header and properties; HTML header and footer; JSON top level; zip comment).
+
 Crawled text is hostile. In XLSX every text cell is stripped of the control characters XML forbids, prefixed with
 an apostrophe when it starts like a formula (= + - @ tab CR), stored as a string and cut to Excel's 32767-character
-cell limit. In HTML every value goes through jinja2 autoescape and links are only ever http(s). Every file is
+cell limit. In HTML every value goes through jinja2 autoescape and links are only ever http(s) or to an item on the
+same page; images are our own JPEG thumbnails (never the crawled file's bytes, never SVG). Every file is
 written to a temp file and renamed, so a crash leaves the previous report or none, never half of one.
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import io
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from PIL import Image
 
-from alerts.takedown.bundle import atomic_path, atomic_write_bytes, evidence_name
-from alerts.takedown.report import BEIJING, ReportBatch, ReportItem, clean_text
+from alerts.takedown.bundle import atomic_path, atomic_write_bytes
+from alerts.takedown.report import EvidenceFile, ReportBatch, ReportItem, clean_text, format_time
 
 XLSX_HEADERS: tuple[str, ...] = (
     # The partner's template, in this exact order.
     "序号", "平台", "链接", "作品ID", "账号ID", "账号昵称", "违规类型", "违规描述", "发现时间", "截图", "举报单位", "联系人",
     # Extra detail a partner can use for its own statement of reasons.
-    "违规文本", "联系方式", "命中词", "置信度", "SHA-256",
-    "条目编号", "内容类型", "发布时间", "取证时间", "审核人", "审核时间", "处理要求",
+    "违规文本", "联系方式", "引流话术", "命中词", "置信度", "审核状态", "SHA-256",
+    "条目编号", "内容类型", "发布时间", "取证时间", "审核人", "审核时间", "处理要求", "批次编号",
 )  # fmt: skip
+# Characters wide, by header; long texts wrap within their width.
+XLSX_WIDTHS: dict[str, int] = {
+    "序号": 6, "平台": 10, "链接": 40, "作品ID": 20, "账号ID": 18, "账号昵称": 16, "违规类型": 20, "违规描述": 60,
+    "发现时间": 26, "截图": 44, "举报单位": 18, "联系人": 30, "违规文本": 60, "联系方式": 30, "引流话术": 20,
+    "命中词": 30, "置信度": 8, "审核状态": 40, "SHA-256": 50, "条目编号": 32, "内容类型": 10, "发布时间": 26,
+    "取证时间": 26, "审核人": 14, "审核时间": 26, "处理要求": 14, "批次编号": 30,
+}  # fmt: skip
 EXCEL_CELL_LIMIT = 32767
 HTML_FULL_TEXT_LIMIT = 5000  # longer posts show the excerpt in HTML; the full text is in JSON and XLSX
-HTML_IMAGE_LIMIT = 8 << 20  # bigger screenshots stay in the zip only, to keep the HTML openable
-HTML_IMAGES_BUDGET = 40 << 20  # raw bytes embedded per HTML file; later screenshots are referenced to the zip
+# Images in the HTML are thumbnails (the full files are in the zip only), each embedded once however many items cite
+# it, within a budget that keeps the file openable in a mail client whatever the batch size.
+THUMBNAIL_BOX = (360, 640)
+THUMBNAIL_QUALITY = 70
+HTML_THUMBNAILS_BUDGET = 3 << 20  # encoded bytes embedded per HTML file; later images are named, not shown
+SOURCE_IMAGE_LIMIT = 32 << 20  # bigger files are not decoded for a thumbnail
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TRUNCATED = "…[已截断，全文见JSON]"
-_IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}  # never SVG: it can carry script
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
@@ -67,21 +79,17 @@ def safe_cell_text(value: object) -> str:
     return text
 
 
-def format_time(moment: datetime | None) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S +08:00") if moment else ""
+def _screenshots(item: ReportItem) -> list[EvidenceFile]:
+    return [ev for ev in item.evidence if ev.kind == "screenshot"]
 
 
-def _screenshot_names(item: ReportItem) -> list[str]:
-    return [
-        evidence_name(item, i, ev) + ("" if Path(ev.path).is_file() else "（文件缺失）")
-        for i, ev in enumerate(item.evidence, start=1)
-        if ev.kind == "screenshot"
-    ]
+def contacts_text(item: ReportItem) -> str:
+    return "\n".join(f"{c.type_name}: {c.value}" for c in item.contacts)
 
 
 def _row(batch: ReportBatch, item: ReportItem) -> list[object]:
     terms = "；".join(f"{t.surface}={t.meaning}" for t in item.detection.matched_terms)
-    hashes = "\n".join(f"{evidence_name(item, i, ev)}: {ev.sha256}" for i, ev in enumerate(item.evidence, start=1))
+    hashes = "\n".join(f"{ev.path}: {ev.sha256}" for ev in item.evidence)
     review = item.review
     return [
         item.seq,
@@ -93,26 +101,57 @@ def _row(batch: ReportBatch, item: ReportItem) -> list[object]:
         item.category_name,
         item.explanation,
         format_time(item.first_seen),
-        "\n".join(_screenshot_names(item)) or "无",
+        "\n".join(ev.path for ev in _screenshots(item)) or "无",
         batch.notifier.organisation,
         f"{batch.notifier.person} <{batch.notifier.contact}>",
         item.text,
-        "\n".join(f"{c.type}: {c.value}" for c in item.contacts),
+        contacts_text(item) or "无",
+        "；".join(item.calls_to_action) or "无",
         terms,
         item.detection.score,
+        review.statement,
         hashes,
         item.item_id,
         item.content_type_name,
         format_time(item.published_at),
         format_time(item.captured_at),
-        review.reviewer or ("已人工确认" if review.reviewed else "未人工审核"),
+        review.reviewer or ("" if review.reviewed else "未经人工审核"),
         format_time(review.reviewed_at),
         item.requested_action,
+        batch.batch_id,
     ]
 
 
-def write_xlsx(batch: ReportBatch, path: Path) -> Path:
+def _write_cell(ws: Worksheet, row: int, column: int, value: object, wrap: Alignment) -> None:
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        cell.value = value
+        return
+    cell.value = safe_cell_text(value)
+    cell.data_type = "s"  # openpyxl would otherwise read a leading "=" as a formula
+    cell.alignment = wrap
+
+
+def batch_summary(batch: ReportBatch) -> list[tuple[str, str]]:
+    """The batch's facts a partner reads first, the same in every format that shows a summary."""
+    threshold = f"{batch.min_score:g}" if batch.min_score is not None else "不适用（仅含人工审核确认的条目）"
+    return [
+        ("批次编号", batch.batch_id),
+        ("平台", batch.platform_name),
+        ("生成时间", format_time(batch.created_at)),
+        ("条目数", str(len(batch.items))),
+        ("已人工审核确认", str(batch.reviewed_count)),
+        ("未经人工审核（自动纳入）", str(batch.unreviewed_count)),
+        ("自动纳入的置信度阈值", threshold),
+        ("举报单位", f"{batch.notifier.organisation}（{batch.notifier.person}，{batch.notifier.contact}）"),
+    ]
+
+
+def write_xlsx(batch: ReportBatch, path: Path, package_dir: str | None = None) -> Path:
+    """The partner's sheet; screenshots link to their files in the evidence zip unpacked beside the sheet into
+    `package_dir` (a folder name, relative)."""
     wb = Workbook()
+    wb.properties.title = batch.batch_id
     ws = wb.active
     ws.title = "举报清单"
     ws.append(list(XLSX_HEADERS))
@@ -120,22 +159,37 @@ def write_xlsx(batch: ReportBatch, path: Path) -> Path:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
+    link_font = Font(color="0563C1", underline="single")
+    shot_col = XLSX_HEADERS.index("截图") + 1
     for r, item in enumerate(batch.items, start=2):
         for c, value in enumerate(_row(batch, item), start=1):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                cell.value = value
-                continue
-            cell.value = safe_cell_text(value)
-            cell.data_type = "s"  # openpyxl would otherwise read a leading "=" as a formula
-            cell.alignment = wrap
+            _write_cell(ws, r, c, value, wrap)
         url = item.content_url
         if url.startswith(("https://", "http://")) and len(url) < 2000:
             ws.cell(row=r, column=3).hyperlink = url  # only http(s): never javascript:, file: or data:
-    for col, width in zip("ABCDEFGHIJKLMNOPQRSTUVWX", (6, 10, 40, 20, 18, 16, 20, 60, 22, 30, 18, 30,
-                                                       60, 30, 30, 8, 50, 28, 10, 22, 22, 14, 22, 14), strict=True):  # fmt: skip
-        ws.column_dimensions[col].width = width
+        shots = _screenshots(item)
+        if shots and package_dir:
+            # Our own member name under the unpacked zip's folder: relative, so it opens wherever both are saved.
+            cell = ws.cell(row=r, column=shot_col)
+            cell.hyperlink = f"{package_dir}/{shots[0].path}"
+            cell.font = link_font
+    for i, header in enumerate(XLSX_HEADERS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = XLSX_WIDTHS[header]
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(XLSX_HEADERS))}{len(batch.items) + 1}"
+    ws.print_title_rows = "1:1"
+    # The batch id on every printed page, top and bottom.
+    ws.oddHeader.center.text = f"违规内容举报 {batch.batch_id}"
+    ws.oddFooter.center.text = f"{batch.batch_id} 第 &P 页，共 &N 页"
+
+    info = wb.create_sheet("批次信息")
+    for label, value in batch_summary(batch):
+        info.append([label, safe_cell_text(value)])
+    if package_dir:
+        info.append(["截图链接", safe_cell_text(f"指向证据包解压到本表同一文件夹下的 {package_dir}/ 中的文件")])
+    info.column_dimensions["A"].width = 26
+    info.column_dimensions["B"].width = 80
+    info.oddHeader.center.text = f"违规内容举报 {batch.batch_id}"
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -145,26 +199,49 @@ def write_json(batch: ReportBatch, path: Path) -> Path:
     return atomic_write_bytes(path, batch.model_dump_json(indent=2).encode("utf-8"))
 
 
-def _image_data_uri(path: Path, budget: list[int]) -> str | None:
-    mime = _IMAGE_TYPES.get(path.suffix.lower())  # never SVG: it can carry script
-    if not mime or not path.is_file():
+def thumbnail_data_uri(source: str | None) -> str | None:
+    """A downscaled JPEG of an image file as a data: URI, or None (missing, not an image, too big, undecodable)."""
+    path = Path(source) if source else None
+    if path is None or path.suffix.lower() not in _IMAGE_SUFFIXES or not path.is_file():
         return None
-    size = path.stat().st_size
-    if size > HTML_IMAGE_LIMIT or size > budget[0]:
+    if path.stat().st_size > SOURCE_IMAGE_LIMIT:
         return None
-    budget[0] -= size
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    try:
+        with Image.open(path) as img:
+            img.thumbnail(THUMBNAIL_BOX)
+            rgb = img.convert("RGB")
+        out = io.BytesIO()
+        rgb.save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+class _Thumbnails:
+    """Each image's thumbnail embedded once: the first item citing a file shows it, later ones link back to it."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.first_at: dict[str, str] = {}  # member name -> item_id that shows it
+
+    def show(self, member: str, source: str | None, item_id: str) -> dict[str, str | None]:
+        if member in self.first_at:
+            return {"name": member, "uri": None, "see": self.first_at[member]}
+        uri = thumbnail_data_uri(source)
+        if uri is not None and len(uri) > self.budget:
+            uri = None
+        if uri is not None:
+            self.budget -= len(uri)
+            self.first_at[member] = item_id
+        return {"name": member, "uri": uri, "see": None}
 
 
 def render_html(batch: ReportBatch, bundle_name: str | None = None, bundle_sha256: str | None = None) -> str:
     items = []
-    budget = [HTML_IMAGES_BUDGET]
+    thumbs = _Thumbnails(HTML_THUMBNAILS_BUDGET)
     for item in batch.items:
-        shots = []
-        for i, ev in enumerate(item.evidence, start=1):
-            if ev.kind == "screenshot":
-                shots.append({"name": evidence_name(item, i, ev), "sha256": ev.sha256,
-                              "uri": _image_data_uri(Path(ev.path), budget)})  # fmt: skip
+        shots = [dict(thumbs.show(ev.path, ev.source, item.item_id), sha256=ev.sha256) for ev in _screenshots(item)]
+        ocr = [(t, thumbs.show(t.path, t.source, item.item_id) if t.path else None) for t in item.image_text]
         items.append(
             {
                 "item": item,
@@ -172,19 +249,16 @@ def render_html(batch: ReportBatch, bundle_name: str | None = None, bundle_sha25
                 "full_text": item.text if len(item.text) <= HTML_FULL_TEXT_LIMIT else None,
                 "text_len": len(item.text),
                 "shots": shots,
-                # Images kept from OCR, embedded like screenshots (the report's CSP allows data: images only).
-                "ocr": [(t, _image_data_uri(Path(t.path), budget) if t.path else None) for t in item.image_text],
-                "files": [(evidence_name(item, i, ev), ev) for i, ev in enumerate(item.evidence, start=1)],
+                "ocr": ocr,
                 "first_seen": format_time(item.first_seen),
                 "published": format_time(item.published_at),
                 "captured": format_time(item.captured_at),
-                "reviewed_at": format_time(item.review.reviewed_at),
             }
         )
     return _env.get_template("report.html").render(
         batch=batch,
         items=items,
-        created=format_time(batch.created_at),
+        summary=batch_summary(batch),
         bundle_name=bundle_name,
         bundle_sha256=bundle_sha256,
     )

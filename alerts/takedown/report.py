@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from classifiers.contacts import CALL_TO_ACTION
 from core.evidence import collect_evidence, inside, sha256_file
 from core.labels import zh
 from core.platforms import name_zh
@@ -25,6 +28,7 @@ from core.records import (
     Evidence,
     Hit,
     HitStatus,
+    ImageText,
     Label,
     Platform,
     UtcDatetime,
@@ -38,6 +42,8 @@ log = logging.getLogger(__name__)
 EXCERPT_LIMIT = 200
 REQUESTED_ACTION = "下架/删除内容"
 BEIJING = timezone(timedelta(hours=8))
+REVIEWER_ROLE_ZH = "审核员"  # how a reviewer is named when analysts' ids must not leave (report_reviewer=role)
+_UNSAFE_NAME = re.compile(r"[^0-9A-Za-z._-]+")
 
 
 # Why each category is illegal lead generation, in plain language. Claims stay general and accurate: they name the
@@ -119,12 +125,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+def format_time(moment: datetime | None) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S +08:00") if moment else ""
+
+
 class EvidenceFile(_Model):
     kind: str  # screenshot | raw_response | html
-    path: str  # absolute path on our side; the bundle carries the file itself
+    # Where the file sits inside the evidence zip ("evidence/..."): the only path a partner ever sees. Items that
+    # carry the same bytes share one member.
+    path: str
     filename: str
     sha256: str  # as recorded when captured; the bundle re-hashes and flags a mismatch
     captured_at: UtcDatetime
+    # The file on our side, for the writers; never serialised, so no local path leaves in JSON or the zip.
+    source: str | None = Field(default=None, exclude=True, repr=False)
 
 
 class MatchedTerm(_Model):
@@ -135,8 +149,13 @@ class MatchedTerm(_Model):
 
 
 class ContactHandle(_Model):
-    type: str
+    type: str  # wechat | qq | phone | telegram | url (classifiers/contacts.py); calls to action are kept apart
     value: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def type_name(self) -> str:
+        return zh("contact_type", self.type)
 
 
 class DetectionFacts(_Model):
@@ -149,13 +168,29 @@ class DetectionFacts(_Model):
 
 
 class ReviewFacts(_Model):
-    """Human review, from the casebook; every field is None for an unreviewed (automated-only) item."""
+    """Whether a person confirmed the item (who and when, from the casebook's review decisions), or the score and
+    threshold that let it in without one. `statement` is the one wording every format shows."""
 
     reviewed: bool = False
-    reviewer: str | None = None
+    reviewer: str | None = None  # the analyst's id, or REVIEWER_ROLE_ZH (settings.report_reviewer)
     reviewed_at: UtcDatetime | None = None
     decision: str | None = None
     note: str | None = None
+    score: float | None = None  # unreviewed: the score it was let in on
+    threshold: float | None = None  # unreviewed: the minimum score it passed
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def statement(self) -> str:
+        if self.reviewed:
+            who = "，".join(x for x in (self.reviewer, format_time(self.reviewed_at)) if x)
+            return f"已人工审核确认（{who}）" if who else "已人工审核确认（审核人与时间未记录）"
+        facts = ["自动纳入"]
+        if self.score is not None:  # cut, not rounded: 0.9996 must not read as a certain 1.00
+            facts.append(f"置信度 {math.floor(round(self.score * 100, 6)) / 100:.2f}")
+        if self.threshold is not None:
+            facts.append(f"纳入阈值 {self.threshold:g}")
+        return f"未经人工审核（{'，'.join(facts)}）"
 
 
 class Notifier(_Model):
@@ -168,8 +203,9 @@ class Notifier(_Model):
 class ImageTextEntry(_Model):
     image: str  # the image's URL as the post carried it
     text: str  # what OCR read in it
-    path: str | None = None  # the kept copy (evidence folder), shown in the HTML report
+    path: str | None = None  # the kept copy's member in the evidence zip, when we kept one
     sha256: str | None = None
+    source: str | None = Field(default=None, exclude=True, repr=False)  # the kept copy on our side, never shipped
 
 
 class ReportItem(_Model):
@@ -193,7 +229,8 @@ class ReportItem(_Model):
     explanation: str
     text: str  # the offending text in full, as published (broken Unicode repaired)
     excerpt: str  # <= EXCERPT_LIMIT characters around the first matched term
-    contacts: tuple[ContactHandle, ...] = ()
+    contacts: tuple[ContactHandle, ...] = ()  # handles only (微信, QQ, 电话, Telegram, 链接)
+    calls_to_action: tuple[str, ...] = ()  # 私信, 看主页, 评论区扣1 ...: point at a channel, name no handle
     # Text read from the post's images: where the pitch is when the caption is innocent.
     image_text: tuple[ImageTextEntry, ...] = ()
     evidence: tuple[EvidenceFile, ...] = ()
@@ -210,6 +247,18 @@ class ReportBatch(_Model):
     created_at: UtcDatetime
     notifier: Notifier
     items: tuple[ReportItem, ...]
+    # The minimum score for items let in without review; None when only reviewed items were asked for.
+    min_score: float | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reviewed_count(self) -> int:
+        return sum(1 for item in self.items if item.review.reviewed)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unreviewed_count(self) -> int:
+        return len(self.items) - self.reviewed_count
 
     @property
     def keys(self) -> list[str]:
@@ -235,22 +284,44 @@ def _eligible(hit: Hit, *, include_unreviewed: bool, min_score: float, resend: b
     )
 
 
-def _default_review(hit: Hit) -> ReviewFacts:
-    # A confirmed hit was confirmed by a person even when the casebook record (who, when) was not passed in.
-    if hit.status is HitStatus.new:
-        return ReviewFacts()
-    return ReviewFacts(reviewed=True, decision=HitStatus.confirmed.value)
+def _default_review(hit: Hit, threshold: float | None) -> ReviewFacts:
+    """Review facts when the casebook holds no confirmation for the hit.
+
+    A `confirmed` hit was confirmed by a person even when the record (who, when) was not passed in; anything else
+    went in on its score alone (`threshold` is the minimum it passed, None for a resend)."""
+    if hit.status is HitStatus.confirmed:
+        return ReviewFacts(reviewed=True, decision=HitStatus.confirmed.value)
+    # Only a `new` hit was let in by the threshold; a resent one was let in by its earlier notice.
+    return ReviewFacts(score=hit.verdict.score, threshold=threshold if hit.status is HitStatus.new else None)
 
 
-def _kept_image(path: str | None, settings: Settings) -> str | None:
-    """A kept OCR image's path, only when it lies in the evidence folder (a record's path is never trusted)."""
-    if not path:
-        return None
-    found = inside(path, settings.evidence_dir)
-    return str(found) if found is not None else None
+class _Members:
+    """Names of evidence files inside the zip, one per distinct content: items that share a screenshot (comments
+    under one post, one account's profile) point at one member instead of carrying a copy each."""
+
+    def __init__(self) -> None:
+        self._by_content: dict[str, str] = {}
+
+    def name(self, source: Path, seq: int, label: str, filename: str) -> str:
+        key = sha256_file(source) if source.is_file() else f"missing:{source}"
+        if key not in self._by_content:
+            safe = _UNSAFE_NAME.sub("_", Path(filename).name).strip("._") or "file"
+            self._by_content[key] = f"evidence/{seq:04d}-{_UNSAFE_NAME.sub('_', label)}-{safe[-80:]}"
+        return self._by_content[key]
 
 
-def _evidence(hit: Hit, settings: Settings) -> tuple[EvidenceFile, ...]:
+def _kept_image(
+    entry: ImageText, settings: Settings, seq: int, index: int, members: _Members
+) -> tuple[str | None, str | None]:
+    """A kept OCR image's zip member and local source, only when it lies in the evidence folder (a record's path
+    is never trusted)."""
+    found = inside(entry.path, settings.evidence_dir) if entry.path else None
+    if found is None or not found.is_file():
+        return None, None
+    return members.name(found, seq, f"image{index}", found.name), str(found)
+
+
+def _evidence(hit: Hit, seq: int, settings: Settings, members: _Members) -> tuple[EvidenceFile, ...]:
     records: tuple[Evidence, ...] = hit.evidence or collect_evidence(settings, hit.post)
     if hit.post.raw_ref and not any(e.kind == "raw_response" for e in records):
         records = records + tuple(e for e in collect_evidence(settings, hit.post) if e.kind == "raw_response")
@@ -268,8 +339,16 @@ def _evidence(hit: Hit, settings: Settings) -> tuple[EvidenceFile, ...]:
             continue
         seen.add(str(path))
         sha = ev.sha256 or (sha256_file(path) if path.is_file() else "")
+        member = members.name(path, seq, f"{len(files) + 1}-{ev.kind}", path.name)
         files.append(
-            EvidenceFile(kind=ev.kind, path=str(path), filename=path.name, sha256=sha, captured_at=ev.captured_at)
+            EvidenceFile(
+                kind=ev.kind,
+                path=member,
+                filename=path.name,
+                sha256=sha,
+                captured_at=ev.captured_at,
+                source=str(path),
+            )
         )
     return tuple(files)
 
@@ -289,11 +368,25 @@ def _first_match(text: str, verdict: Verdict) -> int | None:
     return None
 
 
-def _item(hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notifier, review: ReviewFacts) -> ReportItem:
+def _image_text(hit: Hit, seq: int, settings: Settings, members: _Members) -> tuple[ImageTextEntry, ...]:
+    entries = []
+    for index, t in enumerate((t for t in hit.post.image_text if t.text), start=1):
+        member, source = _kept_image(t, settings, seq, index, members)
+        entries.append(
+            ImageTextEntry(
+                image=clean_text(t.image), text=clean_text(t.text), path=member, sha256=t.sha256, source=source
+            )
+        )
+    return tuple(entries)
+
+
+def _item(
+    hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notifier, review: ReviewFacts, members: _Members
+) -> ReportItem:
     post, verdict = hit.post, hit.verdict
     text = clean_text(post.text)
     excerpt_at = _first_match(text, verdict)
-    evidence = _evidence(hit, settings)
+    evidence = _evidence(hit, seq, settings, members)
     captured = max((e.captured_at for e in evidence), default=post.fetched_at)
     terms = tuple(
         MatchedTerm(
@@ -326,14 +419,15 @@ def _item(hit: Hit, seq: int, batch_id: str, settings: Settings, notifier: Notif
         explanation=CATEGORY_EXPLANATIONS_ZH[category] if category else GENERIC_EXPLANATION_ZH,
         text=text,
         excerpt=make_excerpt(text, excerpt_at),
-        contacts=tuple(ContactHandle(type=c.type, value=clean_text(c.value)) for c in verdict.contacts),
-        image_text=tuple(
-            ImageTextEntry(
-                image=clean_text(t.image), text=clean_text(t.text), path=_kept_image(t.path, settings), sha256=t.sha256
+        contacts=tuple(
+            dict.fromkeys(
+                ContactHandle(type=c.type, value=clean_text(c.value))
+                for c in verdict.contacts
+                if c.type != CALL_TO_ACTION
             )
-            for t in post.image_text
-            if t.text
         ),
+        calls_to_action=tuple(dict.fromkeys(c.value for c in verdict.contacts if c.type == CALL_TO_ACTION)),
+        image_text=_image_text(hit, seq, settings, members),
         evidence=evidence,
         detection=DetectionFacts(
             automated=True,
@@ -364,8 +458,8 @@ def build_batches(
     """One batch per platform from confirmed hits (plus unreviewed lead_gen hits >= min_score if asked).
 
     Keys in `already_reported` are skipped unless `resend` (which also admits hits already `reported`/`still_up`).
-    `reviews` (key -> ReviewFacts) comes from the casebook; without one a confirmed hit says "reviewed" with no
-    reviewer or time, an unreviewed one says not reviewed. `now` fixes the date in the batch id (default: now, in
+    `reviews` (key -> ReviewFacts) holds the casebook's confirmations; without one a confirmed hit says "reviewed"
+    with no reviewer or time, any other says not reviewed, with its score and the `min_score` it passed. `now` fixes the date in the batch id (default: now, in
     UTC+8). A resend gets an id different from the first notice (so delivery does not dedupe it away) that is still
     stable within the day. `max_items` splits a platform's items into several batches for partners that cap a
     submission; each chunk's id comes from its own keys.
@@ -396,8 +490,12 @@ def build_batches(
             resent = resend and not already_reported.isdisjoint(keys)
             revision = f"resend:{now.astimezone(BEIJING):%Y%m%d}" if resent else ""
             batch_id = batch_id_for(plat, keys, day=now, revision=revision)
+            members = _Members()
+            threshold = min_score if include_unreviewed else None
             items = tuple(
-                _item(h, seq, batch_id, settings, notifier, reviews.get(h.key) or _default_review(h))
+                _item(
+                    h, seq, batch_id, settings, notifier, reviews.get(h.key) or _default_review(h, threshold), members
+                )
                 for seq, h in enumerate(chunk, start=1)
             )
             batches.append(
@@ -408,6 +506,7 @@ def build_batches(
                     created_at=now,
                     notifier=notifier,
                     items=items,
+                    min_score=threshold,
                 )
             )
     return batches

@@ -43,27 +43,32 @@ class ReportOutcome:
     items: int = 0
 
 
-def _apply_reviews(hits: list[Hit], casebook: Casebook) -> tuple[list[Hit], dict[str, ReviewFacts]]:
-    """The analyst's word wins: a reviewed category replaces the model's, and the review goes in the notice."""
-    from alerts.takedown.report import ReviewFacts
+def _apply_reviews(hits: list[Hit], casebook: Casebook, settings: Settings) -> tuple[list[Hit], dict[str, ReviewFacts]]:
+    """The analyst's word wins: a reviewed category replaces the model's, and who confirmed the hit and when go in
+    the notice (by account id, or as the role when `report_reviewer` is `role`)."""
+    from alerts.takedown.report import REVIEWER_ROLE_ZH, ReviewFacts
 
-    latest = casebook.latest_reviews([h.key for h in hits])
+    keys = [h.key for h in hits]
+    latest = casebook.latest_reviews(keys)
+    confirmed_by = casebook.reviewers(keys)
     facts: dict[str, ReviewFacts] = {}
     reviewed: list[Hit] = []
     for hit in hits:
+        who = confirmed_by.get(hit.key)
         review = latest.get(hit.key)
-        if review is not None:
+        if who is not None:
+            analyst, at = who
             facts[hit.key] = ReviewFacts(
                 reviewed=True,
-                reviewer=review.analyst,
-                reviewed_at=review.at,
-                decision=review.decision,
-                note=review.reason or None,
+                reviewer=analyst if settings.report_reviewer == "id" else REVIEWER_ROLE_ZH,
+                reviewed_at=at,
+                decision=HitStatus.confirmed.value,
+                note=(review.reason or None) if review is not None and review.decision == "confirmed" else None,
             )
-            if review.category_to and review.category_to in Category.__members__:
-                hit = hit.model_copy(
-                    update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})}
-                )
+        if review is not None and review.category_to and review.category_to in Category.__members__:
+            hit = hit.model_copy(
+                update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})}
+            )
         reviewed.append(hit)
     return reviewed, facts
 
@@ -91,7 +96,7 @@ def write_reports(
     casebook = Casebook(settings.casebook)
     try:
         reconcile(settings=settings, store=store, casebook=casebook)
-        hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook)
+        hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook, settings)
         already = set() if resend else {h.key for h in hits if h.report_ids} | casebook.reported_keys(platform)
         batches = build_batches(
             hits,

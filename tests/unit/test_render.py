@@ -177,14 +177,15 @@ def test_html_escapes_script_and_img_onerror(settings: Settings, tmp_path: Path)
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
             if name == "href":
-                assert value and value.startswith(("http://", "https://")), value
+                assert value and value.startswith(("http://", "https://", "#")), value
             if tag == "img" and name == "src":
-                assert value and value.startswith("data:image/png;base64,")
+                assert value and value.startswith("data:image/jpeg;base64,")  # our thumbnail, never their bytes
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img src=x" not in html and "javascript:alert(3)" in html  # shown as text, never a link
-    # The screenshot is embedded, so the file opens offline.
-    assert "data:image/png;base64," + base64.b64encode(PNG).decode() in html
+    # A thumbnail of the screenshot is embedded, so the file opens offline; the file itself is in the zip.
+    assert html.count('src="data:image/jpeg;base64,') == 1
+    assert "data:image/png;base64," + base64.b64encode(PNG).decode() not in html
     assert "Content-Security-Policy" in html
 
 
@@ -242,7 +243,7 @@ def test_evidence_zip_manifest_hashes_verify(settings: Settings, tmp_path: Path)
         assert all(e["matches_record"] for e in evidence)
         assert zf.read(next(e["name"] for e in evidence if e["kind"] == "screenshot")) == PNG
         assert [m["item_id"] for m in manifest["missing"]] == [batch.items[1].item_id]
-        assert ReportBatch.model_validate_json(zf.read("report.json")) == batch
+        assert ReportBatch.model_validate_json(zf.read("report.json")).model_dump() == batch.model_dump()
         lines = zf.read("manifest.sha256").decode().splitlines()
         assert any(line.endswith("  manifest.json") for line in lines)
     # Tampering is caught.
@@ -290,22 +291,26 @@ def test_crash_mid_write_leaves_no_half_report(
     assert not (fresh / f"{batch.batch_id}.xlsx").exists()
 
 
-def test_html_embeds_screenshots_up_to_a_budget(
+def test_html_embeds_thumbnails_up_to_a_budget(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "HTML_IMAGES_BUDGET", len(PNG) + 10)
+    one_thumbnail = len(render.thumbnail_data_uri(screenshot(tmp_path, "probe.png").path) or "")
+    monkeypatch.setattr(render, "HTML_THUMBNAILS_BUDGET", one_thumbnail + 10)
     svg = tmp_path / "x.svg"
     svg.write_text("<svg onload=alert(1)></svg>")
     svg_ev = Evidence(kind="screenshot", path=str(svg), sha256=hashlib.sha256(svg.read_bytes()).hexdigest())
+    other = base64.b64decode(  # a second 1x1 PNG, other bytes: not deduped into the first
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
     hits = [
         make_hit("i1", "停息", evidence=(screenshot(tmp_path, "a.png"),)),
-        make_hit("i2", "停息", evidence=(screenshot(tmp_path, "b.png"),)),
+        make_hit("i2", "停息", evidence=(screenshot(tmp_path, "b.png", other),)),
         make_hit("i3", "停息", evidence=(svg_ev,)),
     ]
     html = render.render_html(one_batch(hits, settings))
-    assert html.count("data:image/png;base64,") == 1
-    assert "0002-1-screenshot-b.png 见证据包" in html
-    assert "0003-1-screenshot-x.svg 见证据包" in html and "onload" not in html  # SVG is never inlined
+    assert html.count("data:image/jpeg;base64,") == 1
+    assert "evidence/0002-1-screenshot-b.png 见证据包" in html
+    assert "evidence/0003-1-screenshot-x.svg 见证据包" in html and "onload" not in html  # SVG is never inlined
 
 
 def test_ocr_text_is_shown_with_its_kept_image_and_foreign_paths_are_refused(
@@ -328,8 +333,10 @@ def test_ocr_text_is_shown_with_its_kept_image_and_foreign_paths_are_refused(
     hit = hit.model_copy(update={"post": hit.post.model_copy(update={"image_text": image_text})})
     batch = one_batch([hit], settings)
     (item,) = batch.items
-    assert [t.path for t in item.image_text] == [str(kept.resolve()), None]  # a path outside the evidence folder
+    # the kept image is named by its zip member; a path outside the evidence folder is refused
+    assert [t.path for t in item.image_text] == ["evidence/0001-image1-a.png", None]
+    assert item.image_text[0].source == str(kept.resolve())
     html = paths_by_suffix(write_batch(batch, tmp_path / "out"))[".html"].read_text("utf-8")
     assert "图片中的文字" in html and "停息挂账 加薇 abc123" in html and "<script>alert" not in html
-    assert html.count("data:image/png;base64," + base64.b64encode(PNG).decode()) == 1  # the kept one only
+    assert html.count('src="data:image/jpeg;base64,') == 1  # the kept one only, as a thumbnail
     assert "征信修复" in html  # its text is still reported

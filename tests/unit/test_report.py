@@ -175,7 +175,8 @@ def test_item_carries_every_field_a_partner_needs(settings: Settings, tmp_path: 
     assert item.explanation == CATEGORY_EXPLANATIONS_ZH[Category.stop_interest]
     assert item.text.startswith("停息挂账找我") and item.excerpt == item.text
     assert [(c.type, c.value) for c in item.contacts] == [("wechat", "abc123")]
-    assert item.evidence[0].sha256 == digest and item.evidence[0].path == str(shot)
+    assert item.evidence[0].sha256 == digest and item.evidence[0].source == str(shot)
+    assert item.evidence[0].path == "evidence/0001-1-screenshot-shot.png"  # its name in the zip, never ours
     det = item.detection
     assert det.automated and det.model_name == "qingyuan-bert-tiny" and det.model_version == "2026.11.1"
     assert det.score == 0.95 and det.matched_terms[0].surface == "停息"
@@ -185,8 +186,9 @@ def test_item_carries_every_field_a_partner_needs(settings: Settings, tmp_path: 
     assert item.notifier.organisation == "测试团队" and item.notifier.contact == "ts@example.org"
     assert item.notifier.person == "张三" and "善意" in item.notifier.good_faith_statement
     assert batch.notifier == item.notifier
-    # Round-trips through JSON as the partner receives it.
-    assert ReportBatch.model_validate_json(batch.model_dump_json()) == batch
+    # Round-trips through JSON as the partner receives it, without our side's file locations.
+    assert ReportBatch.model_validate_json(batch.model_dump_json()).model_dump() == batch.model_dump()
+    assert str(settings.home) not in batch.model_dump_json()
 
 
 def test_confirmed_without_casebook_record_is_marked_reviewed(settings: Settings) -> None:
