@@ -26,6 +26,7 @@ from alerts.takedown.formats import FORMATS
 from casebook import Casebook
 from core.platforms import PLATFORMS
 from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
+from core.records import STATUS_NAMES_ZH as RECORD_STATUS_NAMES_ZH
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
@@ -40,14 +41,8 @@ CSP = (
 # A report preview is our own rendering of hostile text: inline styles allowed, scripts never, sandboxed.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
 
-STATUS_NAMES_ZH = {
-    HitStatus.new.value: "待审核",
-    HitStatus.confirmed.value: "已确认",
-    HitStatus.dismissed.value: "已排除",
-    HitStatus.reported.value: "已举报",
-    HitStatus.removed.value: "已下架",
-    HitStatus.still_up.value: "仍在线",
-}
+# core/records.py owns the Chinese names; the templates read them by slug.
+STATUS_NAMES_ZH = {status.value: name for status, name in RECORD_STATUS_NAMES_ZH.items()}
 # The registry owns the Chinese names; the templates read them through this mapping.
 PLATFORM_NAMES_ZH = {name: spec.name_zh for name, spec in PLATFORMS.items()}
 

@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from alerts.takedown.bundle import atomic_path, atomic_write_bytes, evidence_name
 from alerts.takedown.report import BEIJING, ReportBatch, ReportItem, clean_text
+from core.files import defuse_formula
 
 XLSX_HEADERS: tuple[str, ...] = (
     # The partner's template, in this exact order.
@@ -31,7 +32,6 @@ EXCEL_CELL_LIMIT = 32767
 HTML_FULL_TEXT_LIMIT = 5000  # longer posts show the excerpt in HTML; the full text is in JSON and XLSX
 HTML_IMAGE_LIMIT = 8 << 20  # bigger screenshots stay in the zip only, to keep the HTML openable
 HTML_IMAGES_BUDGET = 40 << 20  # raw bytes embedded per HTML file; later screenshots are referenced to the zip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TRUNCATED = "…[已截断，全文见JSON]"
 _IMAGE_TYPES = {
     ".png": "image/png",
@@ -56,8 +56,7 @@ def _utf16_len(text: str) -> int:
 def safe_cell_text(value: object) -> str:
     """Text that is safe as an XLSX string cell: legal XML, not a formula, within Excel's length limit."""
     text = ILLEGAL_CHARACTERS_RE.sub("", clean_text("" if value is None else str(value)))
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
+    text = defuse_formula(text)
     if _utf16_len(text) > EXCEL_CELL_LIMIT:  # Excel counts UTF-16 code units
         keep = EXCEL_CELL_LIMIT - len(_TRUNCATED)
         text = text[:keep]
