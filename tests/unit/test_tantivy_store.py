@@ -19,7 +19,7 @@ from core.records import Category, Hit, HitStatus, ModelInfo, Post, Verdict
 from core.settings import Settings
 from indexer import open_store
 from indexer.base import HitStore, SearchQuery
-from indexer.segment import char_tokens, index_words, normalise, query_words, split_query
+from indexer.segment import char_tokens, index_words, normalise, query_words
 from indexer.tantivy_store import IndexLockedError, TantivyHitStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,13 +151,6 @@ def test_normalise_folds_width_case_and_invisible_junk() -> None:
 def test_char_tokens_match_the_standard_analyzer_shape() -> None:
     assert char_tokens("加V信: Abc_12 征信!") == ["加", "v", "信", "abc", "12", "征", "信"]
     assert char_tokens("") == []
-
-
-def test_split_query_quotes_and_unbalanced_quotes() -> None:
-    words, phrases = split_query('征信 "停息挂账" 「代理退保」 上岸"')
-    assert words == ["征信", "上岸"]
-    assert phrases == [["停", "息", "挂", "账"], ["代", "理", "退", "保"]]
-    assert split_query("！！！") == ([], [])
 
 
 def test_reports_posts_segmented_with_another_dictionary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
