@@ -2,7 +2,7 @@
 
 from casebook.accounts import Analyst, AuditEntry, hash_password, verify_password
 from casebook.book import Casebook, Decision
-from casebook.schema import Delivery, JobRun, Recheck, ReportBatch, Review
+from casebook.schema import Delivery, JobRun, Recheck, ReportBatch, Review, SavedSearch
 
 __all__ = [
     "Analyst",
@@ -14,6 +14,7 @@ __all__ = [
     "Recheck",
     "ReportBatch",
     "Review",
+    "SavedSearch",
     "hash_password",
     "verify_password",
 ]
