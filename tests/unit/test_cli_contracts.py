@@ -163,7 +163,7 @@ def test_search_table_shows_crawled_markup_as_written(home, monkeypatch):
         fh.write(hostile.model_dump_json() + "\n")
     runner = CliRunner()
     assert runner.invoke(app, ["index", "--input", str(posts)]).exit_code == 0
-    result = runner.invoke(app, ["search", "停息", "--include-benign"])
+    result = runner.invoke(app, ["search", "停息", "--include-benign", "--format", "table"])
     assert result.exit_code == 0, result.output
     assert "[red]停息挂账[/red]" in result.stdout and "[bold]作者[/bold]" in result.stdout
 
