@@ -283,11 +283,10 @@ class _Parser:
             if nxt is None or nxt.kind in ("close", "or", "and"):
                 raise self.error("OR 后面缺少搜索条件", tok.pos)
             parts.append(self.and_expr(depth))
-        if len(parts) == 1:
-            return parts[0]
-        if any(p is None for p in parts):
-            return None  # one side matches everything (it held only punctuation), so the OR does
-        return Or(tuple(p for p in parts if p is not None))
+        kept = [p for p in parts if p is not None]  # a side of only punctuation asks for nothing: dropped
+        if len(kept) <= 1:
+            return kept[0] if kept else None
+        return Or(tuple(kept))
 
     def and_expr(self, depth: int) -> Node | None:
         parts: list[Node | None] = []

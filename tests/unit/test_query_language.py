@@ -100,6 +100,7 @@ def test_unknown_field_prefixes_that_are_not_ascii_names_are_words() -> None:
 def test_punctuation_only_terms_drop_out() -> None:
     assert parse_query("！！！") is None
     assert parse_query("征信 ！！") == Words("征信", ("征信",))
+    assert parse_query("！！ OR 征信") == Words("征信", ("征信",))
     assert parse_query("") is None
     assert parse_query("   ") is None
 
