@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,9 +19,9 @@ from webui.app import create_app
 from wiring.cli import app as cli
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Settings:
-    settings, _ = seed_home(tmp_path / "home")
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings, _ = seed_home(tmp_path_factory.mktemp("search") / "home")
     store = open_store(settings)
     try:  # enough lead-generation hits for three pages, one of them a spreadsheet formula
         extra = [make_hit(settings, f"30{i:02d}", f"征信修复 洗白 加V zx{i:04d}", minutes=30 + i) for i in range(45)]
@@ -33,8 +32,8 @@ def home(tmp_path: Path) -> Settings:
     return settings
 
 
-@pytest.fixture
-def client(home: Settings) -> TestClient:
+@pytest.fixture(scope="module")
+def client(home: Settings) -> TestClient:  # the tests read, and save under names of their own
     client = TestClient(create_app(home))
     login(client)
     return client

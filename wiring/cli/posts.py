@@ -250,13 +250,15 @@ def _read_post_lines(path: Path, rejected: list[Any]) -> list[Any]:
 
 # ---------------------------------------------------------------- search
 
-SEARCH_HELP = """Search indexed hits with the query language: words (AND), OR, NOT or -word, (groups), "phrases",
-field:value for platform, category, status, author, contact, kind, label (slugs or Chinese names), e.g.
-'(zx OR 征信) -律师 platform:抖音 status:待审核'. Only lead generation unless --include-benign. A query that
-starts with - goes after --: qingyuan search -- '-律师 征信'.
-
-On a terminal the result is a table as wide as the terminal; piped, one JSON object per line (--format csv for
-CSV, --format json for {"total", "hits": [Hit, ...]}). A query or option that cannot be used exits 2, saying why."""
+SEARCH_HELP = (
+    'Search indexed hits with the query language: words (AND), OR, NOT or -word, (groups), "phrases", '
+    "field:value for platform, category, status, author, contact, kind, label (slugs or Chinese names), e.g. "
+    "'(zx OR 征信) -律师 platform:抖音 status:待审核'. Only lead generation unless --include-benign. A query that "
+    "starts with - goes after --: qingyuan search -- '-律师 征信'.\n\n"
+    "On a terminal the result is a table as wide as the terminal; piped, one JSON object per line (--format csv "
+    'for CSV, --format json for {"total", "hits": [Hit, ...]}). A query or option that cannot be used exits 2, '
+    "saying why."
+)
 FORMATS = ("table", "jsonl", "json", "csv")
 
 
