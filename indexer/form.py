@@ -81,6 +81,18 @@ class SearchForm(BaseModel):
         """The inputs that differ from the defaults (for links, saved searches and CSV download URLs)."""
         return self.model_dump(exclude_defaults=True)
 
+    def canonical(self) -> SearchForm:
+        """The same search with platform, category and status written as slugs (what the console's selects show);
+        values that do not resolve are left as typed, for `to_query` to report."""
+        update = {}
+        for name, field in (("platform", QueryField.platform), ("category", QueryField.category),
+                            ("status", QueryField.status)):  # fmt: skip
+            try:
+                update[name] = ",".join(self._values(name, field))
+            except FormError:
+                continue
+        return self.model_copy(update=update)
+
     def _values(self, name: str, field: QueryField) -> tuple[str, ...]:
         raw = [v for v in getattr(self, name).replace("，", ",").split(",") if v.strip()]
         try:

@@ -122,3 +122,11 @@ def test_console_and_cli_count_the_same(client: TestClient, home: Settings) -> N
     benign = total(client.get("/search", params={"q": "停息挂账", "include_benign": "1"}).text)
     result = CliRunner().invoke(cli, ["search", "停息挂账", "--include-benign", "--json"], env=env)
     assert json.loads(result.stdout)["total"] == benign > total(client.get("/search", params={"q": "停息挂账"}).text)
+
+
+def test_filters_typed_as_chinese_names_show_in_the_selects(client: TestClient) -> None:
+    html = client.get("/search", params={"platform": "抖音", "status": "待审核", "category": "洗白"}).text
+    assert '<option value="douyin" selected>' in html and '<option value="new" selected>' in html
+    assert '<option value="credit_repair" selected>' in html
+    multi = client.get("/search", params={"platform": "抖音,微博"}).text
+    assert '<option value="douyin,weibo" selected>' in multi and total(multi) >= 1

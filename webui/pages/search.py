@@ -54,7 +54,7 @@ def _params(form: SearchForm, **extra: Any) -> str:
 @router.get("/search")
 def search(request: Request, user: str = Depends(need_user)) -> Response:
     c = con(request)
-    form = _form(request)
+    form = _form(request).canonical()
     error: FormError | None = None
     note = ""
     result: SearchResult | None = None
