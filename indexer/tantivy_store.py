@@ -11,6 +11,7 @@ committed state, which reopens cleanly.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import threading
@@ -86,7 +87,19 @@ class TantivyHitStore:
             )
 
     def _migrate(self) -> tantivy.Index:
-        """Rebuild an index written under an older schema from the hits it stores (they are whole Hits)."""
+        """Rebuild an index written under an older schema from the hits it stores (they are whole Hits).
+
+        One process rebuilds at a time (a lock file beside the index); one that waited finds the work done."""
+        with self.path.with_name(self.path.name + ".upgrade.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            except ValueError as exc:
+                if "schema" not in str(exc).lower():
+                    raise
+            return self._rebuild()
+
+    def _rebuild(self) -> tantivy.Index:
         old = tantivy.Index.open(str(self.path))
         searcher = old.searcher()
         n = int(searcher.num_docs)
