@@ -380,7 +380,7 @@ def _print_result(result: Any, fmt: str, start: int, limit: int) -> None:
             sys.stdout.write(line)
     else:
         _print_table(result, start, limit)
-    if fmt != "table":
+    if fmt in ("jsonl", "csv"):  # the JSON answer carries its own total, and stays alone on its streams
         shown = f"{start + 1}-{start + len(result.hits)}" if result.hits else "none"
         err.print(f"{result.total} hits; shown {shown}")
 
