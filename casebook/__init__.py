@@ -2,7 +2,7 @@
 
 from casebook.accounts import Analyst, AuditEntry, hash_password, verify_password
 from casebook.book import Casebook, DatedOutcome, Decision
-from casebook.schema import Delivery, JobRun, Recheck, ReportBatch, Review
+from casebook.schema import Delivery, JobRun, Recheck, ReportBatch, Review, SavedSearch
 
 __all__ = [
     "Analyst",
@@ -15,6 +15,7 @@ __all__ = [
     "Recheck",
     "ReportBatch",
     "Review",
+    "SavedSearch",
     "hash_password",
     "verify_password",
 ]

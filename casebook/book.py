@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
-from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
+from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText, SavedSearch
 from core.records import utcnow
 
 
@@ -374,6 +374,42 @@ class Casebook(AccountsMixin):
             stmt = stmt.where(Recheck.hit_key == hit_key)
         with self.session() as s:
             return list(s.scalars(stmt))
+
+    # saved searches
+    def save_search(self, analyst: str, name: str, params: dict[str, Any]) -> SavedSearch:
+        """Keep (or replace) the analyst's search called `name`."""
+        name = " ".join(name.split())
+        if not name or len(name) > SAVED_NAME_MAX:
+            raise ValueError(f"a saved search needs a name of 1 to {SAVED_NAME_MAX} characters")
+        with self.session() as s:
+            row = s.scalars(
+                select(SavedSearch).where(SavedSearch.analyst == analyst, SavedSearch.name == name)
+            ).one_or_none()
+            if row is None:
+                row = SavedSearch(analyst=analyst, name=name, params=dict(params))
+                s.add(row)
+            else:
+                row.params = dict(params)
+                row.updated_at = utcnow()
+        return row
+
+    def saved_searches(self, analyst: str) -> list[SavedSearch]:
+        stmt = select(SavedSearch).where(SavedSearch.analyst == analyst).order_by(SavedSearch.name)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def saved_search(self, analyst: str, name: str) -> SavedSearch | None:
+        stmt = select(SavedSearch).where(SavedSearch.analyst == analyst, SavedSearch.name == " ".join(name.split()))
+        with self.session() as s:
+            return s.scalars(stmt).one_or_none()
+
+    def delete_saved_search(self, analyst: str, name: str) -> bool:
+        stmt = delete(SavedSearch).where(SavedSearch.analyst == analyst, SavedSearch.name == " ".join(name.split()))
+        with self.session() as s:
+            return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+SAVED_NAME_MAX = 100
 
 
 def _utc(moment: datetime) -> datetime:

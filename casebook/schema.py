@@ -1,6 +1,8 @@
 """The casebook's tables: the workflow state of hits (reviews, report batches, deliveries, review texts, review
 leases, job runs, re-checks). Accounts and the audit log have their own module (accounts.py) on the same base.
 
+Saved searches (an analyst's named search form) live here too: they are workflow state of an analyst.
+
 The index holds what a hit *is* and a searchable copy of its status; these tables hold who did what to it, when
 and why, and are the one owner of that state.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -114,3 +116,16 @@ class Recheck(Base):
     http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SavedSearch(Base):
+    """An analyst's named search: the search form's inputs as typed (relative times stay relative)."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("analyst", "name", name="uq_saved_search_analyst_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    analyst: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -24,6 +24,15 @@ from typing import IO, Any
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# What a spreadsheet reads as a formula when a cell starts with it (CSV and XLSX exports of crawled text).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(text: str) -> str:
+    """Crawled text as a spreadsheet cell that is never run as a formula (a leading apostrophe, as Excel does)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def repair_surrogates(text: str) -> str:
     """`text` with every lone surrogate (which no UTF-8 encoder, index or JSON writer accepts) as U+FFFD.
 

@@ -95,6 +95,17 @@ class HitStatus(StrEnum):
     still_up = "still_up"
 
 
+# As analysts read a status in the console, the CLI and the query language (status:待审核).
+STATUS_NAMES_ZH: dict[HitStatus, str] = {
+    HitStatus.new: "待审核",
+    HitStatus.confirmed: "已确认",
+    HitStatus.dismissed: "已排除",
+    HitStatus.reported: "已举报",
+    HitStatus.removed: "已下架",
+    HitStatus.still_up: "仍在线",
+}
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", use_enum_values=False)
 

@@ -12,11 +12,14 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.records import Category, Hit, HitStatus, Platform, UtcDatetime
+from indexer.query import Node, Phrase, Words, conjoin, parse_query
+from indexer.segment import char_tokens, query_words
 
 
 class SortOrder(StrEnum):
     relevance = "relevance"
     newest = "newest"  # by published_at, then key
+    oldest = "oldest"  # by published_at ascending, then key (undated posts last)
     score = "score"  # by verdict score, then key
     first_seen = "first_seen"  # oldest first seen first (review queue)
 
@@ -24,7 +27,9 @@ class SortOrder(StrEnum):
 class SearchQuery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    text: str = ""  # words (segmented with jieba); a "quoted phrase" inside is matched exactly
+    # The query language (indexer/query.py): words (AND), OR, NOT/-word, parentheses, "phrases", field:value.
+    text: str = ""
+    words: tuple[str, ...] = ()  # plain words that must all occur, never read as query syntax
     phrase: str | None = None  # exact phrase, per character
     platforms: tuple[Platform, ...] = ()
     categories: tuple[Category, ...] = ()
@@ -39,6 +44,16 @@ class SearchQuery(BaseModel):
     limit: int = Field(default=20, ge=0, le=10_000)
     offset: int = Field(default=0, ge=0)
     facets: bool = False  # also count by category, platform and day
+
+    def tree(self) -> Node | None:
+        """The text, words and phrase as one query tree (QueryError when the text cannot be read)."""
+        parts: list[Node | None] = [parse_query(self.text) if self.text.strip() else None]
+        for word in self.words:
+            found = tuple(dict.fromkeys(query_words(word)))
+            parts.append(Words(word, found) if found else None)
+        if self.phrase and (tokens := tuple(char_tokens(self.phrase))):
+            parts.append(Phrase(self.phrase, tokens))
+        return conjoin(parts)
 
 
 class SearchResult(BaseModel):

@@ -24,7 +24,8 @@ from elasticsearch.helpers import BulkIndexError
 from core.records import Hit, HitStatus
 from indexer.base import SearchQuery, SearchResult, SortOrder
 from indexer.document import MISSING_TS, hit_fields, to_micros
-from indexer.segment import char_tokens, dictionary_fingerprint, split_query
+from indexer.query import And, FieldIs, Node, Not, Phrase, Words, scores
+from indexer.segment import dictionary_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,15 @@ MAPPINGS: dict[str, Any] = {
         "status": {"type": "keyword"},
         "label": {"type": "keyword"},
         "author_id": {"type": "keyword"},
+        "author": {"type": "keyword"},
+        "contact": {"type": "keyword"},
+        "kind": {"type": "keyword"},
         "day": {"type": "keyword"},
         "segmenter": {"type": "keyword"},
         "score": {"type": "double"},
         "published_ts": {"type": "long"},
         "first_seen_ts": {"type": "long"},
+        "oldest_ts": {"type": "long"},
         "published_at": {"type": "date"},
         "first_seen": {"type": "date"},
         "hit": {"type": "object", "enabled": False},  # kept in _source, not indexed
@@ -136,6 +141,7 @@ class ElasticHitStore:
         self.put_template()
         current = self.current_index()
         if current:
+            self._add_missing_fields(current)
             return current
         name = self.index_name(1)
         if not self.es.indices.exists(index=name):
@@ -145,6 +151,16 @@ class ElasticHitStore:
         self.es.cluster.health(index=name, wait_for_status="yellow", timeout="30s")
         log.info("created %s behind alias %s on %s", name, self.alias, redact_url(self.url))
         return name
+
+    def _add_missing_fields(self, index: str) -> None:
+        """An index made before a field existed gets it in its mapping, and its documents are written again."""
+        mapping = self.es.indices.get_mapping(index=index).body[index]["mappings"].get("properties", {})
+        missing = {name: spec for name, spec in MAPPINGS["properties"].items() if name not in mapping}
+        if not missing:
+            return
+        self.es.indices.put_mapping(index=index, properties=missing)
+        written = self.upsert(self.iter_hits())
+        log.warning("%s gained fields %s; %d hits written again", index, ", ".join(sorted(missing)), written)
 
     def current_index(self) -> str | None:
         try:
@@ -354,13 +370,8 @@ class ElasticHitStore:
     @staticmethod
     def build_query(query: SearchQuery) -> tuple[dict[str, Any], bool]:
         """The ES query for a SearchQuery, and whether it has scoring (text) clauses."""
-        words, phrases = split_query(query.text)
-        if query.phrase:
-            tokens = char_tokens(query.phrase)
-            if tokens:
-                phrases.append(tokens)
-        must: list[dict[str, Any]] = [{"term": {"words": w}} for w in words]
-        must += [{"match_phrase": {"chars": " ".join(tokens)}} for tokens in phrases]
+        tree = query.tree()
+        must: list[dict[str, Any]] = [translate(tree)] if tree is not None else []
         flt: list[dict[str, Any]] = []
         for field, values in (
             ("platform", query.platforms),
@@ -386,13 +397,14 @@ class ElasticHitStore:
             flt.append({"range": {"published_ts": ts_range}})
         if not must and not flt:
             return {"match_all": {}}, False
-        return {"bool": {"must": must, "filter": flt}}, bool(must)
+        return {"bool": {"must": must, "filter": flt}}, scores(tree)
 
     @staticmethod
     def _sort(sort: SortOrder) -> list[Any]:
         specs: dict[SortOrder, list[Any]] = {
             SortOrder.relevance: ["_score", {"key": "asc"}],
             SortOrder.newest: [{"published_ts": "desc"}, {"key": "asc"}],
+            SortOrder.oldest: [{"oldest_ts": "asc"}, {"key": "asc"}],
             SortOrder.score: [{"score": "desc"}, {"key": "asc"}],
             SortOrder.first_seen: [{"first_seen_ts": "asc"}, {"key": "asc"}],
         }
@@ -469,3 +481,19 @@ class ElasticHitStore:
             if len(page) < batch:
                 return
             after = page[-1]["sort"]
+
+
+def translate(node: Node) -> dict[str, Any]:
+    """One query-language tree node as an Elasticsearch query (mirrors TantivyHitStore.translate)."""
+    if isinstance(node, Words):
+        terms: list[dict[str, Any]] = [{"term": {"words": w}} for w in node.words]
+        return terms[0] if len(terms) == 1 else {"bool": {"must": terms}}
+    if isinstance(node, Phrase):
+        return {"match_phrase": {"chars": " ".join(node.tokens)}}
+    if isinstance(node, FieldIs):
+        return {"term": {node.field.value: node.value}}
+    if isinstance(node, Not):
+        return {"bool": {"must_not": [translate(node.child)]}}
+    if isinstance(node, And):
+        return {"bool": {"must": [translate(c) for c in node.children]}}
+    return {"bool": {"should": [translate(c) for c in node.children], "minimum_should_match": 1}}

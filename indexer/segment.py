@@ -67,7 +67,6 @@ MAX_SEGMENT_CHARS = 100_000
 
 _lock = threading.Lock()
 _NON_WORD = re.compile(r"[^\w]+")
-_QUOTES = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 
 
 def _lexicon_terms() -> list[str]:
@@ -234,23 +233,3 @@ def _deobfuscate(text: str) -> str:
     from classifiers.normalise import normalise as undo_slang
 
     return undo_slang(text).text
-
-
-def split_query(text: str) -> tuple[list[str], list[list[str]]]:
-    """A query string to (words that must all match, phrases as per-character token lists).
-
-    Text in "straight", “curly” or 「corner」 quotes is a phrase; everything else is segmented precisely.
-    """
-    phrases: list[list[str]] = []
-
-    def take(match: re.Match[str]) -> str:
-        inner = next((g for g in match.groups() if g is not None), "")
-        tokens = char_tokens(inner)
-        if tokens:
-            phrases.append(tokens)
-        return " "
-
-    rest = _QUOTES.sub(take, text)
-    rest = rest.replace('"', " ")  # an unbalanced quote is just a separator
-    words = list(dict.fromkeys(query_words(rest)))
-    return words, phrases

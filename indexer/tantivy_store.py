@@ -11,7 +11,9 @@ committed state, which reopens cleanly.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,12 +25,15 @@ import tantivy
 from core.records import Hit, HitStatus
 from indexer.base import SearchQuery, SearchResult, SortOrder
 from indexer.document import MISSING_TS, hit_fields, to_micros
-from indexer.segment import char_tokens, dictionary_fingerprint, query_words, split_query
+from indexer.query import And, FieldIs, Node, Not, Phrase, Words, scores
+from indexer.segment import dictionary_fingerprint, query_words
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-_RAW_FIELDS = ("key", "platform", "category", "status", "label", "author_id", "day", "segmenter")
+# 2: author, contact and kind became fields (the query language's author:, contact:, kind:); oldest_ts.
+SCHEMA_VERSION = 2
+_RAW_FIELDS = ("key", "platform", "category", "status", "label", "author_id", "day", "segmenter", "kind")
+_MULTI_FIELDS = ("author", "contact")  # raw, one value each
 _FACET_SIZE = 100_000
 
 
@@ -45,11 +50,14 @@ def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for name in _RAW_FIELDS:
         sb.add_text_field(name, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    for name in _MULTI_FIELDS:
+        sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("words", stored=False, tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("chars", stored=False, tokenizer_name="whitespace", index_option="position")
     sb.add_float_field("score", indexed=True, fast=True)
     sb.add_integer_field("published_ts", indexed=True, fast=True)
     sb.add_integer_field("first_seen_ts", indexed=True, fast=True)
+    sb.add_integer_field("oldest_ts", indexed=True, fast=True)
     sb.add_integer_field("schema_version", stored=True)
     sb.add_bytes_field("hit", stored=True)
     return sb.build()
@@ -62,16 +70,55 @@ class TantivyHitStore:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = build_schema()
-        self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._writer_heap = writer_heap
         self._lock_timeout = lock_timeout
         self._write_lock = threading.Lock()
+        try:
+            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema" not in str(exc).lower():
+                raise
+            self._index = self._migrate()
         if self.stale_segmentation:
             log.warning(
                 "%s was indexed with another segmentation dictionary (the lexicon changed); "
                 "rebuild it (qingyuan index --reindex) so new terms are found in old posts",
                 self.path,
             )
+
+    def _migrate(self) -> tantivy.Index:
+        """Rebuild an index written under an older schema from the hits it stores (they are whole Hits).
+
+        One process rebuilds at a time (a lock file beside the index); one that waited finds the work done."""
+        with self.path.with_name(self.path.name + ".upgrade.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            except ValueError as exc:
+                if "schema" not in str(exc).lower():
+                    raise
+            return self._rebuild()
+
+    def _rebuild(self) -> tantivy.Index:
+        old = tantivy.Index.open(str(self.path))
+        searcher = old.searcher()
+        n = int(searcher.num_docs)
+        hits = [
+            self._load(searcher, address)
+            for _, address in searcher.search(tantivy.Query.all_query(), limit=max(n, 1)).hits
+        ]
+        fresh = self.path.with_name(self.path.name + ".migrating")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        self._index = tantivy.Index(self.schema, path=str(fresh))
+        self._write(hits)
+        retired = self.path.with_name(self.path.name + ".retired")
+        shutil.rmtree(retired, ignore_errors=True)
+        self.path.rename(retired)
+        fresh.rename(self.path)
+        shutil.rmtree(retired, ignore_errors=True)
+        log.warning("%s was rebuilt for index schema %d (%d hits)", self.path, SCHEMA_VERSION, len(hits))
+        return tantivy.Index(self.schema, path=str(self.path), reuse=True)
 
     @property
     def stale_segmentation(self) -> bool:
@@ -107,11 +154,15 @@ class TantivyHitStore:
         for name in _RAW_FIELDS:
             if fields[name]:
                 doc.add_text(name, fields[name])
+        for name in _MULTI_FIELDS:
+            for value in fields[name]:
+                doc.add_text(name, value)
         doc.add_text("words", fields["words"])
         doc.add_text("chars", fields["chars"])
         doc.add_float("score", fields["score"])
         doc.add_integer("published_ts", fields["published_ts"])
         doc.add_integer("first_seen_ts", fields["first_seen_ts"])
+        doc.add_integer("oldest_ts", fields["oldest_ts"])
         doc.add_integer("schema_version", SCHEMA_VERSION)
         doc.add_bytes("hit", hit.model_dump_json().encode("utf-8"))
         return doc
@@ -214,18 +265,7 @@ class TantivyHitStore:
 
     def build_query(self, query: SearchQuery) -> tuple[tantivy.Query, bool]:
         """The tantivy query for a SearchQuery, and whether it has scoring (text) clauses."""
-        words, phrases = split_query(query.text)
-        if query.phrase:
-            tokens = char_tokens(query.phrase)
-            if tokens:
-                phrases.append(tokens)
-        scoring: list[tantivy.Query] = [tantivy.Query.term_query(self.schema, "words", w) for w in words]
-        for tokens in phrases:
-            if len(tokens) == 1:
-                scoring.append(tantivy.Query.term_query(self.schema, "chars", tokens[0]))
-            else:
-                words_or_offsets: list[str | tuple[int, str]] = list(tokens)
-                scoring.append(tantivy.Query.phrase_query(self.schema, "chars", words_or_offsets))
+        tree = query.tree()
         filters: list[tantivy.Query] = []
         self._filter(filters, "platform", query.platforms)
         self._filter(filters, "category", query.categories)
@@ -245,12 +285,34 @@ class TantivyHitStore:
                 )
             else:
                 filters.append(self._range("published_ts", tantivy.FieldType.Integer, lo, 2**62))
-        clauses = [(tantivy.Occur.Must, q) for q in scoring]
+        clauses = [(tantivy.Occur.Must, self.translate(tree))] if tree is not None else []
         # Filters do not score (as in Elasticsearch's filter context).
         clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in filters]
         if not clauses:
             return tantivy.Query.all_query(), False
-        return tantivy.Query.boolean_query(clauses), bool(scoring)
+        return tantivy.Query.boolean_query(clauses), scores(tree)
+
+    def translate(self, node: Node) -> tantivy.Query:
+        """One query-language tree node as a tantivy query (the Elasticsearch store mirrors this clause by clause)."""
+        if isinstance(node, Words):
+            terms = [tantivy.Query.term_query(self.schema, "words", w) for w in node.words]
+            return (
+                terms[0] if len(terms) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, t) for t in terms])
+            )
+        if isinstance(node, Phrase):
+            if len(node.tokens) == 1:
+                return tantivy.Query.term_query(self.schema, "chars", node.tokens[0])
+            words_or_offsets: list[str | tuple[int, str]] = list(node.tokens)
+            return tantivy.Query.phrase_query(self.schema, "chars", words_or_offsets)
+        if isinstance(node, FieldIs):
+            return tantivy.Query.term_query(self.schema, node.field.value, node.value)
+        if isinstance(node, Not):
+            # A query of only MustNot matches nothing in tantivy: exclude from everything, as ES's must_not does.
+            return tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, self.translate(node.child))]
+            )
+        occur = tantivy.Occur.Must if isinstance(node, And) else tantivy.Occur.Should
+        return tantivy.Query.boolean_query([(occur, self.translate(c)) for c in node.children])
 
     def search(self, query: SearchQuery) -> SearchResult:
         searcher = self._searcher()
@@ -272,6 +334,7 @@ class TantivyHitStore:
             else:
                 field, desc = {
                     SortOrder.newest: ("published_ts", True),
+                    SortOrder.oldest: ("oldest_ts", False),
                     SortOrder.score: ("score", True),
                     SortOrder.first_seen: ("first_seen_ts", False),
                 }[sort]

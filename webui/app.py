@@ -29,7 +29,7 @@ from alerts.monitoring import registry as _rule_names  # noqa: F401  (registers 
 from alerts.takedown.formats import FORMATS
 from casebook import Casebook
 from core.labels import VOCABULARIES, DisplayNames, zh
-from core.records import Category, Hit, HitStatus, Platform
+from core.records import STATUS_NAMES_ZH, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
@@ -45,18 +45,12 @@ CSP = (
 # A report preview is our own rendering of hostile text: inline styles allowed, scripts never, sandboxed.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
 
-STATUS_NAMES_ZH = {
-    HitStatus.new.value: "待审核",
-    HitStatus.confirmed.value: "已确认",
-    HitStatus.dismissed.value: "已排除",
-    HitStatus.reported.value: "已举报",
-    HitStatus.removed.value: "已下架",
-    HitStatus.still_up.value: "仍在线",
-}
 # Every Chinese name a page shows, read by templates through the one `zh` filter: core/labels.py's registry plus the
-# hit statuses (named above until they move beside HitStatus).
-# A live view, so names registered by registries above the ground (the alert rules) are seen too.
-DISPLAY_NAMES: Mapping[str, DisplayNames] = ChainMap({"hit_status": STATUS_NAMES_ZH}, VOCABULARIES)
+# hit statuses (named beside HitStatus). A live view, so names registered by registries above the ground (the alert
+# rules) are seen too.
+DISPLAY_NAMES: Mapping[str, DisplayNames] = ChainMap(
+    {"hit_status": {status.value: name for status, name in STATUS_NAMES_ZH.items()}}, VOCABULARIES
+)
 
 
 class LoginRequired(Exception):

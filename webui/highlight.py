@@ -7,16 +7,12 @@ ours. Slang terms carry their canonical meaning, contact handles their type, que
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from core.labels import zh
 from core.records import CATEGORY_NAMES_ZH, Verdict
-
-_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -28,20 +24,13 @@ class Span:
 
 
 def query_terms(query: str) -> list[str]:
-    """The strings to mark for a search query: quoted phrases whole, other words segmented like the index does."""
-    terms: list[str] = []
-    for m in _QUOTED.finditer(query or ""):
-        terms.append(m.group(1) or m.group(2))
-    rest = _QUOTED.sub(" ", query or "")
-    for word in rest.split():
-        word = word.strip()
-        if not word or word.upper() in {"AND", "OR", "NOT"}:
-            continue
-        terms.append(word)
-        if _HAN.search(word) and len(word) > 2:
-            import jieba  # lazy: a second of dictionary loading only when someone searches in Chinese
+    """The strings to mark for a search query: its words and phrases that are not negated (query language tree)."""
+    from indexer.query import QueryError, parse_query, positive_terms
 
-            terms.extend(t for t in jieba.cut_for_search(word) if len(t.strip()) >= 2)
+    try:
+        terms = [t for t in positive_terms(parse_query(query or "")) if t.strip()]
+    except QueryError:
+        return []
     seen: set[str] = set()
     out = []
     for t in sorted(terms, key=len, reverse=True):  # longest first so a phrase wins over its parts

@@ -54,7 +54,7 @@ def by_contacts(store: HitStore, hit: Hit, limit: int = 10) -> list[tuple[str, s
         result = store.search(SearchQuery(phrase=value, limit=limit + 1, sort=SortOrder.newest))
         others = [h for h in result.hits if h.key != hit.key]
         if not others:
-            result = store.search(SearchQuery(text=value, limit=limit + 1, sort=SortOrder.newest))
+            result = store.search(SearchQuery(words=(value,), limit=limit + 1, sort=SortOrder.newest))
             others = [
                 h
                 for h in result.hits
@@ -81,10 +81,11 @@ def _keywords(hit: Hit, k: int = 4) -> list[str]:
 def near_duplicates(store: HitStore, hit: Hit, limit: int = 10, pool: int = 50) -> list[tuple[float, Hit]]:
     target = minhash(hit.post.text)
     candidates: dict[str, Hit] = {}
-    queries = [SearchQuery(text=" ".join(_keywords(hit)), limit=pool)]
-    queries += [SearchQuery(text=w, limit=pool // 2) for w in _keywords(hit, 2)]
+    # Keywords are crawled text: passed as plain words, never read as query syntax.
+    queries = [SearchQuery(words=tuple(_keywords(hit)), limit=pool)]
+    queries += [SearchQuery(words=(w,), limit=pool // 2) for w in _keywords(hit, 2)]
     for q in queries:
-        if not q.text.strip():
+        if not any(w.strip() for w in q.words):
             continue
         for h in store.search(q).hits:
             if h.key != hit.key:

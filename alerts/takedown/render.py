@@ -26,6 +26,7 @@ from PIL import Image
 
 from alerts.takedown.bundle import atomic_path, atomic_write_bytes
 from alerts.takedown.report import EvidenceFile, ReportBatch, ReportItem, clean_text, format_time
+from core.files import defuse_formula
 
 XLSX_HEADERS: tuple[str, ...] = (
     # The partner's template, in this exact order.
@@ -49,7 +50,6 @@ THUMBNAIL_BOX = (360, 640)
 THUMBNAIL_QUALITY = 70
 HTML_THUMBNAILS_BUDGET = 3 << 20  # encoded bytes embedded per HTML file; later images are named, not shown
 SOURCE_IMAGE_LIMIT = 32 << 20  # bigger files are not decoded for a thumbnail
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TRUNCATED = "…[已截断，全文见JSON]"
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}  # never SVG: it can carry script
 
@@ -68,8 +68,7 @@ def _utf16_len(text: str) -> int:
 def safe_cell_text(value: object) -> str:
     """Text that is safe as an XLSX string cell: legal XML, not a formula, within Excel's length limit."""
     text = ILLEGAL_CHARACTERS_RE.sub("", clean_text("" if value is None else str(value)))
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
+    text = defuse_formula(text)
     if _utf16_len(text) > EXCEL_CELL_LIMIT:  # Excel counts UTF-16 code units
         keep = EXCEL_CELL_LIMIT - len(_TRUNCATED)
         text = text[:keep]

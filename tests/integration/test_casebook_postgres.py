@@ -39,6 +39,7 @@ def pg_casebook(pg_url: str) -> Iterator[Casebook]:
         sqlite_suite.test_audit_details_survive_hostile_values,
         sqlite_suite.test_sign_in_counts_are_atomic_under_parallel_attempts,
         sqlite_suite.test_sessions_end_on_logout_password_change_idle_and_age,
+        sqlite_suite.test_saved_searches_per_analyst_replace_by_name,
     ],
     ids=lambda f: f.__name__,
 )

@@ -20,6 +20,7 @@ import pytest
 
 from core.records import Category, Hit, HitStatus, Label, ModelInfo, Platform, utcnow
 from indexer.base import HitStore, SearchQuery, SortOrder
+from indexer.query import QueryError
 from tests import factories
 from tests.integration.loopback import QuietHandler, serve_http
 
@@ -411,8 +412,13 @@ def test_hostile_text_is_indexed_and_found(empty_store: HitStore) -> None:
     quotes = make_hit("weibo", "q", 'He said "征信" AND OR NOT *:? \\ ( ) [ ] { } ~ ^', score=0.5)
     assert empty_store.upsert([junk, quotes]) == 2
     assert empty_store.get("douyin:huge") == junk
-    assert keys_of(empty_store.search(SearchQuery(text="AND OR NOT *:? \\ ( ) [ ] {")).hits) == ["weibo:q"]
+    # As plain words (how the console's related-post lookups pass crawled text), syntax characters are only text.
+    plain = SearchQuery(words=tuple("AND OR NOT *:? \\ ( ) [ ] {".split()))
+    assert keys_of(empty_store.search(plain).hits) == ["weibo:q"]
     assert keys_of(empty_store.search(SearchQuery(text='"征信" *:?')).hits) == ["weibo:q"]
+    # As a query, operators with nothing to join are an error that says where, never a silent empty result.
+    with pytest.raises(QueryError, match="第 1 个字符"):
+        empty_store.search(SearchQuery(text="AND OR NOT *:? \\ ( ) [ ] {"))
 
 
 def test_empty_store(empty_store: HitStore) -> None:

@@ -136,3 +136,19 @@ def test_sessions_end_on_logout_password_change_idle_and_age(casebook: Casebook)
     with casebook.engine.connect() as conn:
         stored = [r[0] for r in conn.execute(text("select id from console_sessions"))]
     assert fourth not in stored and all(len(i) == 64 for i in stored)  # only hashes of tokens are kept
+
+
+def test_saved_searches_per_analyst_replace_by_name(casebook: Casebook) -> None:
+    casebook.save_search("alice", "  征信  十月 ", {"q": "征信", "since": "30d"})
+    casebook.save_search("alice", "征信 十月", {"q": "征信 OR zx", "since": "30d"})  # same name: replaced
+    casebook.save_search("bob", "征信 十月", {"q": "bob's"})
+    mine = casebook.saved_searches("alice")
+    assert [(s.name, s.params) for s in mine] == [("征信 十月", {"q": "征信 OR zx", "since": "30d"})]
+    assert casebook.saved_search("bob", "征信 十月").params == {"q": "bob's"}  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        casebook.save_search("alice", "   ", {})
+    with pytest.raises(ValueError):
+        casebook.save_search("alice", "x" * 101, {})
+    assert casebook.delete_saved_search("alice", "征信 十月")
+    assert not casebook.delete_saved_search("alice", "征信 十月")
+    assert casebook.saved_searches("alice") == [] and casebook.saved_searches("bob")

@@ -163,9 +163,11 @@ def test_search_table_shows_crawled_markup_as_written(home, monkeypatch):
         fh.write(hostile.model_dump_json() + "\n")
     runner = CliRunner()
     assert runner.invoke(app, ["index", "--input", str(posts)]).exit_code == 0
-    result = runner.invoke(app, ["search", "停息", "--include-benign"])
+    result = runner.invoke(app, ["search", "停息", "--include-benign", "--format", "table"])
     assert result.exit_code == 0, result.output
-    assert "[red]停息挂账[/red]" in result.stdout and "[bold]作者[/bold]" in result.stdout
+    assert "[red]停息挂账[/red]" in result.stdout and "[link=x]点我[/link]" in result.stdout
+    piped = runner.invoke(app, ["search", "停息", "--include-benign"])  # JSON lines carry the author as written
+    assert any(json.loads(line)["author"] == "[bold]作者[/bold]" for line in piped.stdout.splitlines())
 
 
 def test_crawl_refuses_a_spider_argument_that_is_the_runners_own(home):

@@ -19,7 +19,7 @@ from core.records import Category, Hit, HitStatus, ModelInfo, Post, Verdict
 from core.settings import Settings
 from indexer import open_store
 from indexer.base import HitStore, SearchQuery
-from indexer.segment import char_tokens, index_words, normalise, query_words, split_query
+from indexer.segment import char_tokens, index_words, normalise, query_words
 from indexer.tantivy_store import IndexLockedError, TantivyHitStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,13 +153,6 @@ def test_char_tokens_match_the_standard_analyzer_shape() -> None:
     assert char_tokens("") == []
 
 
-def test_split_query_quotes_and_unbalanced_quotes() -> None:
-    words, phrases = split_query('征信 "停息挂账" 「代理退保」 上岸"')
-    assert words == ["征信", "上岸"]
-    assert phrases == [["停", "息", "挂", "账"], ["代", "理", "退", "保"]]
-    assert split_query("！！！") == ([], [])
-
-
 def test_reports_posts_segmented_with_another_dictionary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = TantivyHitStore(tmp_path / "ix")
     store.upsert([hit(1), hit(2)])
@@ -172,3 +165,42 @@ def test_reports_posts_segmented_with_another_dictionary(tmp_path: Path, monkeyp
     assert store.stale_segmentation  # douyin:2 still has the old segmentation
     store.upsert([hit(2)])
     assert not store.stale_segmentation
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_from_its_stored_hits(tmp_path: Path) -> None:
+    """Indexes written before author/contact/kind were fields open as before, with those fields searchable."""
+    import tantivy
+
+    from core.records import ContactMatch
+
+    old = tantivy.SchemaBuilder()
+    old.add_text_field("key", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    old.add_text_field("words", stored=False, tokenizer_name="whitespace", index_option="freq")
+    old.add_bytes_field("hit", stored=True)
+    path = tmp_path / "hits"
+    path.mkdir()
+    index = tantivy.Index(old.build(), path=str(path))
+    writer = index.writer(15_000_000, 1)
+    kept = [hit(i) for i in range(3)]
+    kept[0] = kept[0].model_copy(
+        update={
+            "verdict": kept[0].verdict.model_copy(
+                update={"contacts": (ContactMatch(type="wechat", value="QY8888", start=0, end=6),)}
+            )
+        }
+    )
+    for h in kept:
+        doc = tantivy.Document()
+        doc.add_text("key", h.key)
+        doc.add_bytes("hit", h.model_dump_json().encode("utf-8"))
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    del index
+
+    store = TantivyHitStore(path)
+    assert store.keys() == {h.key for h in kept}
+    assert store.get(kept[0].key) == kept[0]
+    found = store.search(SearchQuery(text="contact:qy8888 征信"))
+    assert [h.key for h in found.hits] == [kept[0].key]
+    assert not path.with_name("hits.migrating").exists() and not path.with_name("hits.retired").exists()

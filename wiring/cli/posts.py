@@ -15,7 +15,6 @@ from rich.table import Table
 
 from core.platforms import platform_names
 from core.progress import progress
-from core.records import Category, HitStatus, Platform
 from core.settings import get_settings
 from wiring.cli.base import (
     add_plain_row,
@@ -251,68 +250,156 @@ def _read_post_lines(path: Path, rejected: list[Any]) -> list[Any]:
 
 # ---------------------------------------------------------------- search
 
+SEARCH_HELP = (
+    'Search indexed hits with the query language: words (AND), OR, NOT or -word, (groups), "phrases", '
+    "field:value for platform, category, status, author, contact, kind, label (slugs or Chinese names), e.g. "
+    "'(zx OR 征信) -律师 platform:抖音 status:待审核'. Only lead generation unless --include-benign. A query that "
+    "starts with - goes after --: qingyuan search -- '-律师 征信'.\n\n"
+    "On a terminal the result is a table as wide as the terminal; piped, one JSON object per line (--format csv "
+    'for CSV, --format json for {"total", "hits": [Hit, ...]}). A query or option that cannot be used exits 2, '
+    "saying why."
+)
+FORMATS = ("table", "jsonl", "json", "csv")
 
-def _parse_since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise fail(f"--since must be an ISO date such as 2026-11-01 ({exc})") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+def _analyst(given: str | None) -> str:
+    import getpass
+    import os
+
+    return given or os.environ.get("QINGYUAN_ANALYST") or getpass.getuser()
 
 
-@app.command()
+@app.command(help=SEARCH_HELP)
 def search(
-    query: Annotated[
-        str, typer.Argument(help='Words (segmented); "a phrase" in quotes matches exactly; empty matches all.')
-    ] = "",
-    platform: Annotated[list[Platform] | None, typer.Option("--platform", "-p")] = None,
-    category: Annotated[list[Category] | None, typer.Option("--category", "-c")] = None,
-    status: Annotated[list[HitStatus] | None, typer.Option("--status", "-s")] = None,
-    since: Annotated[str | None, typer.Option(help="Published on or after this ISO date.")] = None,
-    min_score: Annotated[float | None, typer.Option("--min-score")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=10_000)] = 20,
+    query: Annotated[str | None, typer.Argument(help="The query; empty matches everything.")] = None,
+    platform: Annotated[list[str] | None, typer.Option("--platform", "-p", help="Slug or Chinese name.")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Slug or Chinese name.")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", "-s", help="Slug or Chinese name.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Published since: 7d, 24h, 2w, a date or datetime (Beijing).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Published before: as --since; a date includes that day.")] = None,
+    min_score: Annotated[str | None, typer.Option("--min-score", help="0..1 (e.g. 0.95).")] = None,
+    sort: Annotated[str | None, typer.Option(help="relevance | newest | oldest | score")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="Hits per page.")] = 20,
+    page: Annotated[int | None, typer.Option("--page", min=1, help="Page number (1 = first).")] = None,
+    offset: Annotated[int | None, typer.Option("--offset", min=0, help="Hits to skip (instead of --page).")] = None,
     include_benign: Annotated[bool, typer.Option("--include-benign", help="Also show posts judged benign.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help='Print {"total": N, "hits": [Hit, ...]}.')] = False,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table | jsonl | json | csv")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Same as --format json: {"total": N, "hits": [...]}.')
+    ] = False,
+    saved: Annotated[str | None, typer.Option("--saved", help="Run the analyst's saved search of this name.")] = None,
+    save: Annotated[str | None, typer.Option("--save", help="Also save this search under this name.")] = None,
+    analyst: Annotated[
+        str | None, typer.Option("--analyst", help="Whose saved searches (default $QINGYUAN_ANALYST, then $USER).")
+    ] = None,
 ) -> None:
-    """Search indexed hits."""
-    from indexer.base import SearchQuery
+    from indexer.form import FormError, SearchForm
 
     settings = get_settings()
-    q = SearchQuery(
-        text=query,
-        platforms=tuple(platform or ()),
-        categories=tuple(category or ()),
-        statuses=tuple(status or ()),
-        labels=() if include_benign else ("lead_gen",),
-        since=_parse_since(since),
-        min_score=min_score,
-        limit=limit,
-    )
+    fmt = "json" if as_json else fmt or ("table" if sys.stdout.isatty() else "jsonl")
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}", 2)
+    if page is not None and offset is not None:
+        raise fail("give --page or --offset, not both", 2)
+    params: dict[str, Any] = {}
+    if saved or save:
+        from casebook import Casebook
+
+        casebook = Casebook(settings.casebook)
+        try:
+            if saved:
+                row = casebook.saved_search(_analyst(analyst), saved)
+                if row is None:
+                    names = ", ".join(s.name for s in casebook.saved_searches(_analyst(analyst))) or "none"
+                    raise fail(f"no saved search {saved!r} for {_analyst(analyst)} (saved: {names})", 2)
+                params.update(row.params)
+            given = {
+                "q": query,
+                "platform": ",".join(platform) if platform else None,
+                "category": ",".join(category) if category else None,
+                "status": ",".join(status) if status else None,
+                "since": since,
+                "until": until,
+                "min_score": min_score,
+                "sort": sort,
+                "include_benign": include_benign or None,
+            }
+            params.update({k: v for k, v in given.items() if v is not None})
+            form = SearchForm(**params)
+            if save:
+                casebook.save_search(_analyst(analyst), save, form.params())
+                err.print(f"saved as {save!r} for {_analyst(analyst)}")
+        finally:
+            casebook.close()
+    else:
+        form = SearchForm(
+            q=query or "",
+            platform=",".join(platform or ()),
+            category=",".join(category or ()),
+            status=",".join(status or ()),
+            since=since or "",
+            until=until or "",
+            min_score=min_score or "",
+            sort=sort or "relevance",
+            include_benign=include_benign,
+        )
+    start = offset if offset is not None else ((page or 1) - 1) * limit
+    try:
+        q = form.to_query(limit=limit, offset=start)
+    except FormError as exc:
+        message = exc.message
+        from indexer.query import QueryError
+
+        if isinstance(exc.__cause__, QueryError):
+            message += "\n" + exc.__cause__.pointer()
+        raise fail(f"{exc.field}: {message}", 2) from None
     store = open_store_for(settings)
     try:
         result = store.search(q)
     finally:
         store.close()
-    if as_json:
-        payload = {"total": result.total, "hits": [h.model_dump(mode="json") for h in result.hits]}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-        return
-    from webui.app import display_name  # the console's names, hit statuses included
+    _print_result(result, fmt, start, limit)
 
-    table = Table(title=f"{result.total} hits", show_lines=False)
-    for col in ("key", "score", "category", "status", "author", "text"):
-        table.add_column(col, overflow="fold")
+
+def _print_result(result: Any, fmt: str, start: int, limit: int) -> None:
+    from indexer.export import csv_lines, row
+
+    if start >= result.total > 0:
+        pages = -(-result.total // limit)
+        err.print(f"no hits past {result.total}: the last page is {pages} (--page {pages})")
+    if fmt == "json":
+        payload = {"total": result.total, "offset": start, "hits": [h.model_dump(mode="json") for h in result.hits]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    elif fmt == "jsonl":
+        for hit in result.hits:
+            sys.stdout.write(json.dumps(row(hit), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        for line in csv_lines(result.hits):
+            sys.stdout.write(line)
+    else:
+        _print_table(result, start, limit)
+    if fmt in ("jsonl", "csv"):  # the JSON answer carries its own total, and stays alone on its streams
+        shown = f"{start + 1}-{start + len(result.hits)}" if result.hits else "none"
+        err.print(f"{result.total} hits; shown {shown}")
+
+
+def _print_table(result: Any, start: int, limit: int) -> None:
+    from indexer.export import row, snippet
+
+    page, pages = start // limit + 1, max(1, -(-result.total // limit))
+    table = Table(title=f"{result.total} 条结果 · 第 {page}/{pages} 页", expand=True, show_lines=False)
+    table.add_column("平台", no_wrap=True)
+    table.add_column("时间（北京）", no_wrap=True)
+    table.add_column("置信度", no_wrap=True, justify="right")
+    table.add_column("类别", no_wrap=True, max_width=14, overflow="ellipsis")
+    table.add_column("链接", overflow="fold", ratio=2)
+    table.add_column("内容", no_wrap=True, overflow="ellipsis", ratio=3)
     for hit in result.hits:
-        text = " ".join(hit.post.text.split())
-        add_plain_row(
-            table,
-            hit.key,
-            f"{hit.verdict.score:.2f}",
-            display_name(hit.verdict.category, "category") if hit.verdict.category else "-",
-            display_name(hit.status, "hit_status"),
-            hit.post.author_name or hit.post.author_id or "-",
-            text[:80] + ("…" if len(text) > 80 else ""),
-        )
+        r = row(hit)
+        add_plain_row(table, r["platform"], r["published_at"], r["score"], r["category"] or "-", r["url"] or hit.key,
+                      snippet(r["text"], 200))  # fmt: skip
     out.print(table)
+    if start + len(result.hits) < result.total:
+        err.print(f"more: --page {page + 1}")
