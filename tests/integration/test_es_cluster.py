@@ -74,7 +74,7 @@ def test_a_concrete_index_named_like_the_alias_moves_behind_it(es_cluster: EsClu
 
 
 def test_reindex_under_searches_and_writes_loses_nothing(es_cluster: EsCluster, cluster_store: ElasticHitStore) -> None:
-    base = [make_hit("weibo", f"base{i}", f"停息挂账 第{i}条 私信") for i in range(1500)]
+    base = [make_hit("weibo", f"base{i}", f"停息挂账 第{i}条 私信") for i in range(600)]
     cluster_store.upsert(base)
     # Other processes: a crawler indexing and an analyst confirming, each with its own client.
     writer = ElasticHitStore(es_cluster.url, cluster_store.alias, shards=2)
@@ -88,12 +88,15 @@ def test_reindex_under_searches_and_writes_loses_nothing(es_cluster: EsCluster, 
         i = 0
         while not stop.is_set():
             hit = make_hit("weibo", f"live{i}", "征信修复 加V详聊")
-            writer.upsert([hit])
-            written.append((time.monotonic(), hit.key))
-            if i % 3 == 0:
-                key = base[i].key
-                writer.set_status([key], HitStatus.confirmed)
-                confirmed.append(key)
+            try:
+                writer.upsert([hit])
+                written.append((time.monotonic(), hit.key))
+                if i % 3 == 0:
+                    key = base[i % len(base)].key
+                    writer.set_status([key], HitStatus.confirmed)
+                    confirmed.append(key)
+            except Exception as exc:  # counted: every write must be accepted
+                errors.append(exc)
             i += 1
 
     def search() -> None:
@@ -116,7 +119,7 @@ def test_reindex_under_searches_and_writes_loses_nothing(es_cluster: EsCluster, 
         began = time.monotonic()
         lines: list[str] = []
         # Throttled so the copy takes seconds and writes land while it runs.
-        done = cluster_store.reindex(progress=lines.append, docs_per_second=400)
+        done = cluster_store.reindex(progress=lines.append, docs_per_second=150)
         ended = time.monotonic()
         time.sleep(1.0)
     finally:
@@ -132,7 +135,7 @@ def test_reindex_under_searches_and_writes_loses_nothing(es_cluster: EsCluster, 
     assert not cluster_store.es.indices.exists(index=done.old)
     assert any(line.startswith("copy ") for line in lines)
     assert during, "no write landed while the reindex ran; the test proved nothing"
-    assert not errors and answered[0] == asked[0] > 0
+    assert not errors and answered[0] == asked[0] > 0, errors[:3]
     assert not short
     assert cluster_store.keys() == {h.key for h in base} | {key for _, key in written}
     statuses = {h.key: h.status for h in cluster_store.get_many(confirmed)}
