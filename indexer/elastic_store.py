@@ -126,7 +126,8 @@ def _blocked(exc: ApiError) -> bool:
 class ElasticHitStore:
     """HitStore on an Elasticsearch 8.x cluster; `index_alias` is what readers and writers address.
 
-    `replicas=None` chooses one replica when the cluster has two or more data nodes, none on a single node.
+    `replicas=None` chooses one replica when the cluster has two or more data nodes, none on a single node, and
+    never fewer than the current index has (so opening a store while a node is down does not drop its replica).
     """
 
     def __init__(
@@ -165,6 +166,7 @@ class ElasticHitStore:
             kwargs["ca_certs"] = str(ca_certs)
         self.es = client or Elasticsearch(self.urls, **kwargs)
         self.shards = shards
+        self.replicas_given = replicas is not None
         self.replicas = replicas if replicas is not None else self.default_replicas()
         self.ensure_index()
         if self.stale_segmentation:
@@ -215,8 +217,12 @@ class ElasticHitStore:
     def ensure_index(self) -> str:
         """The index behind the alias: created (`<alias>-v1`) when there is none, moved behind the alias when a
         concrete index has the alias's name, and given the fields and stamp pipeline it lacks."""
-        self.put_template()
         current = self.current_index()
+        if current and not self.replicas_given:
+            # Chosen from the nodes up now: a node that is down for a while must not lower the redundancy.
+            settings = self.es.indices.get_settings(index=current, name="index.number_of_replicas").body
+            self.replicas = max(self.replicas, int(settings[current]["settings"]["index"]["number_of_replicas"]))
+        self.put_template()
         if current:
             self._bring_up_to_date(current)
             return current

@@ -22,8 +22,8 @@
 # The cluster is one master-eligible node ("master": master, data, ingest) and one data node ("data"). Two
 # master-eligible nodes cannot survive the loss of either (a master needs a majority of the voters, and the
 # majority of two is two), so only one node votes. Losing the data node is survived: the master holds a copy of
-# every shard when indices have one replica, promotes it, and the cluster turns yellow with every hit searchable
-# and writes accepted. Losing the master node is not survived until it is back (no master, no writes); a
+# every shard when indices have one replica (and the cluster was green), promotes it, and the cluster turns
+# yellow with every hit searchable and writes accepted. Losing the master node is not survived until it is back (no master, no writes); a
 # production cluster puts three master-eligible nodes (or two and a voting-only tiebreaker) in front of this.
 #
 # The server is only published as the official linux tarball split across the npm packages
@@ -381,6 +381,9 @@ cmd_start_node() {
         die "node $role failed to start (exit $rc)"
     fi
     wait_nodes 2 || die "node $role did not join within ${START_TIMEOUT}s"
+    # Until its replicas are recovered, losing a node again can lose the only whole copy of a shard.
+    curl -fsS --max-time 130 "$MASTER_URL/_cluster/health?wait_for_status=green&timeout=120s" 2>/dev/null \
+        | grep -q '"status":"green"' || log "node $role rejoined but the cluster is not green yet (see _cat/shards)"
 }
 
 # kill-node master|data: SIGKILL, the way a node is lost (no shutdown, no hand-over).

@@ -35,7 +35,11 @@ def cluster_store(es_cluster: EsCluster) -> Iterator[ElasticHitStore]:
 
 
 def _green(store: ElasticHitStore) -> dict[str, object]:
-    return dict(store.es.cluster.health(index=store.alias, wait_for_status="green", timeout="90s"))
+    """Every shard of the store's index and its replica started (before a node loss, the replica must be whole)."""
+    health = store.es.options(request_timeout=120).cluster.health(
+        index=store.alias, wait_for_status="green", timeout="90s"
+    )
+    return dict(health)
 
 
 def test_replicas_are_allocated_on_both_nodes(cluster_store: ElasticHitStore) -> None:
@@ -151,11 +155,19 @@ def test_losing_the_data_node_keeps_every_hit_and_takes_writes(
     _green(cluster_store)
     caplog.set_level(logging.WARNING, logger="elastic_transport")
     es_cluster.kill("data")
-    health = cluster_store.es.cluster.health(wait_for_nodes="1", wait_for_status="yellow", timeout="90s")
+    health = cluster_store.es.options(request_timeout=120).cluster.health(
+        index=cluster_store.alias, wait_for_nodes="1", wait_for_status="yellow", timeout="90s"
+    )
     assert health["status"] == "yellow" and health["number_of_nodes"] == 1 and not health["timed_out"]
     assert cluster_store.keys() == ALL_KEYS
     assert cluster_store.search(SearchQuery(limit=0)).total == len(DATA)
     assert "douyin:1" in keys_of(cluster_store.search(SearchQuery(text="征信", limit=100)).hits)
     assert cluster_store.upsert([make_hit("douyin", "after-loss", "反催收 加V")]) == 1
     assert cluster_store.get("douyin:after-loss") is not None
+    # A process opening the store now sees one data node, and keeps the replica the index has.
+    reopened = ElasticHitStore(list(es_cluster.urls), cluster_store.alias, shards=2)
+    assert reopened.replicas == 1
+    reopened.close()
+    replicas = cluster_store.es.indices.get_settings(index=cluster_store.alias, name="index.number_of_replicas")
+    assert [v["settings"]["index"]["number_of_replicas"] for v in replicas.body.values()] == ["1"]
     assert "has failed" in caplog.text  # the client put the lost node on time-out and went on with the other
