@@ -29,10 +29,18 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=512, description="Posts classified together.")
 
     # Index
-    elasticsearch_url: str | None = Field(default=None, description="Use Elasticsearch at this URL instead of tantivy.")
+    elasticsearch_url: str | None = Field(
+        default=None, description="Use Elasticsearch at this URL (or URLs of several nodes, comma-separated)."
+    )
     elasticsearch_api_key: SecretStr | None = Field(default=None, description="API key for a secured cluster.")
     elasticsearch_ca_certs: Path | None = Field(default=None, description="CA bundle for a TLS cluster.")
     elasticsearch_index: str = Field(default="qingyuan-hits", description="Alias the hits live behind.")
+    # Sized for 200,000 posts a day kept two years at ~2.2 KB a post on disk: ~320 GB of primaries, 40 GB a
+    # shard at 8 shards (docs/design.md, "Elasticsearch: cluster, shards, aliases"). Takes effect on new versions.
+    es_shards: int = Field(default=8, ge=1, description="Primary shards of each new index version.")
+    es_replicas: int | None = Field(
+        default=None, ge=0, description="Replicas per shard; unset = 1 on a cluster of 2+ data nodes, 0 on one node."
+    )
     casebook_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in the home.")
 
     # Reports

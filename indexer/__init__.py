@@ -21,6 +21,8 @@ def open_store(settings: Settings) -> HitStore:
             settings.elasticsearch_index,
             api_key=api_key,
             ca_certs=settings.elasticsearch_ca_certs,
+            shards=settings.es_shards,
+            replicas=settings.es_replicas,
         )
     from indexer.tantivy_store import TantivyHitStore
 

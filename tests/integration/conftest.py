@@ -3,6 +3,10 @@
 - Elasticsearch: the real 8.12.2 server started by scripts/elasticsearch.sh. Set QINGYUAN_TEST_ES_URL to use a
   server that is already running. When the server cannot start, the Elasticsearch tests skip locally and FAIL
   when the CI environment variable is set.
+- Elasticsearch cluster: `es_cluster`, two real nodes (a master+data node and a data node) started once per session
+  by scripts/elasticsearch.sh start-cluster, with `kill(role)` (SIGKILL) and `restart(role)`; a node a test killed is
+  started again before the next test that asks for the cluster. ES_CLUSTER_PORTS=HTTP1,HTTP2 (and ES_CLUSTER_DIR)
+  reuse a cluster already started with them. Skips locally / fails in CI like `es_url`.
 - SMTP: `smtp_server`, a real aiosmtpd server on loopback that keeps what it accepts (tests/integration/partner_servers.py).
 - PostgreSQL (optional, for the casebook): QINGYUAN_TEST_PG_URL, or a throw-away cluster made with the Debian
   server binaries (initdb/pg_ctl) when they and the psycopg driver are installed; otherwise those tests skip.
@@ -17,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -86,6 +91,90 @@ def _es_failed(installed: bool, detail: str) -> None:
     if installed:
         start_failed("Elasticsearch", detail)
     _unavailable(detail[-2000:])
+
+
+@dataclass
+class EsCluster:
+    """A running two-node Elasticsearch cluster: `urls` = (master+data node, data node)."""
+
+    urls: tuple[str, str]
+    env: dict[str, str]
+    down: set[str] = field(default_factory=set)
+
+    ROLES = ("master", "data")
+
+    @property
+    def url(self) -> str:
+        """Both nodes, comma-separated: what QINGYUAN_ELASTICSEARCH_URL takes."""
+        return ",".join(self.urls)
+
+    def node_url(self, role: str) -> str:
+        return self.urls[self.ROLES.index(role)]
+
+    def _script(self, *args: str) -> None:
+        done = subprocess.run(
+            ["bash", str(ES_SCRIPT), *args], env=self.env, capture_output=True, text=True, timeout=600, check=False
+        )
+        if done.returncode != 0:
+            start_failed(f"Elasticsearch cluster ({' '.join(args)})", done.stderr)
+
+    def kill(self, role: str) -> None:
+        """SIGKILL one node ("data" is the loss the cluster survives; "master" it does not)."""
+        self.down.add(role)
+        self._script("kill-node", role)
+
+    def restart(self, role: str) -> None:
+        """Start a killed node again; returns once it has rejoined (bounded by ES_START_TIMEOUT)."""
+        self._script("start-node", role)
+        self.down.discard(role)
+
+    def up(self) -> None:
+        for role in sorted(self.down):
+            self.restart(role)
+
+
+@pytest.fixture(scope="session")
+def es_cluster_session() -> Iterator[EsCluster]:
+    given = os.environ.get("ES_CLUSTER_PORTS")
+    ports = given or f"{_free_port()},{_free_port()}"
+    env = {**os.environ, "ES_CLUSTER_PORTS": ports, "ES_START_TIMEOUT": os.environ.get("ES_START_TIMEOUT", "300")}
+    if not given:
+        env |= {"ES_CLUSTER_TRANSPORT_PORT": str(_free_port()), "ES_EPHEMERAL": "1"}
+        env["ES_CLUSTER_DIR"] = tempfile.mkdtemp(prefix="qy-es-cluster-")
+        if os.geteuid() == 0:  # the nodes run as the unprivileged user and must reach their directories
+            os.chown(env["ES_CLUSTER_DIR"], 65534, 65534)
+    installed = subprocess.run(["bash", str(ES_SCRIPT), "installed"], env=env, timeout=60, check=False).returncode == 0
+    try:
+        # Bounded by the script (ES_START_TIMEOUT for the nodes to come up and join); this only guards the script.
+        started = subprocess.run(
+            ["bash", str(ES_SCRIPT), "start-cluster"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _es_failed(installed, f"{exc}\n{getattr(exc, 'stderr', '') or ''}")
+        return
+    if started.returncode != 0:
+        _es_failed(installed, started.stderr)
+        return
+    master, data = started.stdout.strip().splitlines()[-1].split(",")
+    try:
+        yield EsCluster(urls=(master, data), env=env)
+    finally:
+        if not given:
+            subprocess.run(
+                ["bash", str(ES_SCRIPT), "stop-cluster"], env=env, capture_output=True, timeout=240, check=False
+            )
+
+
+@pytest.fixture()
+def es_cluster(es_cluster_session: EsCluster) -> EsCluster:
+    """The session's two-node cluster with both nodes up (a node an earlier test killed is started again)."""
+    es_cluster_session.up()
+    return es_cluster_session
 
 
 def _as_unprivileged(cmd: list[str]) -> list[str]:

@@ -475,7 +475,7 @@ def test_elastic_reindex_swaps_the_alias(es_url: str) -> None:
     try:
         store.upsert(DATA)
         assert store.current_index() == f"{store.alias}-v1"
-        new = store.reindex(delete_old=True)
+        new = store.reindex().new
         assert new == f"{store.alias}-v2" == store.current_index()
         assert not store.es.indices.exists(index=f"{store.alias}-v1")
         assert store.count() == len(DATA)

@@ -197,7 +197,15 @@ def ocr(images: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPE
 def index(
     input: Annotated[Path | None, typer.Option("--input", "-i", help="Posts JSONL in the spool format.")] = None,
     reindex: Annotated[
-        bool, typer.Option("--reindex", help="Re-classify and re-index everything in the spool.")
+        bool,
+        typer.Option(
+            "--reindex",
+            help="Re-classify and re-index everything in the spool; on Elasticsearch first copy the index into its "
+            "next version (current template) and move the alias, while searches and writes go on.",
+        ),
+    ] = False,
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="With --reindex on Elasticsearch: keep the old version (write-blocked).")
     ] = False,
     classifier: Annotated[str | None, typer.Option(help="auto | bert | lexicon")] = None,
 ) -> None:
@@ -220,6 +228,8 @@ def index(
     model = load_classifier_for(settings, classifier)
     store = open_store_for(settings)
     try:
+        if reindex and settings.elasticsearch_url:
+            store.reindex(keep_old=keep_old, progress=lambda line: err.print(line, soft_wrap=True))
         with progress("indexing", len(posts)) as advance:
             stats = index_posts(
                 posts, settings=settings, store=store, classifier=model, progress=advance, reclassify=reindex
