@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
 from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
-from core.records import utcnow
+from core.records import REOPENABLE, HitStatus, IllegalTransition, check_transition, utcnow
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,30 @@ class Decision:
     category: str | None  # the analyst's category; None keeps the model's
     text: str
 
+
+@dataclass(frozen=True)
+class ReviewedBy:
+    """Who made the decision a hit stands on, and when (for partner files: reviewed by a person, or not)."""
+
+    analyst: str
+    decision: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """What a reopen did: the state it left, and the batches it withdrew (with the items those still held)."""
+
+    key: str
+    was: HitStatus
+    superseded: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()  # the withdrawn batches' other items, now back to confirmed/new
+
+
+DECISIONS = (HitStatus.confirmed.value, HitStatus.dismissed.value)
+REOPENED = "reopened"
+LIVE_BATCH = ("built", "sent", "failed", "acknowledged")  # every status but superseded
+DELIVERED_BATCH = ("sent", "acknowledged")
 
 _CREATE_LOCK = threading.Lock()
 
@@ -65,6 +89,9 @@ class Casebook(AccountsMixin):
         if "kind" not in present:
             with self.engine.begin() as conn:
                 conn.execute(text("ALTER TABLE job_runs ADD COLUMN kind VARCHAR(30) DEFAULT ''"))
+        if "reason_code" not in {c["name"] for c in inspect(self.engine).get_columns("reviews")}:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE reviews ADD COLUMN reason_code VARCHAR(40)"))
 
     def __repr__(self) -> str:
         return f"Casebook({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -88,13 +115,16 @@ class Casebook(AccountsMixin):
         category_to: str | None = None,
         at: datetime | None = None,
         text: str = "",
+        reason_code: str | None = None,
     ) -> Review:
-        """Record a decision, the text the analyst saw and its audit line in one transaction."""
+        """Record a review row, the text the analyst saw and its audit line in one transaction (no state check:
+        `decide` and `reopen` are the workflow's checked steps)."""
         row = Review(
             hit_key=hit_key,
             analyst=analyst,
             decision=decision,
             reason=reason,
+            reason_code=reason_code,
             category_from=category_from,
             category_to=category_to,
             at=at or utcnow(),
@@ -106,7 +136,12 @@ class Casebook(AccountsMixin):
                     who=analyst,
                     what=f"review:{decision}",
                     why=reason,
-                    details={"hit_key": hit_key, "category_from": category_from, "category_to": category_to},
+                    details={
+                        "hit_key": hit_key,
+                        "category_from": category_from,
+                        "category_to": category_to,
+                        "reason_code": reason_code,
+                    },
                     at=row.at,
                 )
             )
@@ -153,6 +188,170 @@ class Casebook(AccountsMixin):
                 texts.update({t.review_id: t.text for t in rows})
         ordered = sorted(latest.values(), key=lambda r: (r.at, r.id))
         return [Decision(r.hit_key, r.decision, r.category_to, texts.get(r.id, "")) for r in ordered]
+
+    # the workflow state of a hit, derived from the rows above and below (the casebook owns it)
+    def states(self, hit_keys: Sequence[str]) -> dict[str, HitStatus]:
+        """Each key's workflow state: a live batch (delivered or not) and the re-checks of a delivered item win,
+        then the newest decision (a reopen undoes it), then an unexpired lease; else new."""
+        keys = list(dict.fromkeys(hit_keys))
+        wanted = set(keys)
+        out = {k: HitStatus.new for k in keys}
+        decided: dict[str, Review] = {}
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                stmt = (
+                    select(Review)
+                    .where(Review.hit_key.in_(chunk), Review.decision.in_([*DECISIONS, REOPENED]))
+                    .order_by(Review.at, Review.id)
+                )
+                for row in s.scalars(stmt):
+                    decided[row.hit_key] = row
+            now = utcnow()
+            leased = {
+                r.key for r in s.scalars(select(Lease).where(Lease.key.in_(keys[:10_000]), Lease.expires_at >= now))
+            }
+        for key, row in decided.items():
+            if row.decision in DECISIONS:
+                out[key] = HitStatus(row.decision)
+        for key in leased:
+            if out[key] is HitStatus.new:
+                out[key] = HitStatus.claimed
+        in_batch: dict[str, ReportBatch] = {}
+        for batch in sorted(self.list_batches(limit=1_000_000), key=lambda b: b.created_at):
+            if batch.status not in LIVE_BATCH:
+                continue
+            for key in batch.item_keys:
+                if key in wanted:
+                    in_batch[key] = batch
+        delivered = self.delivered_batch_ids() if in_batch else set()
+        for key, batch in in_batch.items():
+            out[key] = HitStatus.delivered if batch.id in delivered else HitStatus.batched
+        if in_batch:
+            for check in sorted(self.list_rechecks(limit=10_000_000), key=lambda r: (r.at, r.id)):
+                if check.hit_key in in_batch and check.outcome in (HitStatus.removed.value, HitStatus.still_up.value):
+                    out[check.hit_key] = HitStatus(check.outcome)
+        return out
+
+    def tracked_keys(self) -> set[str]:
+        """Every hit the casebook has a workflow fact about (a review, a batch, a re-check)."""
+        with self.session() as s:
+            keys = set(s.scalars(select(Review.hit_key).distinct()))
+            keys |= set(s.scalars(select(Recheck.hit_key).distinct()))
+            for item_keys in s.scalars(select(ReportBatch.item_keys)):
+                keys.update(item_keys or [])
+        return keys
+
+    def state(self, hit_key: str) -> HitStatus:
+        return self.states([hit_key])[hit_key]
+
+    def decide(
+        self,
+        hit_key: str,
+        analyst: str,
+        decision: HitStatus,
+        *,
+        reason: str = "",
+        reason_code: str | None = None,
+        category_from: str | None = None,
+        category_to: str | None = None,
+        text: str = "",
+    ) -> Review:
+        """Confirm or dismiss a hit that is new (or claimed); anything else raises IllegalTransition."""
+        if decision not in (HitStatus.confirmed, HitStatus.dismissed):
+            raise ValueError(f"a decision is confirmed or dismissed, not {decision.value}")
+        if decision is HitStatus.dismissed and not (reason.strip() or reason_code):
+            raise ValueError("a dismissal needs a reason (a preset code or text)")
+        check_transition(hit_key, self.state(hit_key), decision)
+        return self.record_review(
+            hit_key,
+            analyst,
+            decision.value,
+            reason=reason,
+            reason_code=reason_code,
+            category_from=category_from,
+            category_to=category_to,
+            text=text,
+        )
+
+    def reopen(self, hit_key: str, analyst: str, reason: str) -> Reopened:
+        """Take a decision back (confirmed, dismissed, or batched but not delivered): the hit is new again.
+
+        A batched item's batch is marked superseded (its id derives from its keys, so a batch without this item is
+        a different batch); its other items go back to where their decisions put them and are batched again by
+        the next build. A delivered item is refused: the partner has it, so only a retraction sent to the
+        partner could take it back."""
+        if not reason.strip():
+            raise ValueError("reopening needs a reason")
+        was = self.state(hit_key)
+        if was not in REOPENABLE:
+            why = "nothing to reopen" if was is HitStatus.new else "the partner has it; send a retraction instead"
+            raise IllegalTransition(hit_key, was, HitStatus.new, why)
+        superseded: list[str] = []
+        others: list[str] = []
+        at = utcnow()
+        with self.session() as s:
+            if was is HitStatus.batched:
+                for batch in s.scalars(select(ReportBatch).where(ReportBatch.status.in_(LIVE_BATCH))):
+                    if hit_key in batch.item_keys:
+                        batch.status = "superseded"
+                        superseded.append(batch.id)
+                        others.extend(k for k in batch.item_keys if k != hit_key)
+                        s.add(
+                            AuditEntry(
+                                who=analyst,
+                                what="report:superseded",
+                                why=reason,
+                                details={"batch_id": batch.id, "reopened": hit_key, "items": len(batch.item_keys)},
+                                at=at,
+                            )
+                        )
+            s.execute(delete(Lease).where(Lease.key == hit_key))
+            row = Review(hit_key=hit_key, analyst=analyst, decision=REOPENED, reason=reason, at=at)
+            s.add(row)
+            s.add(
+                AuditEntry(
+                    who=analyst,
+                    what=f"review:{REOPENED}",
+                    why=reason,
+                    details={"hit_key": hit_key, "was": was.value, "superseded": superseded},
+                    at=at,
+                )
+            )
+        return Reopened(hit_key, was, tuple(superseded), tuple(dict.fromkeys(others)))
+
+    def last_decision(self, analyst: str) -> Review | None:
+        """The analyst's newest confirm/dismiss that still stands (not reopened since): what "undo" takes back."""
+        stmt = (
+            select(Review)
+            .where(Review.analyst == analyst, Review.decision.in_(DECISIONS))
+            .order_by(Review.at.desc(), Review.id.desc())
+            .limit(1)
+        )
+        with self.session() as s:
+            row = s.scalars(stmt).first()
+        if row is None:
+            return None
+        newest = self.list_reviews(row.hit_key, limit=1)
+        return row if newest and newest[0].id == row.id else None
+
+    def reviewed_by(self, hit_keys: Sequence[str]) -> dict[str, ReviewedBy | None]:
+        """For each key: the person whose confirm/dismiss it stands on and when, or None when no person decided
+        it (never reviewed, or reopened since) - what a partner file says about human review."""
+        out: dict[str, ReviewedBy | None] = {k: None for k in hit_keys}
+        with self.session() as s:
+            keys = list(out)
+            for start in range(0, len(keys), 500):
+                stmt = (
+                    select(Review)
+                    .where(Review.hit_key.in_(keys[start : start + 500]), Review.decision.in_([*DECISIONS, REOPENED]))
+                    .order_by(Review.at, Review.id)
+                )
+                for row in s.scalars(stmt):
+                    out[row.hit_key] = (
+                        ReviewedBy(row.analyst, row.decision, row.at) if row.decision in DECISIONS else None
+                    )
+        return out
 
     # review leases
     def claim(self, key: str, analyst: str, minutes: float) -> bool:
@@ -206,7 +405,12 @@ class Casebook(AccountsMixin):
         paths: dict[str, str] | None = None,
         status: str = "built",
         created_at: datetime | None = None,
+        resend: bool = False,
     ) -> ReportBatch:
+        """Record a built batch: its items become batched (new or confirmed ones only, unless `resend`)."""
+        if not resend:
+            for key, current in self.states(item_keys).items():
+                check_transition(key, current, HitStatus.batched)
         row = ReportBatch(
             id=batch_id,
             platform=platform,
@@ -238,7 +442,30 @@ class Casebook(AccountsMixin):
             return list(s.scalars(stmt))
 
     def reported_keys(self, platform: str | None = None) -> set[str]:
-        return {k for b in self.list_batches(platform, limit=1_000_000) for k in b.item_keys}
+        """Keys in a live batch (built or delivered; a superseded batch no longer holds its items)."""
+        return {k for b in self.list_batches(platform, limit=1_000_000) if b.status in LIVE_BATCH for k in b.item_keys}
+
+    def delivered_batch_ids(self) -> set[str]:
+        """Batches a partner has: a delivery succeeded (whatever later attempts on other channels did)."""
+        with self.session() as s:
+            ids = set(s.scalars(select(Delivery.batch_id).where(Delivery.state == "delivered")))
+            ids |= set(s.scalars(select(ReportBatch.id).where(ReportBatch.status.in_(DELIVERED_BATCH))))
+        return ids
+
+    def delivered_at(self) -> dict[str, datetime]:
+        """When each delivered batch first reached a partner (the batch's newest row time for old casebooks whose
+        batch was marked sent without a delivered row)."""
+        out: dict[str, datetime] = {}
+        with self.session() as s:
+            for row in s.scalars(select(Delivery).where(Delivery.state == "delivered").order_by(Delivery.at)):
+                out.setdefault(row.batch_id, row.at)
+            for batch in s.scalars(select(ReportBatch).where(ReportBatch.status.in_(DELIVERED_BATCH))):
+                if batch.id not in out:
+                    rows = s.scalars(
+                        select(Delivery.at).where(Delivery.batch_id == batch.id).order_by(Delivery.at.desc())
+                    ).first()
+                    out[batch.id] = rows or batch.created_at
+        return out
 
     def record_delivery(
         self, batch_id: str, channel: str, state: str, response: str = "", attempt: int | None = None
