@@ -25,7 +25,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from alerts.takedown.formats import FORMATS
 from casebook import Casebook
 from core.platforms import PLATFORMS
-from core.records import CATEGORY_NAMES_ZH, Category, Hit, HitStatus, Platform
+from core.records import (
+    CATEGORY_NAMES_ZH,
+    DISMISS_REASON_NAMES_ZH,
+    LEGACY_STATUSES,
+    STATUS_NAMES_ZH,
+    Category,
+    Hit,
+    HitStatus,
+    Platform,
+)
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
@@ -40,14 +49,6 @@ CSP = (
 # A report preview is our own rendering of hostile text: inline styles allowed, scripts never, sandboxed.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
 
-STATUS_NAMES_ZH = {
-    HitStatus.new.value: "待审核",
-    HitStatus.confirmed.value: "已确认",
-    HitStatus.dismissed.value: "已排除",
-    HitStatus.reported.value: "已举报",
-    HitStatus.removed.value: "已下架",
-    HitStatus.still_up.value: "仍在线",
-}
 # The registry owns the Chinese names; the templates read them through this mapping.
 PLATFORM_NAMES_ZH = {name: spec.name_zh for name, spec in PLATFORMS.items()}
 
@@ -133,8 +134,11 @@ def _env() -> Environment:
         CATEGORY_NAMES_ZH={c.value: n for c, n in CATEGORY_NAMES_ZH.items()},
         CATEGORIES=[c.value for c in Category],
         PLATFORMS=[p.value for p in Platform],
-        STATUSES=[s.value for s in HitStatus],
-        STATUS_NAMES_ZH=STATUS_NAMES_ZH,
+        # claimed is a lease the casebook holds, never the index's copy: not a search filter
+        STATUSES=[s.value for s in HitStatus if s not in LEGACY_STATUSES and s is not HitStatus.claimed],
+        STATUS_NAMES_ZH={s.value: n for s, n in STATUS_NAMES_ZH.items()},
+        DISMISS_REASONS=[(r.value, n) for r, n in DISMISS_REASON_NAMES_ZH.items()],
+        DISMISS_REASON_NAMES_ZH={r.value: n for r, n in DISMISS_REASON_NAMES_ZH.items()},
         PLATFORM_NAMES_ZH=PLATFORM_NAMES_ZH,
         REPORT_LINKS=[(f.kind, f.link) for f in FORMATS.values() if f.link],  # the report format registry
         CONTACT_TYPES_ZH=CONTACT_TYPES_ZH,
