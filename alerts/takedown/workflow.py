@@ -330,6 +330,29 @@ def record_delivery(casebook: Casebook, result: DeliveryResult) -> None:
         casebook.set_batch_status(result.batch_id, "failed")
 
 
+def _copy_delivered(settings: Settings, casebook: Casebook, batch_ids: list[str]) -> None:
+    """The index's copy follows the casebook: the delivered batches' items are reported now. Best effort: when
+    the index is busy or down, the next reconcile (report run, re-check, console start) copies it."""
+    from indexer import open_store
+
+    try:
+        store = open_store(settings)
+    except Exception:  # the casebook holds the fact; the copy can wait for reconcile
+        log.warning("index unavailable; delivered status of %s left to reconcile", batch_ids, exc_info=True)
+        return
+    try:
+        for batch_id in batch_ids:
+            row = casebook.get_batch(batch_id)
+            if row is not None:
+                states = casebook.states(list(row.item_keys))
+                keys = [k for k, s in states.items() if s is HitStatus.delivered]
+                store.set_status(keys, HitStatus.delivered, report_id=batch_id)
+    except Exception:
+        log.warning("could not copy delivered status of %s to the index; reconcile will", batch_ids, exc_info=True)
+    finally:
+        store.close()
+
+
 class _OneAttempt(Exception):
     """Raised from the retry sleep: a console request makes one attempt; the scheduled deliver job retries."""
 
@@ -415,6 +438,8 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     try:
         for result in results:
             record_delivery(casebook, result)
+        if any(r.sent for r in results):
+            _copy_delivered(settings, casebook, [r.batch_id for r in results if r.sent])
     finally:
         casebook.close()
     states: dict[str, int] = {}

@@ -168,3 +168,29 @@ def test_reconcile_turns_legacy_reported_into_batched_or_delivered(tmp_path: Pat
     finally:
         casebook.close()
         store.close()
+
+
+def test_items_count_as_reported_only_once_a_delivery_succeeds(tmp_path: Path) -> None:
+    from alerts.takedown.workflow import deliver_pending, write_reports
+
+    settings = _settings(tmp_path)
+    hits = [make_hit(post_id=str(i)) for i in range(3)]
+    store = open_store(settings)
+    try:
+        store.upsert(hits)
+        outcome = write_reports(settings=settings, store=store, include_unreviewed=True, min_score=0.0)
+        assert (outcome.items, outcome.unreviewed) == (3, 3)
+        assert {h.status for h in store.get_many([h.key for h in hits])} == {HitStatus.batched}
+    finally:
+        store.close()
+    (before,) = takedown_stats(settings)
+    assert (before.reported, before.awaiting_delivery) == (0, 3)  # built is not reported
+    counts = deliver_pending(settings=settings, options={"channel": "folder", "path": str(tmp_path / "partner")})
+    assert counts["states"] == {"delivered": 1}
+    (after,) = takedown_stats(settings)
+    assert (after.reported, after.awaiting_delivery) == (3, 0)
+    store = open_store(settings)
+    try:  # the deliver job copies the casebook's fact into the index itself
+        assert {h.status for h in store.get_many([h.key for h in hits])} == {HitStatus.delivered}
+    finally:
+        store.close()

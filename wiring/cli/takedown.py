@@ -112,6 +112,9 @@ def _print_plan(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
+    if not plan.items:
+        out.print("dry run: nothing would be batched (nothing new to report); nothing was changed")
+        return
     table = Table(title=f"dry run: {len(plan.items)} items would be batched; nothing was changed")
     for col in ("key", "platform", "category", "score", "reviewed by a person", "text"):
         table.add_column(col, overflow="fold")
