@@ -234,9 +234,10 @@ class Casebook(AccountsMixin):
         return out
 
     def tracked_keys(self) -> set[str]:
-        """Every hit the casebook has a workflow fact about (a review, a batch, a re-check)."""
+        """Every hit the casebook has a workflow fact about (a review, a batch, a re-check, a live lease)."""
         with self.session() as s:
             keys = set(s.scalars(select(Review.hit_key).distinct()))
+            keys |= set(s.scalars(select(Lease.key).where(Lease.expires_at >= utcnow())))
             keys |= set(s.scalars(select(Recheck.hit_key).distinct()))
             for item_keys in s.scalars(select(ReportBatch.item_keys)):
                 keys.update(item_keys or [])

@@ -102,8 +102,8 @@ def _apply_reviews(hits: list[Hit], casebook: Casebook) -> tuple[list[Hit], dict
             hit = hit.model_copy(
                 update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})}
             )
-        if hit.key in states:
-            hit = hit.model_copy(update={"status": index_status(states[hit.key])})
+        if hit.key in states:  # claimed stays claimed here: an item under review is never auto-included
+            hit = hit.model_copy(update={"status": states[hit.key]})
         reviewed.append(hit)
     return reviewed, facts
 
@@ -283,7 +283,10 @@ def reopen_hit(
     done = casebook.reopen(key, analyst, reason)
     outbox = Outbox(settings.outbox_dir)
     for batch_id in done.superseded:
-        outbox.withdraw(batch_id)
+        try:
+            outbox.withdraw(batch_id)
+        except ValueError:  # a channel delivered it after the casebook last heard: the partner has it
+            log.error("batch %s was delivered before it could be withdrawn; tell the partner of %s", batch_id, key)
     touched = [key, *done.others]
     states = casebook.states(touched)
     for status in {index_status(s) for s in states.values()}:
