@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from core.platforms import platform_names
-from core.records import Category, HitStatus, Platform
+from core.records import STATUS_NAMES_ZH, Category, HitStatus, Platform
 from core.settings import get_settings
 from wiring.cli.base import (
     add_plain_row,
@@ -309,7 +309,7 @@ def search(
             hit.key,
             f"{hit.verdict.score:.2f}",
             hit.verdict.category.value if hit.verdict.category else "-",
-            hit.status.value,
+            f"{hit.status.value} {STATUS_NAMES_ZH[hit.status]}",
             hit.post.author_name or hit.post.author_id or "-",
             text[:80] + ("…" if len(text) > 80 else ""),
         )
