@@ -286,7 +286,8 @@ class Casebook(AccountsMixin):
             raise ValueError("reopening needs a reason")
         was = self.state(hit_key)
         if was not in REOPENABLE:
-            why = "nothing to reopen" if was is HitStatus.new else "the partner has it; send a retraction instead"
+            undecided = was in (HitStatus.new, HitStatus.claimed)
+            why = "no decision to reopen" if undecided else "the partner has it; send a retraction instead"
             raise IllegalTransition(hit_key, was, HitStatus.new, why)
         superseded: list[str] = []
         others: list[str] = []
@@ -320,21 +321,6 @@ class Casebook(AccountsMixin):
                 )
             )
         return Reopened(hit_key, was, tuple(superseded), tuple(dict.fromkeys(others)))
-
-    def last_decision(self, analyst: str) -> Review | None:
-        """The analyst's newest confirm/dismiss that still stands (not reopened since): what "undo" takes back."""
-        stmt = (
-            select(Review)
-            .where(Review.analyst == analyst, Review.decision.in_(DECISIONS))
-            .order_by(Review.at.desc(), Review.id.desc())
-            .limit(1)
-        )
-        with self.session() as s:
-            row = s.scalars(stmt).first()
-        if row is None:
-            return None
-        newest = self.list_reviews(row.hit_key, limit=1)
-        return row if newest and newest[0].id == row.id else None
 
     def reviewed_by(self, hit_keys: Sequence[str]) -> dict[str, ReviewedBy | None]:
         """For each key: the person whose confirm/dismiss it stands on and when, or None when no person decided

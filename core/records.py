@@ -122,7 +122,8 @@ TRANSITIONS: dict[HitStatus, frozenset[HitStatus]] = {
     HitStatus.removed: frozenset({HitStatus.still_up}),
     HitStatus.reported: frozenset({HitStatus.batched, HitStatus.delivered, HitStatus.removed, HitStatus.still_up}),
 }
-REOPENABLE = frozenset({HitStatus.claimed, HitStatus.confirmed, HitStatus.dismissed, HitStatus.batched})
+# What a reopen may take back: a decision, or a batched item no partner has yet (a claim is no decision).
+REOPENABLE = frozenset({HitStatus.confirmed, HitStatus.dismissed, HitStatus.batched})
 
 
 class IllegalTransition(ValueError):

@@ -122,26 +122,28 @@ def test_confirm_undo_cluster_dismissal_and_preview_removal(console, browser, tm
     page.fill("input[name=min_score]", "0.9")
     with page.expect_navigation():
         page.click("#plan")
-    assert page.inner_text("#plan-total") == "4"  # 1001 confirmed + 1002, 1003, 1004 unreviewed at 0.95
-    assert page.inner_text("#plan-unreviewed") == "3"
-    assert re.search(r"抖音\s*4", page.inner_text("#plan-platforms"))
+    # 1001 confirmed + 1003, 1004 unreviewed at 0.95; 1002 is alice's current queue item (claimed): left out
+    assert page.inner_text("#plan-total") == "3"
+    assert page.inner_text("#plan-unreviewed") == "2"
+    assert page.locator("tr.plan-item[data-key='douyin:1002']").count() == 0
+    assert re.search(r"抖音\s*3", page.inner_text("#plan-platforms"))
     assert "征信修复/洗白 1" in page.inner_text("#plan-categories")
-    page.uncheck("tr.plan-item[data-key='douyin:1002'] input[name=keys]")
+    page.uncheck("tr.plan-item[data-key='douyin:1003'] input[name=keys]")
     page.screenshot(path=str(shots / "decide-3-preview.png"), full_page=True)
     with page.expect_navigation():
         page.click("#build")
-    assert "共 3 条（其中 2 条未经人工审核）" in page.inner_text(".flash")
+    assert "共 2 条（其中 1 条未经人工审核）" in page.inner_text(".flash")
     casebook = Casebook(settings.casebook)
     try:
         (batch,) = casebook.list_batches()
-        assert sorted(batch.item_keys) == ["douyin:1001", "douyin:1003", "douyin:1004"]
+        assert sorted(batch.item_keys) == ["douyin:1001", "douyin:1004"]
         removed = [a for a in casebook.list_audit() if a.what == "report:removed_from_preview"]
-        assert [a.details["keys"] for a in removed] == [["douyin:1002"]]
+        assert [a.details["keys"] for a in removed] == [["douyin:1003"]]
     finally:
         casebook.close()
-    assert _statuses(settings, ["douyin:1001", "douyin:1002"]) == {
+    assert _statuses(settings, ["douyin:1001", "douyin:1003"]) == {
         "douyin:1001": HitStatus.batched,
-        "douyin:1002": HitStatus.new,
+        "douyin:1003": HitStatus.new,
     }
     assert dialogs == [], dialogs
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems

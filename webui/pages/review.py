@@ -12,6 +12,7 @@ from core.records import (
     CATEGORY_NAMES_ZH,
     DISMISS_REASON_NAMES_ZH,
     REOPENABLE,
+    STATUS_NAMES_ZH,
     Category,
     DismissReason,
     Hit,
@@ -72,7 +73,7 @@ def _shown(c: Console, user: str, key: str) -> tuple[Hit | None, str | None]:
         return (hit, None) if hit is not None and hit.status is HitStatus.new else (None, None)
     hit = get_hit(c, key)
     if hit.status is not HitStatus.new:
-        return None, f"这条已处理（{hit.status.value}）。"
+        return None, f"这条已处理（{STATUS_NAMES_ZH[hit.status]}）。"
     holder = c.casebook.lease_holder(hit.key)
     if holder not in (None, user):
         return None, f"这条正由 {holder} 审核。"
@@ -195,7 +196,7 @@ def review_decide(
             text=hit.post.text,
         )
     except IllegalTransition as exc:
-        raise HTTPException(409, f"这条已处理（{exc.current.value}）") from exc
+        raise HTTPException(409, f"这条已处理（{STATUS_NAMES_ZH[exc.current]}）") from exc
     decided.append(key)
     for member in members:
         try:
@@ -246,9 +247,10 @@ def review_undo(request: Request, user: str = Depends(need_user), csrf: str = Fo
     last = request.session.pop("undo", None)
     if not last or not last.get("keys"):
         raise HTTPException(409, "没有可撤销的决定")
-    keys = [k for k in last["keys"] if isinstance(k, str)]
-    standing = c.casebook.last_decision(user)
-    if standing is None or standing.hit_key not in keys:
+    # Only what still stands on this analyst's word: a copy someone reopened or re-decided since is left alone.
+    who = c.casebook.reviewed_by([k for k in last["keys"] if isinstance(k, str)])
+    keys = [k for k, by in who.items() if by is not None and by.analyst == user]
+    if not keys:
         request.session["flash"] = "上一个决定已被改动，未撤销"
         return RedirectResponse("/review", status_code=303)
     done = _reopen_all(c, keys, user, "撤销（undo）")
