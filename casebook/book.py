@@ -197,6 +197,8 @@ class Casebook(AccountsMixin):
         wanted = set(keys)
         out = {k: HitStatus.new for k in keys}
         decided: dict[str, Review] = {}
+        leased: set[str] = set()
+        now = utcnow()
         with self.session() as s:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
@@ -207,10 +209,8 @@ class Casebook(AccountsMixin):
                 )
                 for row in s.scalars(stmt):
                     decided[row.hit_key] = row
-            now = utcnow()
-            leased = {
-                r.key for r in s.scalars(select(Lease).where(Lease.key.in_(keys[:10_000]), Lease.expires_at >= now))
-            }
+                leases = select(Lease.key).where(Lease.key.in_(chunk), Lease.expires_at >= now)
+                leased.update(s.scalars(leases))
         for key, row in decided.items():
             if row.decision in DECISIONS:
                 out[key] = HitStatus(row.decision)
@@ -227,9 +227,18 @@ class Casebook(AccountsMixin):
         delivered = self.delivered_batch_ids() if in_batch else set()
         for key, batch in in_batch.items():
             out[key] = HitStatus.delivered if batch.id in delivered else HitStatus.batched
-        if in_batch:
-            for check in sorted(self.list_rechecks(limit=10_000_000), key=lambda r: (r.at, r.id)):
-                if check.hit_key in in_batch and check.outcome in (HitStatus.removed.value, HitStatus.still_up.value):
+        batched = list(in_batch)
+        with self.session() as s:
+            for start in range(0, len(batched), 500):
+                checks = (
+                    select(Recheck)
+                    .where(
+                        Recheck.hit_key.in_(batched[start : start + 500]),
+                        Recheck.outcome.in_([HitStatus.removed.value, HitStatus.still_up.value]),
+                    )
+                    .order_by(Recheck.at, Recheck.id)
+                )
+                for check in s.scalars(checks):
                     out[check.hit_key] = HitStatus(check.outcome)
         return out
 
