@@ -371,6 +371,8 @@ def deliver_batch(
     row = casebook.get_batch(batch_id)
     if row is None:
         raise KeyError(batch_id)
+    if row.status == "superseded":
+        raise ValueError(f"{batch_id} was superseded (an item was reopened); its other items go in a new batch")
     paths = {k: Path(p) for k, p in (row.paths or {}).items()}
     json_path = paths.get("json", settings.reports_dir / f"{batch_id}.json")
     report = ReportBatch.model_validate_json(json_path.read_bytes())

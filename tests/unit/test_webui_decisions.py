@@ -64,3 +64,29 @@ def test_cluster_decision_reason_codes_reopen_and_undo(app) -> None:  # type: ig
     assert r.status_code == 303
     assert console.store.get("douyin:1002").status is HitStatus.new
     assert client.post("/review/undo", data={"csrf": token}).status_code == 409  # nothing left to undo
+
+
+def test_a_superseded_batch_cannot_be_sent(app) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    client = TestClient(app)
+    token = login(client)
+    console = app.state.console
+    assert _decide(client, token, "douyin:1004", action="confirm") == 303
+    plan = client.get("/reports/plan", params={"include_unreviewed": "1", "min_score": "0.9"}).text
+    # 1002, 1003 unreviewed at 0.95 beside the confirmed 1004; 1001 is alice's next queue item (claimed): left out
+    assert 'id="plan-total">3<' in plan and 'id="plan-unreviewed">2<' in plan
+    built = client.post(
+        "/reports/build",
+        data={"csrf": token, "include_unreviewed": "1", "min_score": "0.9", "offered": ["douyin:1004"], "keys": []},
+    )
+    assert "所有条目都已移除" in built.text and console.casebook.list_batches() == []  # nothing ticked: no batch
+    client.post("/reports/build", data={"csrf": token})
+    (batch,) = console.casebook.list_batches()
+    assert batch.item_keys == ["douyin:1004"]
+    outbox = console.settings.state_dir / "outbox" / batch.id
+    assert outbox.is_dir()
+    r = client.post("/review/reopen", data={"csrf": token, "key": "douyin:1004", "reason": "误判"})
+    assert r.status_code == 200 and "已撤回" in r.text  # the hit page's flash names the withdrawn batch
+    assert console.casebook.get_batch(batch.id).status == "superseded" and not outbox.exists()
+    refused = client.post("/reports/send", data={"csrf": token, "batch_id": batch.id})
+    assert refused.status_code == 409 and not outbox.exists()
+    assert "不发送" in client.get("/reports").text

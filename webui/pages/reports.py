@@ -181,6 +181,8 @@ def reports_send(
     check_csrf(request, csrf)
     c = con(request)
     batch = _known_batch(c, batch_id)
+    if batch.status == "superseded":
+        raise HTTPException(409, "该批次已被取代（有条目被重新打开），其余条目将进入新批次，不能发送")
     state, note = deliver(c, batch)
     c.casebook.audit(user, "report:send", note, {"batch_id": batch_id, "state": state})
     request.session["flash"] = f"{batch_id}：{state}"
