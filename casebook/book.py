@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
-from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
+from casebook.schema import Base, BatchItem, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
 from core.records import REOPENABLE, HitStatus, IllegalTransition, check_transition, utcnow
 
 
@@ -68,8 +68,8 @@ class Casebook(AccountsMixin):
         self.engine: Engine = create_engine(url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._create_tables()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._create_tables()
 
     def _create_tables(self) -> None:
         """Create missing tables; several jobs may open a fresh casebook at once, so losing that race is fine."""
@@ -92,6 +92,17 @@ class Casebook(AccountsMixin):
         if "reason_code" not in {c["name"] for c in inspect(self.engine).get_columns("reviews")}:
             with self.engine.begin() as conn:
                 conn.execute(text("ALTER TABLE reviews ADD COLUMN reason_code VARCHAR(40)"))
+        self._fill_batch_items()
+
+    def _fill_batch_items(self) -> None:
+        """Batches recorded before report_batch_items existed get their rows (once: only batches without any)."""
+        missing = select(ReportBatch).where(ReportBatch.id.not_in(select(BatchItem.batch_id).distinct()))
+        try:
+            with self.session() as s:
+                for batch in s.scalars(missing):
+                    s.add_all(BatchItem(batch_id=batch.id, hit_key=k) for k in dict.fromkeys(batch.item_keys or []))
+        except IntegrityError:
+            pass  # another process opening the same casebook filled them first
 
     def __repr__(self) -> str:
         return f"Casebook({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -194,7 +205,6 @@ class Casebook(AccountsMixin):
         """Each key's workflow state: a live batch (delivered or not) and the re-checks of a delivered item win,
         then the newest decision (a reopen undoes it), then an unexpired lease; else new."""
         keys = list(dict.fromkeys(hit_keys))
-        wanted = set(keys)
         out = {k: HitStatus.new for k in keys}
         decided: dict[str, Review] = {}
         leased: set[str] = set()
@@ -217,16 +227,20 @@ class Casebook(AccountsMixin):
         for key in leased:
             if out[key] is HitStatus.new:
                 out[key] = HitStatus.claimed
-        in_batch: dict[str, ReportBatch] = {}
-        for batch in sorted(self.list_batches(limit=1_000_000), key=lambda b: b.created_at):
-            if batch.status not in LIVE_BATCH:
-                continue
-            for key in batch.item_keys:
-                if key in wanted:
-                    in_batch[key] = batch
+        in_batch: dict[str, str] = {}  # key -> its newest live batch
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                holders = (
+                    select(BatchItem.hit_key, ReportBatch.id)
+                    .join(ReportBatch, ReportBatch.id == BatchItem.batch_id)
+                    .where(BatchItem.hit_key.in_(keys[start : start + 500]), ReportBatch.status.in_(LIVE_BATCH))
+                    .order_by(ReportBatch.created_at)
+                )
+                for key, batch_id in s.execute(holders):
+                    in_batch[key] = batch_id
         delivered = self.delivered_batch_ids() if in_batch else set()
-        for key, batch in in_batch.items():
-            out[key] = HitStatus.delivered if batch.id in delivered else HitStatus.batched
+        for key, batch_id in in_batch.items():
+            out[key] = HitStatus.delivered if batch_id in delivered else HitStatus.batched
         batched = list(in_batch)
         with self.session() as s:
             for start in range(0, len(batched), 500):
@@ -248,8 +262,7 @@ class Casebook(AccountsMixin):
             keys = set(s.scalars(select(Review.hit_key).distinct()))
             keys |= set(s.scalars(select(Lease.key).where(Lease.expires_at >= utcnow())))
             keys |= set(s.scalars(select(Recheck.hit_key).distinct()))
-            for item_keys in s.scalars(select(ReportBatch.item_keys)):
-                keys.update(item_keys or [])
+            keys |= set(s.scalars(select(BatchItem.hit_key).distinct()))
         return keys
 
     def state(self, hit_key: str) -> HitStatus:
@@ -303,7 +316,9 @@ class Casebook(AccountsMixin):
         at = utcnow()
         with self.session() as s:
             if was is HitStatus.batched:
-                for batch in s.scalars(select(ReportBatch).where(ReportBatch.status.in_(LIVE_BATCH))):
+                holding = select(BatchItem.batch_id).where(BatchItem.hit_key == hit_key)
+                live = select(ReportBatch).where(ReportBatch.id.in_(holding), ReportBatch.status.in_(LIVE_BATCH))
+                for batch in s.scalars(live):
                     if hit_key in batch.item_keys:
                         batch.status = "superseded"
                         superseded.append(batch.id)
@@ -417,6 +432,8 @@ class Casebook(AccountsMixin):
         )
         with self.session() as s:
             s.add(row)
+            s.flush()  # the batch row first: its items refer to it
+            s.add_all(BatchItem(batch_id=batch_id, hit_key=k) for k in dict.fromkeys(item_keys))
         return row
 
     def set_batch_status(self, batch_id: str, status: str) -> None:

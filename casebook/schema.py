@@ -86,6 +86,15 @@ class ReportBatch(Base):
     status: Mapped[str] = mapped_column(String(30), default="built")
 
 
+class BatchItem(Base):
+    """Which batch holds which hit: the rows behind `ReportBatch.item_keys`, so a hit's batches are one indexed
+    lookup instead of a read of every batch (written with the batch; filled in for older casebooks on open)."""
+
+    __tablename__ = "report_batch_items"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("report_batches.id"), primary_key=True)
+    hit_key: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
+
+
 class Delivery(Base):
     __tablename__ = "deliveries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

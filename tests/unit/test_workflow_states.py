@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from alerts.takedown.workflow import reconcile, reopen_hit, takedown_stats
 from casebook import Casebook
@@ -147,6 +148,10 @@ def test_reconcile_turns_legacy_reported_into_batched_or_delivered(tmp_path: Pat
             casebook.add_batch(f"old-{b}", "douyin", [h.key for h in hits[b::2]], resend=True)
         casebook.record_delivery("old-1", "smtp", "delivered", "250 ok")
         casebook.set_batch_status("old-1", "sent")
+        with casebook.engine.begin() as conn:  # a casebook from before report_batch_items: the batches only
+            conn.execute(text("DELETE FROM report_batch_items"))
+        casebook.close()
+        casebook = Casebook(settings.casebook)  # opening it fills the rows in from the batches
         assert [s.reported for s in takedown_stats(settings)] == [2]
         assert [s.awaiting_delivery for s in takedown_stats(settings)] == [2]
         done = reconcile(settings=settings, store=store, casebook=casebook)
