@@ -96,7 +96,7 @@ def _apply_reviews(hits: list[Hit], casebook: Casebook) -> tuple[list[Hit], dict
                 reviewer=decided.analyst,
                 reviewed_at=decided.at,
                 decision=decided.decision,
-                note=review.reason or None if review is not None and review.decision == decided.decision else None,
+                note=(review.reason or None) if review is not None and review.decision == decided.decision else None,
             )
         if review is not None and review.category_to and review.category_to in Category.__members__:
             hit = hit.model_copy(
@@ -125,7 +125,8 @@ def plan_reports(
     from alerts.takedown.report import build_batches
 
     hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook)
-    # A hit a person reopened waits for a person: it is never auto-included as "unreviewed".
+    # A hit a person reopened waits for a person: it is never auto-included as "unreviewed". (A reopen leaves no
+    # standing decision, so such a hit has review rows but no ReviewFacts.)
     reopened = {k for k, r in casebook.latest_reviews([h.key for h in hits]).items() if r.decision == REOPENED}
     hits = [h for h in hits if not (h.status is HitStatus.new and h.key in reopened)]
     if only is not None:

@@ -159,6 +159,8 @@ def review_decide(
         )
         request.session["flash"] = f"类别已改为 {category}"
         return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
+    if hit.status is not HitStatus.new:  # the index's copy already moved on; the casebook's check follows
+        raise HTTPException(409, f"这条已处理（{STATUS_NAMES_ZH[hit.status]}）")
     code: str | None = None
     if action == "confirm":
         status = HitStatus.confirmed
