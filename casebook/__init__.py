@@ -1,7 +1,7 @@
 """The casebook: who did what to which hit, when and why; the one owner of workflow state and of accounts."""
 
 from casebook.accounts import Analyst, AuditEntry, hash_password, verify_password
-from casebook.book import Casebook, DatedOutcome, Decision
+from casebook.book import Casebook, DatedOutcome, Decision, Reopened, ReviewedBy
 from casebook.schema import Delivery, JobRun, Recheck, ReportBatch, Review, SavedSearch
 
 __all__ = [
@@ -13,8 +13,10 @@ __all__ = [
     "Delivery",
     "JobRun",
     "Recheck",
+    "Reopened",
     "ReportBatch",
     "Review",
+    "ReviewedBy",
     "SavedSearch",
     "hash_password",
     "verify_password",

@@ -19,8 +19,19 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
-from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText, SavedSearch
-from core.records import utcnow
+from casebook.schema import (
+    Base,
+    BatchItem,
+    Delivery,
+    JobRun,
+    Lease,
+    Recheck,
+    ReportBatch,
+    Review,
+    ReviewText,
+    SavedSearch,
+)
+from core.records import REOPENABLE, HitStatus, IllegalTransition, check_transition, utcnow
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,30 @@ class Decision:
     text: str
 
 
+@dataclass(frozen=True)
+class ReviewedBy:
+    """Who made the decision a hit stands on, and when (for partner files: reviewed by a person, or not)."""
+
+    analyst: str
+    decision: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """What a reopen did: the state it left, and the batches it withdrew (with the items those still held)."""
+
+    key: str
+    was: HitStatus
+    superseded: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()  # the withdrawn batches' other items, now back to confirmed/new
+
+
+DECISIONS = (HitStatus.confirmed.value, HitStatus.dismissed.value)
+REOPENED = "reopened"
+LIVE_BATCH = ("built", "sent", "failed", "acknowledged")  # every status but superseded
+DELIVERED_BATCH = ("sent", "acknowledged")
+
 _CREATE_LOCK = threading.Lock()
 
 
@@ -53,8 +88,8 @@ class Casebook(AccountsMixin):
         self.engine: Engine = create_engine(url, echo=echo, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._create_tables()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._create_tables()
 
     def _create_tables(self) -> None:
         """Create missing tables; several jobs may open a fresh casebook at once, so losing that race is fine."""
@@ -74,6 +109,20 @@ class Casebook(AccountsMixin):
         if "kind" not in present:
             with self.engine.begin() as conn:
                 conn.execute(text("ALTER TABLE job_runs ADD COLUMN kind VARCHAR(30) DEFAULT ''"))
+        if "reason_code" not in {c["name"] for c in inspect(self.engine).get_columns("reviews")}:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE reviews ADD COLUMN reason_code VARCHAR(40)"))
+        self._fill_batch_items()
+
+    def _fill_batch_items(self) -> None:
+        """Batches recorded before report_batch_items existed get their rows (once: only batches without any)."""
+        missing = select(ReportBatch).where(ReportBatch.id.not_in(select(BatchItem.batch_id).distinct()))
+        try:
+            with self.session() as s:
+                for batch in s.scalars(missing):
+                    s.add_all(BatchItem(batch_id=batch.id, hit_key=k) for k in dict.fromkeys(batch.item_keys or []))
+        except IntegrityError:
+            pass  # another process opening the same casebook filled them first
 
     def __repr__(self) -> str:
         return f"Casebook({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -97,13 +146,16 @@ class Casebook(AccountsMixin):
         category_to: str | None = None,
         at: datetime | None = None,
         text: str = "",
+        reason_code: str | None = None,
     ) -> Review:
-        """Record a decision, the text the analyst saw and its audit line in one transaction."""
+        """Record a review row, the text the analyst saw and its audit line in one transaction (no state check:
+        `decide` and `reopen` are the workflow's checked steps)."""
         row = Review(
             hit_key=hit_key,
             analyst=analyst,
             decision=decision,
             reason=reason,
+            reason_code=reason_code,
             category_from=category_from,
             category_to=category_to,
             at=at or utcnow(),
@@ -115,7 +167,12 @@ class Casebook(AccountsMixin):
                     who=analyst,
                     what=f"review:{decision}",
                     why=reason,
-                    details={"hit_key": hit_key, "category_from": category_from, "category_to": category_to},
+                    details={
+                        "hit_key": hit_key,
+                        "category_from": category_from,
+                        "category_to": category_to,
+                        "reason_code": reason_code,
+                    },
                     at=row.at,
                 )
             )
@@ -139,21 +196,6 @@ class Casebook(AccountsMixin):
                 stmt = select(Review).where(Review.hit_key.in_(chunk)).order_by(Review.at, Review.id)
                 for row in s.scalars(stmt):
                     out[row.hit_key] = row
-        return out
-
-    def reviewers(self, hit_keys: Sequence[str]) -> dict[str, tuple[str, datetime] | None]:
-        """Who confirmed each key and when (the newest confirmation), None for a key no analyst confirmed."""
-        out: dict[str, tuple[str, datetime] | None] = dict.fromkeys(hit_keys)
-        with self.session() as s:
-            for start in range(0, len(hit_keys), 500):
-                chunk = list(hit_keys[start : start + 500])
-                stmt = (
-                    select(Review)
-                    .where(Review.hit_key.in_(chunk), Review.decision == "confirmed")
-                    .order_by(Review.at, Review.id)
-                )
-                for row in s.scalars(stmt):
-                    out[row.hit_key] = (row.analyst, row.at)
         return out
 
     def current_category(self, hit_key: str) -> str | None:
@@ -191,6 +233,170 @@ class Casebook(AccountsMixin):
         with self.session() as s:
             rows = [r for r in s.scalars(stmt) if since is None or r.at >= since]
         return [DatedOutcome(r.hit_key, r.at, r.category_to) for r in rows]
+
+    # the workflow state of a hit, derived from the rows above and below (the casebook owns it)
+    def states(self, hit_keys: Sequence[str]) -> dict[str, HitStatus]:
+        """Each key's workflow state: a live batch (delivered or not) and the re-checks of a delivered item win,
+        then the newest decision (a reopen undoes it), then an unexpired lease; else new."""
+        keys = list(dict.fromkeys(hit_keys))
+        out = {k: HitStatus.new for k in keys}
+        decided: dict[str, Review] = {}
+        leased: set[str] = set()
+        now = utcnow()
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                stmt = (
+                    select(Review)
+                    .where(Review.hit_key.in_(chunk), Review.decision.in_([*DECISIONS, REOPENED]))
+                    .order_by(Review.at, Review.id)
+                )
+                for row in s.scalars(stmt):
+                    decided[row.hit_key] = row
+                leases = select(Lease.key).where(Lease.key.in_(chunk), Lease.expires_at >= now)
+                leased.update(s.scalars(leases))
+        for key, row in decided.items():
+            if row.decision in DECISIONS:
+                out[key] = HitStatus(row.decision)
+        for key in leased:
+            if out[key] is HitStatus.new:
+                out[key] = HitStatus.claimed
+        in_batch: dict[str, str] = {}  # key -> its newest live batch
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                holders = (
+                    select(BatchItem.hit_key, ReportBatch.id)
+                    .join(ReportBatch, ReportBatch.id == BatchItem.batch_id)
+                    .where(BatchItem.hit_key.in_(keys[start : start + 500]), ReportBatch.status.in_(LIVE_BATCH))
+                    .order_by(ReportBatch.created_at)
+                )
+                for key, batch_id in s.execute(holders):
+                    in_batch[key] = batch_id
+        delivered = self.delivered_batch_ids() if in_batch else set()
+        for key, batch_id in in_batch.items():
+            out[key] = HitStatus.delivered if batch_id in delivered else HitStatus.batched
+        batched = list(in_batch)
+        with self.session() as s:
+            for start in range(0, len(batched), 500):
+                checks = (
+                    select(Recheck)
+                    .where(
+                        Recheck.hit_key.in_(batched[start : start + 500]),
+                        Recheck.outcome.in_([HitStatus.removed.value, HitStatus.still_up.value]),
+                    )
+                    .order_by(Recheck.at, Recheck.id)
+                )
+                for check in s.scalars(checks):
+                    out[check.hit_key] = HitStatus(check.outcome)
+        return out
+
+    def tracked_keys(self) -> set[str]:
+        """Every hit the casebook has a workflow fact about (a review, a batch, a re-check, a live lease)."""
+        with self.session() as s:
+            keys = set(s.scalars(select(Review.hit_key).distinct()))
+            keys |= set(s.scalars(select(Lease.key).where(Lease.expires_at >= utcnow())))
+            keys |= set(s.scalars(select(Recheck.hit_key).distinct()))
+            keys |= set(s.scalars(select(BatchItem.hit_key).distinct()))
+        return keys
+
+    def state(self, hit_key: str) -> HitStatus:
+        return self.states([hit_key])[hit_key]
+
+    def decide(
+        self,
+        hit_key: str,
+        analyst: str,
+        decision: HitStatus,
+        *,
+        reason: str = "",
+        reason_code: str | None = None,
+        category_from: str | None = None,
+        category_to: str | None = None,
+        text: str = "",
+    ) -> Review:
+        """Confirm or dismiss a hit that is new (or claimed); anything else raises IllegalTransition."""
+        if decision not in (HitStatus.confirmed, HitStatus.dismissed):
+            raise ValueError(f"a decision is confirmed or dismissed, not {decision.value}")
+        if decision is HitStatus.dismissed and not (reason.strip() or reason_code):
+            raise ValueError("a dismissal needs a reason (a preset code or text)")
+        check_transition(hit_key, self.state(hit_key), decision)
+        return self.record_review(
+            hit_key,
+            analyst,
+            decision.value,
+            reason=reason,
+            reason_code=reason_code,
+            category_from=category_from,
+            category_to=category_to,
+            text=text,
+        )
+
+    def reopen(self, hit_key: str, analyst: str, reason: str) -> Reopened:
+        """Take a decision back (confirmed, dismissed, or batched but not delivered): the hit is new again.
+
+        A batched item's batch is marked superseded (its id derives from its keys, so a batch without this item is
+        a different batch); its other items go back to where their decisions put them and are batched again by
+        the next build. A delivered item is refused: the partner has it, so only a retraction sent to the
+        partner could take it back."""
+        if not reason.strip():
+            raise ValueError("reopening needs a reason")
+        was = self.state(hit_key)
+        if was not in REOPENABLE:
+            undecided = was in (HitStatus.new, HitStatus.claimed)
+            why = "no decision to reopen" if undecided else "the partner has it; send a retraction instead"
+            raise IllegalTransition(hit_key, was, HitStatus.new, why)
+        superseded: list[str] = []
+        others: list[str] = []
+        at = utcnow()
+        with self.session() as s:
+            if was is HitStatus.batched:
+                holding = select(BatchItem.batch_id).where(BatchItem.hit_key == hit_key)
+                live = select(ReportBatch).where(ReportBatch.id.in_(holding), ReportBatch.status.in_(LIVE_BATCH))
+                for batch in s.scalars(live):
+                    if hit_key in batch.item_keys:
+                        batch.status = "superseded"
+                        superseded.append(batch.id)
+                        others.extend(k for k in batch.item_keys if k != hit_key)
+                        s.add(
+                            AuditEntry(
+                                who=analyst,
+                                what="report:superseded",
+                                why=reason,
+                                details={"batch_id": batch.id, "reopened": hit_key, "items": len(batch.item_keys)},
+                                at=at,
+                            )
+                        )
+            s.execute(delete(Lease).where(Lease.key == hit_key))
+            row = Review(hit_key=hit_key, analyst=analyst, decision=REOPENED, reason=reason, at=at)
+            s.add(row)
+            s.add(
+                AuditEntry(
+                    who=analyst,
+                    what=f"review:{REOPENED}",
+                    why=reason,
+                    details={"hit_key": hit_key, "was": was.value, "superseded": superseded},
+                    at=at,
+                )
+            )
+        return Reopened(hit_key, was, tuple(superseded), tuple(dict.fromkeys(others)))
+
+    def reviewed_by(self, hit_keys: Sequence[str]) -> dict[str, ReviewedBy | None]:
+        """For each key: the person whose confirm/dismiss it stands on and when, or None when no person decided
+        it (never reviewed, or reopened since) - what a partner file says about human review."""
+        out: dict[str, ReviewedBy | None] = {k: None for k in hit_keys}
+        with self.session() as s:
+            keys = list(out)
+            for start in range(0, len(keys), 500):
+                stmt = (
+                    select(Review)
+                    .where(Review.hit_key.in_(keys[start : start + 500]), Review.decision.in_([*DECISIONS, REOPENED]))
+                    .order_by(Review.at, Review.id)
+                )
+                for row in s.scalars(stmt):
+                    out[row.hit_key] = (
+                        ReviewedBy(row.analyst, row.decision, row.at) if row.decision in DECISIONS else None
+                    )
+        return out
 
     # review leases
     def claim(self, key: str, analyst: str, minutes: float) -> bool:
@@ -244,7 +450,12 @@ class Casebook(AccountsMixin):
         paths: dict[str, str] | None = None,
         status: str = "built",
         created_at: datetime | None = None,
+        resend: bool = False,
     ) -> ReportBatch:
+        """Record a built batch: its items become batched (new or confirmed ones only, unless `resend`)."""
+        if not resend:
+            for key, current in self.states(item_keys).items():
+                check_transition(key, current, HitStatus.batched)
         row = ReportBatch(
             id=batch_id,
             platform=platform,
@@ -255,6 +466,8 @@ class Casebook(AccountsMixin):
         )
         with self.session() as s:
             s.add(row)
+            s.flush()  # the batch row first: its items refer to it
+            s.add_all(BatchItem(batch_id=batch_id, hit_key=k) for k in dict.fromkeys(item_keys))
         return row
 
     def set_batch_status(self, batch_id: str, status: str) -> None:
@@ -276,7 +489,30 @@ class Casebook(AccountsMixin):
             return list(s.scalars(stmt))
 
     def reported_keys(self, platform: str | None = None) -> set[str]:
-        return {k for b in self.list_batches(platform, limit=1_000_000) for k in b.item_keys}
+        """Keys in a live batch (built or delivered; a superseded batch no longer holds its items)."""
+        return {k for b in self.list_batches(platform, limit=1_000_000) if b.status in LIVE_BATCH for k in b.item_keys}
+
+    def delivered_batch_ids(self) -> set[str]:
+        """Batches a partner has: a delivery succeeded (whatever later attempts on other channels did)."""
+        with self.session() as s:
+            ids = set(s.scalars(select(Delivery.batch_id).where(Delivery.state == "delivered")))
+            ids |= set(s.scalars(select(ReportBatch.id).where(ReportBatch.status.in_(DELIVERED_BATCH))))
+        return ids
+
+    def delivered_at(self) -> dict[str, datetime]:
+        """When each delivered batch first reached a partner (the batch's newest row time for old casebooks whose
+        batch was marked sent without a delivered row)."""
+        out: dict[str, datetime] = {}
+        with self.session() as s:
+            for row in s.scalars(select(Delivery).where(Delivery.state == "delivered").order_by(Delivery.at)):
+                out.setdefault(row.batch_id, row.at)
+            for batch in s.scalars(select(ReportBatch).where(ReportBatch.status.in_(DELIVERED_BATCH))):
+                if batch.id not in out:
+                    rows = s.scalars(
+                        select(Delivery.at).where(Delivery.batch_id == batch.id).order_by(Delivery.at.desc())
+                    ).first()
+                    out[batch.id] = rows or batch.created_at
+        return out
 
     def record_delivery(
         self, batch_id: str, channel: str, state: str, response: str = "", attempt: int | None = None

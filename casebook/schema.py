@@ -47,8 +47,10 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     hit_key: Mapped[str] = mapped_column(String(300), index=True)
     analyst: Mapped[str] = mapped_column(String(100))
-    decision: Mapped[str] = mapped_column(String(30))  # confirmed | dismissed | ...
+    decision: Mapped[str] = mapped_column(String(30))  # confirmed | dismissed | reopened | category
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A preset dismiss reason (core.records.DismissReason) beside the free text; None for older rows and confirms.
+    reason_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     category_from: Mapped[str | None] = mapped_column(String(50), nullable=True)
     category_to: Mapped[str | None] = mapped_column(String(50), nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -81,7 +83,18 @@ class ReportBatch(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     item_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     paths: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # kind (xlsx/json/html/zip) -> path
-    status: Mapped[str] = mapped_column(String(30), default="built")  # built | sent | failed | acknowledged
+    # built | sent | failed | acknowledged | superseded (an item was reopened before delivery: the batch is withdrawn
+    # and its other items are batched again under a new id, since a batch's id derives from its keys)
+    status: Mapped[str] = mapped_column(String(30), default="built")
+
+
+class BatchItem(Base):
+    """Which batch holds which hit: the rows behind `ReportBatch.item_keys`, so a hit's batches are one indexed
+    lookup instead of a read of every batch (written with the batch; filled in for older casebooks on open)."""
+
+    __tablename__ = "report_batch_items"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("report_batches.id"), primary_key=True)
+    hit_key: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
 
 
 class Delivery(Base):

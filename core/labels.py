@@ -6,8 +6,9 @@ value its owner writes to the name an analyst reads. The console reads it throug
 command line through `zh()`. Values stay English everywhere they are stored or exchanged (JSON, the index, the
 casebook, partners' reports): only what a person reads is translated.
 
-Hit statuses are named beside `HitStatus` by their owner and joined in where the console builds its filter;
-`tests/unit/test_labels.py` fails when an owner adds a value without a name here.
+Hit statuses and dismiss reasons are named beside their enums in core/records.py and joined in here; registries
+above the ground register their own (`register_vocabulary`: the alert rules). `tests/unit/test_labels.py` fails when
+an owner adds a value without a name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from collections.abc import Mapping
 from enum import Enum
 
 from core.platforms import PLATFORMS
-from core.records import CATEGORY_NAMES_ZH, ContactType, EvidenceKind, Label, PostKind
+from core.records import (
+    CATEGORY_NAMES_ZH,
+    DISMISS_REASON_NAMES_ZH,
+    STATUS_NAMES_ZH,
+    ContactType,
+    EvidenceKind,
+    Label,
+    PostKind,
+)
 
 DisplayNames = Mapping[str, str]
 
@@ -68,7 +77,11 @@ VOCABULARIES: dict[str, DisplayNames] = {
     # casebook JobRun.outcome
     "job_outcome": {"running": "运行中", "ok": "成功", "failed": "失败", "error": "出错", "skipped": "跳过"},
     # casebook Review.decision
-    "review_decision": {"confirmed": "确认违规", "dismissed": "排除", "category": "改类别"},
+    "review_decision": {"confirmed": "确认违规", "dismissed": "排除", "category": "改类别", "reopened": "重新打开"},
+    # core.records.DismissReason (named beside the enum)
+    "dismiss_reason": {reason.value: name for reason, name in DISMISS_REASON_NAMES_ZH.items()},
+    # core.records.HitStatus (named beside the enum)
+    "hit_status": {status.value: name for status, name in STATUS_NAMES_ZH.items()},
     # casebook Recheck.outcome (crawlers' re-check)
     "recheck_outcome": {"removed": "已下架", "still_up": "仍在线", "blocked": "被拦截", "error": "出错"},
     # alerts.monitoring.rules.Severity (the rules' own titles are registered by alerts/monitoring/registry.py)

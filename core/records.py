@@ -87,22 +87,93 @@ class ContactType(StrEnum):
 
 
 class HitStatus(StrEnum):
+    """Where a hit stands in the workflow (the casebook owns it; the index keeps a searchable copy).
+
+    new -> claimed (a review lease) -> confirmed | dismissed -> batched (in a built batch, nothing sent) ->
+    delivered (a delivery to the partner succeeded) -> removed | still_up (what the re-check saw)."""
+
     new = "new"
+    claimed = "claimed"
     confirmed = "confirmed"
     dismissed = "dismissed"
-    reported = "reported"
+    batched = "batched"
+    delivered = "delivered"
     removed = "removed"
     still_up = "still_up"
+    # Written by releases before batched/delivered existed; never written now. `reconcile` replaces it in the index
+    # with batched or delivered, from the casebook's batches and deliveries.
+    reported = "reported"
 
 
-# As analysts read a status in the console, the CLI and the query language (status:待审核).
+# The one place the Chinese names live: the console, the CLI, reports and the query language (status:待审核) read
+# them from here.
 STATUS_NAMES_ZH: dict[HitStatus, str] = {
     HitStatus.new: "待审核",
+    HitStatus.claimed: "已领取",
     HitStatus.confirmed: "已确认",
     HitStatus.dismissed: "已排除",
-    HitStatus.reported: "已举报",
+    HitStatus.batched: "已入批次",
+    HitStatus.delivered: "已送达",
     HitStatus.removed: "已下架",
     HitStatus.still_up: "仍在线",
+    HitStatus.reported: "已举报（旧版状态）",
+}
+
+LEGACY_STATUSES = frozenset({HitStatus.reported})
+
+# Which state a hit may move to from which, by the workflow's own steps. A reopen (with a reason) is the only way
+# back, and it is refused once a partner has the item: a delivered notice can only be retracted with the partner.
+TRANSITIONS: dict[HitStatus, frozenset[HitStatus]] = {
+    HitStatus.new: frozenset({HitStatus.claimed, HitStatus.confirmed, HitStatus.dismissed, HitStatus.batched}),
+    HitStatus.claimed: frozenset({HitStatus.new, HitStatus.confirmed, HitStatus.dismissed}),
+    HitStatus.confirmed: frozenset({HitStatus.new, HitStatus.batched}),
+    HitStatus.dismissed: frozenset({HitStatus.new}),
+    HitStatus.batched: frozenset({HitStatus.new, HitStatus.confirmed, HitStatus.delivered}),
+    HitStatus.delivered: frozenset({HitStatus.removed, HitStatus.still_up}),
+    HitStatus.still_up: frozenset({HitStatus.removed, HitStatus.still_up}),
+    HitStatus.removed: frozenset({HitStatus.still_up}),
+    HitStatus.reported: frozenset({HitStatus.batched, HitStatus.delivered, HitStatus.removed, HitStatus.still_up}),
+}
+# What a reopen may take back: a decision, or a batched item no partner has yet (a claim is no decision).
+REOPENABLE = frozenset({HitStatus.confirmed, HitStatus.dismissed, HitStatus.batched})
+
+
+class IllegalTransition(ValueError):
+    """A workflow step asked for from a state that does not allow it (e.g. reopening a delivered item)."""
+
+    def __init__(self, key: str, current: HitStatus, wanted: HitStatus, why: str = "") -> None:
+        self.key, self.current, self.wanted = key, current, wanted
+        super().__init__(
+            f"{key}: cannot go from {current.value} ({STATUS_NAMES_ZH[current]}) to {wanted.value} "
+            f"({STATUS_NAMES_ZH[wanted]})" + (f": {why}" if why else "")
+        )
+
+
+def check_transition(key: str, current: HitStatus, wanted: HitStatus, why: str = "") -> None:
+    if wanted not in TRANSITIONS[current]:
+        raise IllegalTransition(key, current, wanted, why)
+
+
+class DismissReason(StrEnum):
+    """Preset reasons for dismissing a hit (stored as the code, with the analyst's free text beside it)."""
+
+    news = "news"
+    official_warning = "official_warning"
+    victim = "victim"
+    bank_notice = "bank_notice"
+    lawyer = "lawyer"
+    unrelated = "unrelated"
+    other = "other"
+
+
+DISMISS_REASON_NAMES_ZH: dict[DismissReason, str] = {
+    DismissReason.news: "新闻报道",
+    DismissReason.official_warning: "官方提醒",
+    DismissReason.victim: "受害人求助/讲述",
+    DismissReason.bank_notice: "银行自有协商通知",
+    DismissReason.lawyer: "律师/法律服务",
+    DismissReason.unrelated: "无关内容",
+    DismissReason.other: "其他（见说明）",
 }
 
 

@@ -10,7 +10,6 @@ import ipaddress
 import logging
 import ssl
 import threading
-from collections import ChainMap
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,7 +28,7 @@ from alerts.monitoring import registry as _rule_names  # noqa: F401  (registers 
 from alerts.takedown.formats import FORMATS
 from casebook import Casebook
 from core.labels import VOCABULARIES, DisplayNames, zh
-from core.records import STATUS_NAMES_ZH, Category, Hit, HitStatus, Platform
+from core.records import DISMISS_REASON_NAMES_ZH, LEGACY_STATUSES, Category, Hit, HitStatus, Platform
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SearchResult
 from webui.auth import SESSION_LIFETIME, LoginThrottle, csrf_token, current_user, load_secret, open_db
@@ -45,12 +44,8 @@ CSP = (
 # A report preview is our own rendering of hostile text: inline styles allowed, scripts never, sandboxed.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
 
-# Every Chinese name a page shows, read by templates through the one `zh` filter: core/labels.py's registry plus the
-# hit statuses (named beside HitStatus). A live view, so names registered by registries above the ground (the alert
-# rules) are seen too.
-DISPLAY_NAMES: Mapping[str, DisplayNames] = ChainMap(
-    {"hit_status": {status.value: name for status, name in STATUS_NAMES_ZH.items()}}, VOCABULARIES
-)
+# Every Chinese name a page shows, read by templates through the one `zh` filter (core/labels.py's registry).
+DISPLAY_NAMES: Mapping[str, DisplayNames] = VOCABULARIES
 
 
 class LoginRequired(Exception):
@@ -134,7 +129,9 @@ def _env() -> Environment:
     env.globals.update(
         CATEGORIES=[c.value for c in Category],
         PLATFORMS=[p.value for p in Platform],
-        STATUSES=[s.value for s in HitStatus],
+        # claimed is a lease the casebook holds, never the index's copy: not a search filter
+        STATUSES=[s.value for s in HitStatus if s not in LEGACY_STATUSES and s is not HitStatus.claimed],
+        DISMISS_REASONS=[(r.value, n) for r, n in DISMISS_REASON_NAMES_ZH.items()],
         REPORT_LINKS=[(f.kind, f.link) for f in FORMATS.values() if f.link],  # the report format registry
     )
     return env

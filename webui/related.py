@@ -10,11 +10,12 @@ import re
 
 from datasketch import MinHash
 
-from core.records import Hit
+from core.records import Hit, HitStatus
 from indexer.base import HitStore, SearchQuery, SortOrder
 
 _JUNK = re.compile(r"\s+|[\u200b-\u200f\u2060\ufeff]")
 NEAR_DUP_THRESHOLD = 0.5
+CLUSTER_THRESHOLD = 0.8  # "near-identical": one decision may cover them all
 
 
 def _shingles(text: str, n: int = 3) -> set[str]:
@@ -94,3 +95,13 @@ def near_duplicates(store: HitStore, hit: Hit, limit: int = 10, pool: int = 50) 
     scored = [(round(s, 2), h) for s, h in scored if s >= NEAR_DUP_THRESHOLD]
     scored.sort(key=lambda x: (-x[0], x[1].key))
     return scored[:limit]
+
+
+def review_cluster(store: HitStore, hit: Hit, taken: set[str], limit: int = 50) -> list[Hit]:
+    """The near-identical copies of `hit` still waiting for review and not leased by another analyst: one
+    decision in the queue covers them all (each recorded on its own)."""
+    return [
+        h
+        for sim, h in near_duplicates(store, hit, limit=limit, pool=max(50, limit))
+        if sim >= CLUSTER_THRESHOLD and h.status is HitStatus.new and h.key not in taken
+    ]

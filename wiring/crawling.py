@@ -1,4 +1,4 @@
-"""Stage wiring that drives crawlers after reporting: re-checks of reported posts, recorded in the casebook first
+"""Stage wiring that drives crawlers after reporting: re-checks of delivered posts, recorded in the casebook first
 and copied to the index's searchable status."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from indexer.base import SearchQuery, SortOrder, iter_hits
 
 
 def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
-    """Revisit reported posts (oldest first) and record whether each was taken down or is still up."""
+    """Revisit delivered posts (oldest first) and record whether each was taken down or is still up. A batch the
+    partner has not received yet is not re-checked: nothing was asked of the platform."""
+    from alerts.takedown.workflow import reconcile
     from casebook import Casebook
     from crawlers.recheck import check_post
     from indexer import open_store
@@ -22,7 +24,8 @@ def recheck_reported(*, settings: Settings, options: dict[str, Any], timeout: fl
     casebook = Casebook(settings.casebook)
     counts: dict[str, int] = {}
     try:
-        query = SearchQuery(statuses=(HitStatus.reported, HitStatus.still_up), sort=SortOrder.first_seen)
+        reconcile(settings=settings, store=store, casebook=casebook)  # the deliver job records in the casebook only
+        query = SearchQuery(statuses=(HitStatus.delivered, HitStatus.still_up), sort=SortOrder.first_seen)
         for hit in list(iter_hits(store, query))[:limit]:
             result = check_post(hit.post.platform.value, hit.post.url, settings, job=job, timeout=timeout)
             batch = hit.report_ids[-1] if hit.report_ids else None

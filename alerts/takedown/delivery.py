@@ -232,6 +232,22 @@ class Outbox:
             return []
         return sorted(p.name for p in self.root.iterdir() if not p.name.startswith(".") and self.is_staged(p.name))
 
+    def withdraw(self, batch_id: str) -> bool:
+        """Take a batch no channel has delivered out of the queue (its folder moves to `.withdrawn/`, kept as a
+        record); True when it was queued. A batch some channel delivered raises: the partner already has it."""
+        with self.lock(batch_id):
+            if not self.is_staged(batch_id):
+                return False
+            channels = self.load_state(batch_id).get("channels", {})
+            if any(entry.get("state") == DeliveryState.delivered.value for entry in channels.values()):
+                raise ValueError(f"{batch_id} was already delivered; it cannot be withdrawn")
+            gone = self.root / ".withdrawn" / self.folder(batch_id).name
+            gone.parent.mkdir(parents=True, exist_ok=True)
+            if gone.exists():
+                shutil.rmtree(gone)
+            os.rename(self.folder(batch_id), gone)
+            return True
+
     def channel_state(self, batch_id: str, channel: str) -> DeliveryState | None:
         entry = self.load_state(batch_id)["channels"].get(channel)
         return DeliveryState(entry["state"]) if entry else None

@@ -274,7 +274,7 @@ def batch_id_for(platform: str, keys: Iterable[str], *, day: datetime, revision:
 def _eligible(hit: Hit, *, include_unreviewed: bool, min_score: float, resend: bool) -> bool:
     if hit.status is HitStatus.confirmed:
         return True
-    if resend and hit.status in (HitStatus.reported, HitStatus.still_up):
+    if resend and hit.status in (HitStatus.delivered, HitStatus.still_up, HitStatus.reported):
         return True
     return (
         include_unreviewed
@@ -457,7 +457,7 @@ def build_batches(
 ) -> list[ReportBatch]:
     """One batch per platform from confirmed hits (plus unreviewed lead_gen hits >= min_score if asked).
 
-    Keys in `already_reported` are skipped unless `resend` (which also admits hits already `reported`/`still_up`).
+    Keys in `already_reported` are skipped unless `resend` (which also admits hits already `delivered`/`still_up`).
     `reviews` (key -> ReviewFacts) holds the casebook's confirmations; without one a confirmed hit says "reviewed"
     with no reviewer or time, any other says not reviewed, with its score and the `min_score` it passed. `now` fixes the date in the batch id (default: now, in
     UTC+8). A resend gets an id different from the first notice (so delivery does not dedupe it away) that is still

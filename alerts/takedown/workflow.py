@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from casebook.book import REOPENED
 from core.records import Category, Hit, HitStatus, Platform, utcnow
 from core.settings import Settings
 from indexer.base import HitStore, SearchQuery, SortOrder, iter_hits
 
 if TYPE_CHECKING:
     from alerts.takedown.delivery import DeliveryChannel, DeliveryResult
-    from alerts.takedown.report import ReviewFacts
-    from casebook import Casebook
+    from alerts.takedown.report import ReportBatch, ReviewFacts
+    from casebook import Casebook, Reopened
 
 log = logging.getLogger(__name__)
 
@@ -41,36 +42,124 @@ class ReportOutcome:
     batches: list[str] = field(default_factory=list)
     paths: list[Path] = field(default_factory=list)
     items: int = 0
+    unreviewed: int = 0  # items auto-included that no person reviewed
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    key: str
+    platform: str
+    category: str | None
+    score: float
+    reviewed: bool  # a person confirmed it (False: auto-included by --include-unreviewed)
+    text: str
+
+
+@dataclass
+class ReportPlan:
+    """What a build would batch, before anything is written: the dry run and the console's preview."""
+
+    batches: list[ReportBatch] = field(default_factory=list)
+    items: list[PlannedItem] = field(default_factory=list)
+
+    @property
+    def unreviewed(self) -> int:
+        return sum(not i.reviewed for i in self.items)
+
+    def counts(self, by: str) -> dict[str, int]:
+        """Items per `platform` or `category` (uncategorised as "-")."""
+        out: dict[str, int] = {}
+        for item in self.items:
+            name = getattr(item, by) or "-"
+            out[name] = out.get(name, 0) + 1
+        return dict(sorted(out.items()))
 
 
 def _apply_reviews(hits: list[Hit], casebook: Casebook, settings: Settings) -> tuple[list[Hit], dict[str, ReviewFacts]]:
-    """The analyst's word wins: a reviewed category replaces the model's, and who confirmed the hit and when go in
-    the notice (by account id, or as the role when `report_reviewer` is `role`)."""
+    """The analyst's word wins: a reviewed category replaces the model's, who decided and when go in the notice (by
+    account id, or as the role when `report_reviewer` is `role`), and the casebook's state (the owner) replaces the
+    index's copy of the status."""
     from alerts.takedown.report import REVIEWER_ROLE_ZH, ReviewFacts
 
     keys = [h.key for h in hits]
     latest = casebook.latest_reviews(keys)
-    confirmed_by = casebook.reviewers(keys)
+    standing = casebook.reviewed_by(keys)
+    tracked = casebook.tracked_keys()
+    states = casebook.states([k for k in keys if k in tracked])
     facts: dict[str, ReviewFacts] = {}
     reviewed: list[Hit] = []
     for hit in hits:
-        who = confirmed_by.get(hit.key)
         review = latest.get(hit.key)
-        if who is not None:
-            analyst, at = who
+        decided = standing.get(hit.key)
+        if decided is not None:
             facts[hit.key] = ReviewFacts(
                 reviewed=True,
-                reviewer=analyst if settings.report_reviewer == "id" else REVIEWER_ROLE_ZH,
-                reviewed_at=at,
-                decision=HitStatus.confirmed.value,
-                note=(review.reason or None) if review is not None and review.decision == "confirmed" else None,
+                reviewer=decided.analyst if settings.report_reviewer == "id" else REVIEWER_ROLE_ZH,
+                reviewed_at=decided.at,
+                decision=decided.decision,
+                note=(review.reason or None) if review is not None and review.decision == decided.decision else None,
             )
         if review is not None and review.category_to and review.category_to in Category.__members__:
             hit = hit.model_copy(
                 update={"verdict": hit.verdict.model_copy(update={"category": Category(review.category_to)})}
             )
+        if hit.key in states:  # claimed stays claimed here: an item under review is never auto-included
+            hit = hit.model_copy(update={"status": states[hit.key]})
         reviewed.append(hit)
     return reviewed, facts
+
+
+def plan_reports(
+    *,
+    settings: Settings,
+    store: HitStore,
+    casebook: Casebook,
+    platform: str | None = None,
+    include_unreviewed: bool = False,
+    min_score: float | None = None,
+    resend: bool = False,
+    only: set[str] | None = None,
+) -> ReportPlan:
+    """The batches a build would make now, in memory: reads the index and the casebook, writes nothing.
+
+    `only` keeps just those keys (the console's preview after the analyst removed items)."""
+    from alerts.takedown.report import build_batches
+
+    hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook, settings)
+    # A hit a person reopened waits for a person: it is never auto-included as "unreviewed". (A reopen leaves no
+    # standing decision, so such a hit has review rows but no ReviewFacts.)
+    reopened = {k for k, r in casebook.latest_reviews([h.key for h in hits]).items() if r.decision == REOPENED}
+    hits = [h for h in hits if not (h.status is HitStatus.new and h.key in reopened)]
+    if only is not None:
+        hits = [h for h in hits if h.key in only]
+    already = set() if resend else {h.key for h in hits if h.report_ids} | casebook.reported_keys(platform)
+    if not resend:  # an item a reopen took out of a superseded batch carries that id but is free to batch again
+        states = {h.key: h.status for h in hits}
+        already = {k for k in already if states.get(k) not in (HitStatus.new, HitStatus.confirmed)}
+    batches = build_batches(
+        hits,
+        settings=settings,
+        include_unreviewed=include_unreviewed,
+        min_score=settings.report_min_score if min_score is None else min_score,
+        platform=platform,
+        already_reported=already,
+        resend=resend,
+        reviews=reviews,
+    )
+    plan = ReportPlan(batches=batches)
+    for batch in batches:
+        for item in batch.items:
+            plan.items.append(
+                PlannedItem(
+                    key=item.hit_key,
+                    platform=batch.platform.value,
+                    category=item.category.value if item.category else None,
+                    score=item.detection.score,
+                    reviewed=item.review.reviewed,
+                    text=item.text,
+                )
+            )
+    return plan
 
 
 def write_reports(
@@ -82,40 +171,41 @@ def write_reports(
     min_score: float | None = None,
     out_dir: Path | None = None,
     resend: bool = False,
+    only: set[str] | None = None,
 ) -> ReportOutcome:
-    """Build one takedown batch per platform from reportable hits, write it, record it, queue it, mark it reported.
+    """Build one takedown batch per platform from reportable hits, write it, record it, queue it, mark it batched
+    (reported means delivered: that comes when a delivery succeeds).
 
     Order matters for crash safety: files, then the casebook (the owner: from here the batch exists), then the
     outbox, then the index's copy of the status. `reconcile` at the start of every run finishes whatever a killed
     run left after the casebook write; a run killed before it rebuilds the same batch id (ids derive from the keys).
     """
     from alerts.takedown.formats import write_files
-    from alerts.takedown.report import build_batches
     from casebook import Casebook
 
     casebook = Casebook(settings.casebook)
     try:
         reconcile(settings=settings, store=store, casebook=casebook)
-        hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook, settings)
-        already = set() if resend else {h.key for h in hits if h.report_ids} | casebook.reported_keys(platform)
-        batches = build_batches(
-            hits,
+        plan = plan_reports(
             settings=settings,
-            include_unreviewed=include_unreviewed,
-            min_score=settings.report_min_score if min_score is None else min_score,
+            store=store,
+            casebook=casebook,
             platform=platform,
-            already_reported=already,
+            include_unreviewed=include_unreviewed,
+            min_score=min_score,
             resend=resend,
-            reviews=reviews,
+            only=only,
         )
-        outcome = ReportOutcome()
+        outcome = ReportOutcome(unreviewed=plan.unreviewed)
         target = Path(out_dir) if out_dir else settings.reports_dir
-        for batch in batches:
+        for batch in plan.batches:
             files = write_files(batch, target)
             if casebook.get_batch(batch.batch_id) is None:
-                casebook.add_batch(batch.batch_id, batch.platform, batch.keys, {k: str(p) for k, p in files.items()})
+                casebook.add_batch(
+                    batch.batch_id, batch.platform, batch.keys, {k: str(p) for k, p in files.items()}, resend=resend
+                )
             _stage(settings, batch, list(files.values()))
-            store.set_status(batch.keys, HitStatus.reported, report_id=batch.batch_id)
+            store.set_status(batch.keys, HitStatus.batched, report_id=batch.batch_id)
             outcome.paths.extend(files.values())
             outcome.batches.append(batch.batch_id)
             outcome.items += len(batch.keys)
@@ -136,54 +226,74 @@ def _stage(settings: Settings, batch: Any, files: list[Path]) -> None:
 class Reconciled:
     statuses: int = 0  # index copies brought in line with the casebook
     staged: int = 0  # batches the casebook holds that were missing from the outbox
+    withdrawn: int = 0  # superseded batches still queued in the outbox
+
+
+def index_status(state: HitStatus) -> HitStatus:
+    """The index's copy of a casebook state: a claim is a lease that expires on its own, so the index keeps new."""
+    return HitStatus.new if state is HitStatus.claimed else state
 
 
 def reconcile(*, settings: Settings, store: HitStore, casebook: Casebook) -> Reconciled:
     """Bring the index's searchable status and the outbox in line with the casebook, which owns both facts.
 
-    A recorded batch whose items are not marked reported under its id gets them marked; a batch never staged is
-    staged from its recorded files; a decided review or a re-check outcome the index missed is copied over. Run at
-    the start of every report run and console start, so a crash between the two writes converges."""
+    Every hit the casebook knows (a review, a batch, a re-check) gets the casebook's state in the index, with the
+    ids of its live batches; an index written before batched/delivered existed holds `reported`, which becomes
+    batched or delivered here. A recorded batch never staged is staged from its recorded files; a superseded one
+    still queued is withdrawn. Run at the start of every report run and console start, so a crash between the
+    writes converges."""
     from alerts.takedown.delivery import Outbox
     from alerts.takedown.report import ReportBatch
 
     done = Reconciled()
     outbox = Outbox(settings.outbox_dir)
-    for batch in casebook.list_batches(limit=1_000_000):
-        behind: dict[HitStatus, list[str]] = {}
-        for hit in store.get_many(list(batch.item_keys or [])):
-            if batch.id not in hit.report_ids:
-                # Only the report id is missing from a hit a re-check has already moved on; keep its status.
-                later = hit.status in (HitStatus.reported, HitStatus.removed, HitStatus.still_up)
-                behind.setdefault(hit.status if later else HitStatus.reported, []).append(hit.key)
-        for status, keys in behind.items():
-            done.statuses += store.set_status(keys, status, report_id=batch.id)
+    batch_of: dict[str, str] = {}
+    for batch in sorted(casebook.list_batches(limit=1_000_000), key=lambda b: b.created_at):
         json_path = Path((batch.paths or {}).get("json", ""))
+        if batch.status == "superseded":
+            if outbox.is_staged(batch.id):
+                try:
+                    done.withdrawn += outbox.withdraw(batch.id)
+                except ValueError:
+                    log.error("superseded batch %s was delivered meanwhile; left in the outbox", batch.id)
+            continue
+        for key in batch.item_keys:
+            batch_of[key] = batch.id
         if batch.status == "built" and not outbox.is_staged(batch.id) and json_path.is_file():
             files = [Path(p) for p in (batch.paths or {}).values() if Path(p).is_file()]
             _stage(settings, ReportBatch.model_validate_json(json_path.read_bytes()), files)
             done.staged += 1
-    done.statuses += _copy_decisions(store, casebook)
+    states = casebook.states(sorted(casebook.tracked_keys()))
+    by_target: dict[tuple[HitStatus, str | None], list[str]] = {}
+    for hit in store.get_many(list(states)):
+        wanted = index_status(states[hit.key])
+        report_id = batch_of.get(hit.key)
+        if hit.status is not wanted or (report_id and report_id not in hit.report_ids):
+            by_target.setdefault((wanted, report_id), []).append(hit.key)
+    for (status, report_id), keys in by_target.items():
+        done.statuses += store.set_status(keys, status, report_id=report_id)
     return done
 
 
-def _copy_decisions(store: HitStore, casebook: Casebook) -> int:
-    """Reviews and re-check outcomes the index's copy of a status missed (the console or a re-check was killed
-    between its casebook write and its index write)."""
-    wanted: dict[str, HitStatus] = {}
-    for d in casebook.decisions():
-        wanted[d.key] = HitStatus(d.decision)
-    for row in sorted(casebook.list_rechecks(limit=10_000_000), key=lambda r: (r.at, r.id)):
-        if row.outcome in (HitStatus.removed.value, HitStatus.still_up.value):
-            wanted[row.hit_key] = HitStatus(row.outcome)
-    changed = 0
-    for hit in store.get_many(list(wanted)):
-        status = wanted[hit.key]
-        if status in (HitStatus.confirmed, HitStatus.dismissed) and hit.status is not HitStatus.new:
-            continue  # a later stage (reported, removed ...) already moved it on
-        if hit.status is not status:
-            changed += store.set_status([hit.key], status)
-    return changed
+def reopen_hit(
+    *, settings: Settings, store: HitStore, casebook: Casebook, key: str, analyst: str, reason: str
+) -> Reopened:
+    """Reopen a decision (see Casebook.reopen): casebook first, then the withdrawn batch leaves the outbox, then
+    the index's copy of every touched hit. Raises IllegalTransition for a delivered (or new) item."""
+    from alerts.takedown.delivery import Outbox
+
+    done = casebook.reopen(key, analyst, reason)
+    outbox = Outbox(settings.outbox_dir)
+    for batch_id in done.superseded:
+        try:
+            outbox.withdraw(batch_id)
+        except ValueError:  # a channel delivered it after the casebook last heard: the partner has it
+            log.error("batch %s was delivered before it could be withdrawn; tell the partner of %s", batch_id, key)
+    touched = [key, *done.others]
+    states = casebook.states(touched)
+    for status in {index_status(s) for s in states.values()}:
+        store.set_status([k for k in touched if index_status(states[k]) is status], status)
+    return done
 
 
 def delivery_channel(options: dict[str, Any]) -> DeliveryChannel:
@@ -225,6 +335,29 @@ def record_delivery(casebook: Casebook, result: DeliveryResult) -> None:
         casebook.set_batch_status(result.batch_id, "failed")
 
 
+def _copy_delivered(settings: Settings, casebook: Casebook, batch_ids: list[str]) -> None:
+    """The index's copy follows the casebook: the delivered batches' items are reported now. Best effort: when
+    the index is busy or down, the next reconcile (report run, re-check, console start) copies it."""
+    from indexer import open_store
+
+    try:
+        store = open_store(settings)
+    except Exception:  # the casebook holds the fact; the copy can wait for reconcile
+        log.warning("index unavailable; delivered status of %s left to reconcile", batch_ids, exc_info=True)
+        return
+    try:
+        for batch_id in batch_ids:
+            row = casebook.get_batch(batch_id)
+            if row is not None:
+                states = casebook.states(list(row.item_keys))
+                keys = [k for k, s in states.items() if s is HitStatus.delivered]
+                store.set_status(keys, HitStatus.delivered, report_id=batch_id)
+    except Exception:
+        log.warning("could not copy delivered status of %s to the index; reconcile will", batch_ids, exc_info=True)
+    finally:
+        store.close()
+
+
 class _OneAttempt(Exception):
     """Raised from the retry sleep: a console request makes one attempt; the scheduled deliver job retries."""
 
@@ -240,6 +373,8 @@ def deliver_batch(
     row = casebook.get_batch(batch_id)
     if row is None:
         raise KeyError(batch_id)
+    if row.status == "superseded":
+        raise ValueError(f"{batch_id} was superseded (an item was reopened); its other items go in a new batch")
     paths = {k: Path(p) for k, p in (row.paths or {}).items()}
     json_path = paths.get("json", settings.reports_dir / f"{batch_id}.json")
     report = ReportBatch.model_validate_json(json_path.read_bytes())
@@ -310,6 +445,8 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
     try:
         for result in results:
             record_delivery(casebook, result)
+        if any(r.sent for r in results):
+            _copy_delivered(settings, casebook, [r.batch_id for r in results if r.sent])
     finally:
         casebook.close()
     states: dict[str, int] = {}
@@ -335,10 +472,11 @@ def deliver_pending(*, settings: Settings, options: dict[str, Any]) -> dict[str,
 @dataclass
 class TakedownStats:
     platform: str
-    reported: int = 0
+    reported: int = 0  # delivered to the partner (a delivery succeeded): what "reported" means
     removed: int = 0
     still_up: int = 0
     median_hours_to_takedown: float | None = None
+    awaiting_delivery: int = 0  # in a built batch that no delivery has reached the partner with yet
 
     @property
     def takedown_rate(self) -> float:
@@ -346,21 +484,27 @@ class TakedownStats:
 
 
 def takedown_stats(settings: Settings) -> list[TakedownStats]:
-    """Per platform partner: items reported, taken down, still up, and median time from report to takedown."""
+    """Per platform partner: items reported (delivered), taken down, still up, median time from delivery to
+    takedown, and items batched but not yet delivered (counted apart: the partner has not seen them)."""
     from statistics import median
 
     from casebook import Casebook
 
     casebook = Casebook(settings.casebook)
     try:
-        batches = casebook.list_batches(limit=1_000_000)
+        batches = [b for b in casebook.list_batches(limit=1_000_000) if b.status != "superseded"]
+        delivered_at = casebook.delivered_at()
         rechecks = casebook.list_rechecks(limit=10_000_000)
     finally:
         casebook.close()
     reported_at: dict[str, tuple[str, Any]] = {}
-    for batch in sorted(batches, key=lambda b: b.created_at):
+    waiting: dict[str, str] = {}
+    for batch in sorted(batches, key=lambda b: delivered_at.get(b.id, b.created_at)):
         for key in batch.item_keys:
-            reported_at.setdefault(key, (batch.platform, batch.created_at))
+            if batch.id in delivered_at:
+                reported_at.setdefault(key, (batch.platform, delivered_at[batch.id]))
+            else:
+                waiting.setdefault(key, batch.platform)
     latest: dict[str, Any] = {}
     removed_at: dict[str, Any] = {}
     for row in sorted(rechecks, key=lambda r: r.at):
@@ -374,9 +518,12 @@ def takedown_stats(settings: Settings) -> list[TakedownStats]:
         entry.reported += 1
         if key in removed_at:
             entry.removed += 1
-            hours.setdefault(platform, []).append((removed_at[key] - at).total_seconds() / 3600)
+            hours.setdefault(platform, []).append(max(0.0, (removed_at[key] - at).total_seconds() / 3600))
         elif latest.get(key) == "still_up":
             entry.still_up += 1
+    for key, platform in waiting.items():
+        if key not in reported_at:
+            stats.setdefault(platform, TakedownStats(platform)).awaiting_delivery += 1
     for platform, values in hours.items():
         stats[platform].median_hours_to_takedown = median(values)
     return sorted(stats.values(), key=lambda s: s.platform)

@@ -3,7 +3,7 @@
 Each case runs the real command in a child process that SIGKILLs itself at one point of the run (mid-way through
 writing the files, after the files, after the casebook write, after the outbox, after the index write), or is
 killed from outside after a delay; then `qingyuan report` runs again, normally, and once more. Afterwards every
-confirmed hit is in exactly one batch, each batch's items are `reported` under its id in the index, every batch is
+confirmed hit is in exactly one batch, each batch's items are `batched` under its id in the index, every batch is
 staged in the outbox, nothing is left in the review queue, and the third run finds nothing new.
 """
 
@@ -114,7 +114,7 @@ def _assert_converged(settings: Settings) -> None:
         for batch in batches:
             assert outbox.is_staged(batch.id), f"{batch.id} recorded but never queued for delivery"
             for key in batch.item_keys:
-                assert hits[key].status is HitStatus.reported and batch.id in hits[key].report_ids, key
+                assert hits[key].status is HitStatus.batched and batch.id in hits[key].report_ids, key
         queue = store.search(SearchQuery(statuses=(HitStatus.new, HitStatus.confirmed), labels=("lead_gen",)))
         assert queue.total == 0, [h.key for h in queue.hits]
     finally:

@@ -124,7 +124,10 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     bobs = other.get_attribute(".review-item", "data-key")
     assert bobs and bobs != first
 
-    # Each key submits a form; wait for the new page, or the old page's flash would satisfy the wait.
+    # Each key submits a form; wait for the new page, or the old page's flash would satisfy the wait. The first
+    # "c" only shows what would be confirmed; the second confirms.
+    page.keyboard.press("c")
+    page.wait_for_selector("#confirm-check", state="visible")
     with page.expect_navigation():
         page.keyboard.press("c")
     page.wait_for_selector(".flash")
@@ -132,8 +135,9 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     second = page.get_attribute(".review-item", "data-key")
     assert second not in (first, bobs)
     page.keyboard.press("d")
-    assert page.evaluate("document.activeElement.id") == "reason"
-    page.keyboard.type("银行官方提醒，不是中介")
+    assert page.evaluate("document.activeElement.id") == "reason-code"
+    page.select_option("#reason-code", "bank_notice")
+    page.fill("#reason", "银行官方提醒，不是中介")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.wait_for_selector(".flash")
@@ -154,6 +158,9 @@ def test_analyst_goes_from_search_to_a_sent_report(console, browser, tmp_path: P
     # reports: build a batch from the confirmed hit, preview it, send it
     page.goto(f"{base}/reports")
     assert page.inner_text("#ready") == "1"
+    with page.expect_navigation():
+        page.click("#plan")
+    assert page.inner_text("#plan-total") == "1"
     page.click("#build")
     page.wait_for_selector("tr.batch")
     assert "已生成 1 个批次" in page.inner_text(".flash")

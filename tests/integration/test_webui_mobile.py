@@ -67,9 +67,12 @@ def test_every_page_fits_a_390px_phone(console, phone) -> None:  # type: ignore[
 
     page.goto(f"{base}/reports")
     with page.expect_navigation():
+        page.click("#plan")
+    problems += _layout(page, "batch preview", ["#build", "#plan-total"])
+    with page.expect_navigation():
         page.click("#build")
     page.wait_for_selector("tr.batch")
-    problems += _layout(page, "reports", ["#build", "select[name=platform]", "input[name=min_score]", ".scroll-x"])
+    problems += _layout(page, "reports", ["#plan", "select[name=platform]", "input[name=min_score]", ".scroll-x"])
 
     page.goto(f"{base}/audit")
     problems += _layout(page, "audit", ["h1", ".scroll-x", "header.top button"])
@@ -87,8 +90,8 @@ def test_a_bad_score_in_the_batch_form_comes_back_with_the_message_and_the_input
     page.select_option("select[name=platform]", "douyin")
     page.check("input[name=include_unreviewed]")
     page.fill("input[name=min_score]", "0,8")
-    with page.expect_response(lambda r: r.url.endswith("/reports/build")) as answer:
-        page.click("#build")
+    with page.expect_response(lambda r: "/reports/plan" in r.url) as answer:
+        page.click("#plan")
     assert answer.value.status == 400
     page.wait_for_selector("#build-error")
     assert "置信度阈值无效" in page.inner_text("#build-error")
@@ -97,8 +100,10 @@ def test_a_bad_score_in_the_batch_form_comes_back_with_the_message_and_the_input
     assert page.input_value("select[name=platform]") == "douyin"
     assert page.locator("tr.batch").count() == 0  # nothing was built
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # corrected, the same form builds
+    # corrected, the same form previews and builds
     page.fill("input[name=min_score]", "0.8")
+    with page.expect_navigation():
+        page.click("#plan")
     with page.expect_navigation():
         page.click("#build")
     page.wait_for_selector("tr.batch")

@@ -127,7 +127,7 @@ def test_report_writes_batches_once(home):
         "举报单位",
         "联系人",
     ]
-    reported = json.loads(runner.invoke(app, ["search", "", "--json", "--status", "reported"]).stdout)
+    reported = json.loads(runner.invoke(app, ["search", "", "--json", "--status", "batched"]).stdout)
     assert reported["total"] == 3
 
     again = runner.invoke(app, ["report", "--include-unreviewed", "--min-score", "0.5", "--out", str(out_dir)])

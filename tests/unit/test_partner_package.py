@@ -21,7 +21,7 @@ from alerts.takedown.formats import FORMATS, write_files
 from alerts.takedown.render import XLSX_HEADERS, render_html
 from alerts.takedown.report import ReportBatch, build_batches
 from alerts.takedown.workflow import write_reports
-from casebook import Casebook
+from casebook import Casebook, ReviewedBy
 from classifiers.contacts import HANDLE_TYPES, extract_contacts
 from core.records import Evidence, Hit, HitStatus, Label
 from core.settings import Settings
@@ -212,12 +212,19 @@ def test_a_dismissal_is_not_a_review_that_confirmed_and_ids_can_stay_home(settin
     ]
 
 
-def test_casebook_reviewers_names_the_newest_confirmation_only(tmp_path: Path) -> None:
+def test_casebook_reviewed_by_names_the_standing_decision_only(tmp_path: Path) -> None:
     casebook = Casebook(f"sqlite:///{tmp_path / 'cb.sqlite3'}")
     casebook.record_review("k1", "a", "confirmed", at=T0)
     casebook.record_review("k1", "b", "confirmed", at=T0 + timedelta(hours=1))
     casebook.record_review("k2", "c", "dismissed", at=T0)
-    assert casebook.reviewers(["k1", "k2", "k3"]) == {"k1": ("b", T0 + timedelta(hours=1)), "k2": None, "k3": None}
+    casebook.record_review("k4", "d", "confirmed", at=T0)
+    casebook.reopen("k4", "d", "wrong call")  # a reopened decision no longer stands
+    assert casebook.reviewed_by(["k1", "k2", "k3", "k4"]) == {
+        "k1": ReviewedBy("b", "confirmed", T0 + timedelta(hours=1)),
+        "k2": ReviewedBy("c", "dismissed", T0),
+        "k3": None,
+        "k4": None,
+    }
     casebook.close()
 
 

@@ -125,7 +125,7 @@ def test_platform_filter(settings: Settings) -> None:
 
 
 def test_already_reported_skipped_unless_resend(settings: Settings) -> None:
-    hits = [make_hit("a1"), make_hit("a2"), make_hit("a3", status=HitStatus.reported)]
+    hits = [make_hit("a1"), make_hit("a2"), make_hit("a3", status=HitStatus.delivered)]
     (batch,) = build(hits, settings, already_reported={"douyin:a1"})
     assert batch.keys == ["douyin:a2"]
     (again,) = build(hits, settings, already_reported={"douyin:a1"}, resend=True)

@@ -546,7 +546,7 @@ def test_build_preview_and_send_a_report(app, home) -> None:  # type: ignore[no-
     r = client.post("/reports/build", data={"csrf": token})
     assert r.status_code == 200 and "已生成 1 个批次" in r.text
     batch_id = re.search(r'data-batch="([^"]+)"', r.text).group(1)
-    assert app.state.console.store.get(key).status is HitStatus.reported
+    assert app.state.console.store.get(key).status is HitStatus.batched  # built, not yet reported
     preview = client.get(f"/reports/preview/{batch_id}")
     assert preview.status_code == 200
     assert "sandbox" in preview.headers["content-security-policy"]
@@ -556,6 +556,7 @@ def test_build_preview_and_send_a_report(app, home) -> None:  # type: ignore[no-
     sent = client.post("/reports/send", data={"csrf": token, "batch_id": batch_id})
     assert "queued" in sent.text
     assert (settings.state_dir / "outbox" / batch_id / "state.json").is_file()
+    assert app.state.console.store.get(key).status is HitStatus.batched  # queued is not delivered
 
 
 def test_search_query_model_used_for_queue_is_valid() -> None:

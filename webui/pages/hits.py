@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
 from core.rawbody import as_text, read_raw
+from core.records import REOPENABLE
 from webui import related
 from webui.pages.common import IMAGE_TYPES, con, evidence_rows, file_inside, get_hit, need_user, render, shown_category
 
@@ -30,6 +31,9 @@ def hit_page(request: Request, key: str = "", user: str = Depends(need_user)) ->
         same_contacts=related.by_contacts(c.store, hit),
         near_dups=related.near_duplicates(c.store, hit),
         holder=c.casebook.lease_holder(hit.key),
+        state=(state := c.casebook.state(hit.key)),
+        reopenable=state in REOPENABLE,
+        flash=request.session.pop("flash", None),
     )
 
 

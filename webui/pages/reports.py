@@ -84,6 +84,53 @@ class BuildForm:
     min_score: str = ""
 
 
+def _check_build_form(form: BuildForm) -> tuple[float | None, str]:
+    """The form's score threshold, or the message that says what to fix (shown above the kept form)."""
+    if form.platform and form.platform not in Platform.__members__:
+        return None, "未知平台，请从列表中选择"
+    try:
+        return parse_score(form.min_score), ""
+    except ValueError:
+        return None, "置信度阈值无效：请填写 0 到 1 之间的数，如 0.8；留空则用默认值"
+
+
+@router.get("/reports/plan")
+def reports_plan(
+    request: Request,
+    user: str = Depends(need_user),
+    platform: str = "",
+    include_unreviewed: str = "",
+    min_score: str = "",
+) -> Response:
+    """What a build would batch, before anything is written: items, counts per category and platform, how many
+    no person reviewed; the analyst unticks items to leave them out of this build."""
+    from alerts.takedown.workflow import plan_reports
+
+    c = con(request)
+    form = BuildForm(platform, bool(include_unreviewed), min_score[:50])
+    score, error = _check_build_form(form)
+    if error:
+        return _reports(request, status_code=400, error=error, form=form)
+    plan = plan_reports(
+        settings=c.settings,
+        store=c.store,
+        casebook=c.casebook,
+        platform=platform or None,
+        include_unreviewed=bool(include_unreviewed),
+        min_score=score,
+    )
+    return render(
+        request,
+        "reports_plan.html",
+        plan=plan,
+        by_platform=plan.counts("platform"),
+        by_category=plan.counts("category"),
+        platform=platform,
+        include_unreviewed=include_unreviewed,
+        min_score=min_score,
+    )
+
+
 @router.post("/reports/build")
 def reports_build(
     request: Request,
@@ -92,19 +139,22 @@ def reports_build(
     platform: str = Form(""),
     include_unreviewed: str = Form(""),
     min_score: str = Form(""),
+    offered: list[str] = Form([]),
+    keys: list[str] = Form([]),
 ) -> Response:
+    """Build the batches; from the preview, only the items still ticked (`keys` among `offered`)."""
     check_csrf(request, csrf)
     from alerts.takedown.workflow import write_reports
 
     c = con(request)
     form = BuildForm(platform, bool(include_unreviewed), min_score[:50])
-    if platform and platform not in Platform.__members__:
-        return _reports(request, status_code=400, error="未知平台，请从列表中选择", form=form)
-    try:
-        score = parse_score(min_score)
-    except ValueError:
-        error = "置信度阈值无效：请填写 0 到 1 之间的数，如 0.8；留空则用默认值"
+    score, error = _check_build_form(form)
+    if error:
         return _reports(request, status_code=400, error=error, form=form)
+    only = set(keys) & set(offered) if offered else None
+    if only is not None and not only:
+        request.session["flash"] = "所有条目都已移除，未生成批次"
+        return RedirectResponse("/reports", status_code=303)
     with c.report_lock:
         outcome = write_reports(
             settings=c.settings,
@@ -113,13 +163,20 @@ def reports_build(
             include_unreviewed=bool(include_unreviewed),
             min_score=score,
             out_dir=c.settings.reports_dir,
+            only=only,
         )
+        removed = sorted(set(offered) - set(keys))
+        if removed:
+            c.casebook.audit(user, "report:removed_from_preview", "", {"keys": removed[:500], "count": len(removed)})
         for batch_id in outcome.batches:  # write_reports recorded each batch in the casebook; audit who asked
             row = c.casebook.get_batch(batch_id)
             items, plat = (len(row.item_keys), row.platform) if row else (0, "")
             c.casebook.audit(user, "report:build", "", {"batch_id": batch_id, "items": items, "platform": plat})
+    unreviewed = f"（其中 {outcome.unreviewed} 条未经人工审核）" if outcome.unreviewed else ""
     request.session["flash"] = (
-        f"已生成 {len(outcome.batches)} 个批次，共 {outcome.items} 条" if outcome.batches else "没有可举报的新内容"
+        f"已生成 {len(outcome.batches)} 个批次，共 {outcome.items} 条{unreviewed}，发送成功后计为已举报"
+        if outcome.batches
+        else "没有可举报的新内容"
     )
     return RedirectResponse("/reports", status_code=303)
 
@@ -140,6 +197,8 @@ def deliver(c: Console, batch: Batch) -> tuple[str, str]:
     from alerts.takedown.workflow import deliver_batch
 
     result = deliver_batch(c.settings, c.casebook, batch.id, c.delivery_channel)
+    if result.sent:  # the index's copy follows the casebook: these items are reported now
+        c.store.set_status(batch.item_keys, HitStatus.delivered, report_id=batch.id)
     if c.delivery_channel is None:
         return "queued", "已放入发件箱，等待定时投递任务发送"
     if result.state.value == "failed":
@@ -154,6 +213,8 @@ def reports_send(
     check_csrf(request, csrf)
     c = con(request)
     batch = _known_batch(c, batch_id)
+    if batch.status == "superseded":
+        raise HTTPException(409, "该批次已被取代（有条目被重新打开），其余条目将进入新批次，不能发送")
     state, note = deliver(c, batch)
     c.casebook.audit(user, "report:send", note, {"batch_id": batch_id, "state": state})
     request.session["flash"] = f"{batch_id}：{display_name(state, 'delivery_state', 'batch_status')}"

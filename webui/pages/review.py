@@ -1,4 +1,4 @@
-"""The review queue: leases, decisions, skips."""
+"""The review queue: leases, decisions (one for a whole near-identical cluster), undo, reopen, skips."""
 
 from __future__ import annotations
 
@@ -7,11 +7,24 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.records import Category, Hit, HitStatus, PostKind
+from alerts.takedown.workflow import reopen_hit
+from core.records import (
+    CATEGORY_NAMES_ZH,
+    DISMISS_REASON_NAMES_ZH,
+    REOPENABLE,
+    STATUS_NAMES_ZH,
+    Category,
+    DismissReason,
+    Hit,
+    HitStatus,
+    IllegalTransition,
+    PostKind,
+)
 from indexer.base import SearchQuery, SortOrder
+from webui import related
 from webui.app import Console, display_name
 from webui.auth import check_csrf
-from webui.pages.common import con, evidence_rows, get_hit, need_user, render, shown_category
+from webui.pages.common import con, evidence_rows, get_hit, need_user, render, safe_next, shown_category
 
 router = APIRouter()
 
@@ -85,7 +98,7 @@ def _shown(c: Console, user: str, key: str) -> tuple[Hit | None, str | None]:
         return (hit, None) if hit is not None and hit.status is HitStatus.new else (None, None)
     hit = get_hit(c, key)
     if hit.status is not HitStatus.new:
-        return None, f"这条已处理（{hit.status.value}）。"
+        return None, f"这条已处理（{STATUS_NAMES_ZH[hit.status]}）。"
     holder = c.casebook.lease_holder(hit.key)
     if holder not in (None, user):
         return None, f"这条正由 {holder} 审核。"
@@ -96,6 +109,7 @@ def _shown(c: Console, user: str, key: str) -> tuple[Hit | None, str | None]:
 def review_page(request: Request, key: str = "", user: str = Depends(need_user)) -> Response:
     c = con(request)
     hit, notice = _shown(c, user, key)
+    reopen_key = key if notice and key and c.casebook.state(key) in REOPENABLE else None
     return render(
         request,
         "review.html",
@@ -106,9 +120,12 @@ def review_page(request: Request, key: str = "", user: str = Depends(need_user))
         threshold=c.review_min_score,
         lease_minutes=c.lease_minutes,
         evidence=evidence_rows(c, hit) if hit else [],
+        cluster=related.review_cluster(c.store, hit, c.casebook.leased_by_others(user)) if hit else [],
         flash=request.session.pop("flash", None),
         remaining=_remaining(c, user, _skipped(request)),
         parent=_parent(c, hit) if hit else None,
+        undo=request.session.get("undo"),
+        reopen_key=reopen_key,
     )
 
 
@@ -146,7 +163,10 @@ def review_decide(
     key: str = Form(...),
     action: str = Form(...),
     reason: str = Form(""),
+    reason_code: str = Form(""),
     category: str = Form(""),
+    also: list[str] = Form([]),
+    cluster: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf)
     c = con(request)
@@ -166,26 +186,137 @@ def review_decide(
         )
         request.session["flash"] = f"类别已改为 {display_name(category, 'category')}"
         return RedirectResponse(f"/review?{urlencode({'key': key})}", status_code=303)
-    if hit.status is not HitStatus.new:
+    if hit.status is not HitStatus.new:  # the index's copy already moved on; the casebook's check follows
         raise HTTPException(409, f"这条已处理（{display_name(hit.status, 'hit_status')}）")
+    code: str | None = None
     if action == "confirm":
         status = HitStatus.confirmed
         chosen = category or (hit.verdict.category.value if hit.verdict.category else None)
     elif action == "dismiss":
-        if not reason:
-            raise HTTPException(400, "排除必须填写理由")
-        status, chosen = HitStatus.dismissed, None
+        if reason_code and reason_code not in DismissReason.__members__:
+            raise HTTPException(400, "未知排除理由")
+        if not reason_code and not reason:
+            raise HTTPException(400, "排除必须选择或填写理由")
+        if reason_code == DismissReason.other.value and not reason:
+            raise HTTPException(400, "选择“其他”时请填写说明")
+        status, chosen, code = HitStatus.dismissed, None, reason_code or DismissReason.other.value
     else:
         raise HTTPException(400, "未知操作")
+    # The cluster the page showed, checked again here: only near-identical copies still new and not leased by
+    # someone else are decided with this one (a posted key is never trusted as a member on its own say).
+    members: list[Hit] = []
+    if cluster and also:
+        offered = set(also)
+        members = [
+            h for h in related.review_cluster(c.store, hit, c.casebook.leased_by_others(user)) if h.key in offered
+        ]
+    decided: list[str] = []
     # Casebook first (who/what/when/why), then the index: a crash in between leaves a decision the index can
     # be re-synced from, never a status change nobody can account for.
-    c.casebook.record_review(
-        key, user, status.value, reason=reason, category_from=before, category_to=chosen, text=hit.post.text
-    )
-    c.store.set_status([key], status)
+    try:
+        c.casebook.decide(
+            key,
+            user,
+            status,
+            reason=reason,
+            reason_code=code,
+            category_from=before,
+            category_to=chosen,
+            text=hit.post.text,
+        )
+    except IllegalTransition as exc:
+        raise HTTPException(409, f"这条已处理（{STATUS_NAMES_ZH[exc.current]}）") from exc
+    decided.append(key)
+    for member in members:
+        try:
+            c.casebook.decide(
+                member.key,
+                user,
+                status,
+                reason=f"{reason}（与 {key} 近似，同簇决定）".lstrip(),
+                reason_code=code,
+                category_from=shown_category(c, member),
+                category_to=chosen if chosen else None,
+                text=member.post.text,
+            )
+        except IllegalTransition:
+            continue  # decided by someone else meanwhile: theirs stands
+        decided.append(member.key)
+    c.store.set_status(decided, status)
     c.casebook.release(key, user)
-    request.session["flash"] = f"已{'确认' if status is HitStatus.confirmed else '排除'}：{key}"
+    what = (
+        f"已确认为「{CATEGORY_NAMES_ZH[Category(chosen)] if chosen else '未分类'}」"
+        if status is HitStatus.confirmed
+        else f"已排除（{DISMISS_REASON_NAMES_ZH[DismissReason(code or DismissReason.other)]}）"
+    )
+    extra = f"，连同 {len(decided) - 1} 条近似内容" if len(decided) > 1 else ""
+    request.session["flash"] = f"{what}：{key}{extra}"
+    request.session["undo"] = {"keys": decided, "label": f"{what}{extra}"}
     return _to_next(request, c, user)
+
+
+def _reopen_all(c: Console, keys: list[str], user: str, reason: str) -> list[str]:
+    """Reopen each key that can be; returns the ones reopened (a delivered one is refused and left alone)."""
+    done = []
+    for key in keys:
+        try:
+            reopen_hit(settings=c.settings, store=c.store, casebook=c.casebook, key=key, analyst=user, reason=reason)
+        except IllegalTransition:
+            continue
+        done.append(key)
+    return done
+
+
+@router.post("/review/undo")
+def review_undo(request: Request, user: str = Depends(need_user), csrf: str = Form("")) -> Response:
+    """Take back the analyst's last decision (all of a cluster decided at once): an audited reopen; the item
+    comes back claimed by the same analyst."""
+    check_csrf(request, csrf)
+    c = con(request)
+    last = request.session.pop("undo", None)
+    if not last or not last.get("keys"):
+        raise HTTPException(409, "没有可撤销的决定")
+    # Only what still stands on this analyst's word: a copy someone reopened or re-decided since is left alone.
+    who = c.casebook.reviewed_by([k for k in last["keys"] if isinstance(k, str)])
+    keys = [k for k, by in who.items() if by is not None and by.analyst == user]
+    if not keys:
+        request.session["flash"] = "上一个决定已被改动，未撤销"
+        return RedirectResponse("/review", status_code=303)
+    done = _reopen_all(c, keys, user, "撤销（undo）")
+    if done:
+        c.casebook.claim(done[0], user, c.lease_minutes)
+    request.session["flash"] = f"已撤销：{', '.join(done)}" if done else "已送达合作方的内容无法撤销"
+    target = f"/review?{urlencode({'key': done[0]})}" if done else "/review"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/review/reopen")
+def review_reopen(
+    request: Request,
+    user: str = Depends(need_user),
+    csrf: str = Form(""),
+    key: str = Form(...),
+    reason: str = Form(""),
+    back: str = Form(""),
+) -> Response:
+    """Reopen one decision with a reason (from the hit page or the review page)."""
+    check_csrf(request, csrf)
+    c = con(request)
+    get_hit(c, key)
+    reason = reason.strip()[:2000]
+    if not reason:
+        raise HTTPException(400, "重新打开必须填写理由")
+    try:
+        done = reopen_hit(settings=c.settings, store=c.store, casebook=c.casebook, key=key, analyst=user, reason=reason)
+    except IllegalTransition as exc:
+        raise HTTPException(409, f"无法重新打开：{exc}") from exc
+    note = (
+        f"；批次 {', '.join(done.superseded)} 已撤回，其余 {len(done.others)} 条待重新生成批次"
+        if done.superseded
+        else ""
+    )
+    request.session["flash"] = f"已重新打开：{key}{note}"
+    return RedirectResponse(safe_next(back or f"/hit?{urlencode({'key': key})}"), status_code=303)
 
 
 @router.post("/review/skip")

@@ -1,5 +1,5 @@
-// Keyboard shortcuts for the review queue: c = confirm, d = dismiss (focus the reason), n = next (skip),
-// 1-9 = category.
+// Keyboard shortcuts for the review queue: c = confirm (shown first), d = dismiss (pick a reason), u = undo,
+// n = next (skip), 1-9 = category.
 // No inline script anywhere: the Content-Security-Policy forbids it, so everything lives in this file.
 (function () {
   "use strict";
@@ -38,15 +38,37 @@
       if (ev.key === "n") { ev.preventDefault(); submit("next-form"); }
       return;
     }
-    if (ev.key === "c") { ev.preventDefault(); submit("confirm-form"); }
-    else if (ev.key === "d") { ev.preventDefault(); var r = document.getElementById("reason"); if (r) r.focus(); }
+    if (ev.key === "c") { ev.preventDefault(); armConfirm(); }
+    else if (ev.key === "d") { ev.preventDefault(); var r = document.getElementById("reason-code"); if (r) r.focus(); }
+    else if (ev.key === "u") { ev.preventDefault(); submit("undo-form"); }
     else if (ev.key === "n") { ev.preventDefault(); submit("skip-form"); }
   });
+  // "c" never confirms on its own: the first press shows the category (and the cluster) that would be confirmed,
+  // a second "c" or Enter submits, Escape cancels.
+  function armConfirm() {
+    var check = document.getElementById("confirm-check");
+    if (!check) { submit("confirm-form"); return; }
+    if (!check.hidden) { submit("confirm-form"); return; }
+    var select = document.getElementById("confirm-category");
+    var what = document.getElementById("confirm-what");
+    if (select && what) what.textContent = select.options[select.selectedIndex].text;
+    check.hidden = false;
+    document.getElementById("confirm").focus();
+  }
   document.addEventListener("keydown", function (ev) {
+    var check = document.getElementById("confirm-check");
+    if (ev.key === "Escape" && check && !check.hidden) { check.hidden = true; document.activeElement.blur(); return; }
+    // Enter on the preset reason list dismisses (a select does not submit its form by itself).
+    if (ev.key === "Enter" && ev.target && ev.target.id === "reason-code") { ev.preventDefault(); submit("dismiss-form"); return; }
     // Escape leaves the reason box so the single-key shortcuts work again.
     if (ev.key === "Escape" && typing(ev.target)) ev.target.blur();
   });
   categoryKeys();
+  // The undo key works on the page after a decision even when nothing is claimed.
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
+    if (ev.key === "u" && !document.getElementById("confirm-form")) { ev.preventDefault(); submit("undo-form"); }
+  });
   // Guard against double submits (a decision posted twice would be refused as already handled).
   document.addEventListener("submit", function (ev) {
     var form = ev.target;

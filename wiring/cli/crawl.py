@@ -109,7 +109,10 @@ def demo(
     timings["total"] = time.perf_counter() - started
     err.print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     if outcome.batches:
-        err.print(f"report: {len(outcome.batches)} batch(es), {outcome.items} items")
+        err.print(
+            f"report: {len(outcome.batches)} batch(es), {outcome.items} items batched (已入批次, not yet delivered); "
+            f"{outcome.unreviewed} of them auto-included without review by a person"
+        )
         for path in outcome.paths:
             out.print(str(path))
     else:
