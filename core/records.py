@@ -116,7 +116,7 @@ STATUS_NAMES_ZH: dict[HitStatus, str] = {
     HitStatus.delivered: "已送达",
     HitStatus.removed: "已下架",
     HitStatus.still_up: "仍在线",
-    HitStatus.reported: "已举报（旧版状态）",
+    HitStatus.reported: "旧版已举报",  # no brackets: a name must read as one word in the query language
 }
 
 LEGACY_STATUSES = frozenset({HitStatus.reported})

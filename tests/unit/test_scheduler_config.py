@@ -140,11 +140,15 @@ def test_follow_history_emits_runs_as_they_are_recorded(tmp_path):
         if len(seen) == 2:
             two.set()
 
+    started = threading.Event()
     follower = threading.Thread(
-        target=scheduler.follow_history, args=(settings, None, emit, stop), kwargs={"poll": 0.05}
+        target=scheduler.follow_history,
+        args=(settings, None, emit, stop),
+        kwargs={"poll": 0.05, "ready": started.set},
     )
     follower.start()
     try:
+        assert started.wait(30)  # the follower has read what was there before it started
         casebook = Casebook(settings.casebook)
         try:
             run = casebook.start_job("index", kind="index")
