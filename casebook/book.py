@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
-from casebook.schema import Base, Delivery, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
+from casebook.schema import Base, Delivery, Intake, JobRun, Lease, Recheck, ReportBatch, Review, ReviewText
 from core.records import utcnow
 
 
@@ -262,6 +262,41 @@ class Casebook(AccountsMixin):
             stmt = stmt.where(Delivery.batch_id == batch_id)
         with self.session() as s:
             return list(s.scalars(stmt))
+
+    # intake (shared mode)
+    def intake_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` have arrived already."""
+        found: set[str] = set()
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                found.update(s.scalars(select(Intake.key).where(Intake.key.in_(list(keys[start : start + 500])))))
+        return found
+
+    def record_intake(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Record arrivals; a key already recorded keeps its first row (idempotent). Returns rows added."""
+        if not rows:
+            return 0
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt: Any = pg_insert(Intake).on_conflict_do_nothing(index_elements=["key"])
+        elif self.engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(Intake).on_conflict_do_nothing(index_elements=["key"])
+        else:
+            known = self.intake_keys([r["key"] for r in rows])
+            rows = [r for r in rows if r["key"] not in known]
+            stmt = insert(Intake)
+        with self.session() as s:
+            result = s.execute(stmt, [{"at": utcnow(), **r} for r in rows])
+        return max(0, int(getattr(result, "rowcount", 0) or 0))
+
+    def count_intake(self) -> int:
+        from sqlalchemy import func
+
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(Intake)) or 0)
 
     # jobs
     def start_job(self, job_id: str, kind: str = "", at: datetime | None = None) -> int:

@@ -1,0 +1,90 @@
+"""Fleet faults on a real redis-server: a poison message goes to the dead letters after N deliveries, a redelivered
+batch changes nothing, and a Redis killed with SIGKILL comes back with its queue (append-only file) while a worker
+waits for it with back-off and says so."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+import pytest
+
+from casebook import Casebook
+from classifiers.load import load_classifier
+from core.settings import Settings
+from fleet import keys
+from fleet.connection import connect, retrying
+from fleet.index_worker import IndexWorker
+from fleet.jobs import CrawlJob, active_jobs, enqueue_crawl
+from indexer import open_store
+from tests.factories import make_post
+from tests.integration.redis_server import redis_binary, serve_redis
+from wiring.pipeline import index_posts
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def worker(redis_server, tmp_path):
+    client = connect(redis_server.url)
+    client.flushall()
+    settings = Settings(home=tmp_path, redis_url=redis_server.url, claim_after_s=0.2, max_tries=2)
+    settings.ensure_dirs()
+    store, book = open_store(settings), Casebook(settings.casebook)
+    classifier = load_classifier(settings, "lexicon")
+
+    def index(posts, into):
+        index_posts(posts, settings=settings, store=into, classifier=classifier, known=set())
+
+    yield IndexWorker(settings, store=store, casebook=book, index_posts=index, batch_messages=8), client
+    store.close()
+    book.close()
+
+
+def _drain(worker: IndexWorker, until, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not until():
+        worker.process(worker.read(block_ms=100))
+        time.sleep(0.05)
+
+
+def test_poison_goes_to_dead_letters_and_the_rest_is_indexed_once(worker):
+    worker, client = worker
+    good = [make_post(post_id=str(i), text=f"停息挂账 加薇 zx{i} 征信修复") for i in range(3)]
+    client.xadd(keys.POSTS, {"job": "t", "posts": "[" + ",".join(p.model_dump_json() for p in good) + "]"})
+    client.xadd(keys.POSTS, {"job": "t", "posts": '[{"key": "not a post"}]'})
+    _drain(worker, lambda: client.xlen(keys.DEAD) >= 1)
+
+    dead = client.xrange(keys.DEAD)
+    assert len(dead) == 1 and "deliveries" in dead[0][1]["reason"] and dead[0][1]["source"] == keys.POSTS
+    assert client.xpending(keys.POSTS, keys.INDEX_GROUP)["pending"] == 0
+    assert worker.store.count() == 3 and worker.casebook.count_intake() == 3
+    assert int(client.hget(keys.COUNTERS, "dead_letters")) == 1
+
+    # the same message delivered again: nothing changes in the index or the casebook
+    first = {h.key: h for h in worker.store.get_many([p.key for p in good])}
+    message = client.xrange(keys.POSTS, count=1)[0]
+    worker.process([message])
+    again = {h.key: h for h in worker.store.get_many([p.key for p in good])}
+    assert again == first and worker.casebook.count_intake() == 3
+    assert worker.counts.already_indexed == 3
+
+
+def test_redis_killed_and_restarted_keeps_the_queue_and_the_worker_waits(caplog):
+    if not redis_binary():
+        pytest.skip("redis-server not installed")
+    with serve_redis() as server:
+        client = connect(server.url)
+        assert enqueue_crawl(client, CrawlJob(job="j1", spider="demo", args={"base_url": "http://127.0.0.1:9"}))
+        server.kill()  # SIGKILL: only what the append-only file holds survives
+        restarter = threading.Timer(1.5, server.start)
+        restarter.start()
+        with caplog.at_level(logging.WARNING, logger="fleet.connection"):
+            jobs = retrying("listing jobs", lambda: active_jobs(client), give_up_after=60)
+        restarter.join()
+        assert [j.job for j in jobs] == ["j1"]
+        assert json.loads(client.xrange(keys.frontier("j1"))[0][1]["task"]) == {"start": True}
+        said = caplog.text
+        assert "redis unreachable during listing jobs" in said and "redis reachable again" in said
