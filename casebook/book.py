@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, delete, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
@@ -55,8 +55,11 @@ class Casebook(AccountsMixin):
                     Base.metadata.create_all(self.engine)
                     self._add_missing_columns()
                     return
-                except OperationalError as exc:  # another process created a table between check and create
-                    if "already exists" not in str(exc) or attempt == 2:
+                except (OperationalError, IntegrityError, ProgrammingError) as exc:
+                    # Another process created a table between check and create: SQLite says "already exists",
+                    # PostgreSQL a duplicate key in its type catalogue (two index workers opening a fresh casebook).
+                    raced = "already exists" in str(exc) or "pg_type_typname_nsp_index" in str(exc)
+                    if not raced or attempt == 2:
                         raise
 
     def _add_missing_columns(self) -> None:

@@ -86,6 +86,9 @@ def run_crawl_worker(settings: Settings, options: CrawlWorkerOptions) -> int:
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
+        child = _RUNNING[0]
+        if child is not None and child.poll() is None:
+            child.terminate()  # Scrapy stops gracefully; pages it did not commit are claimed by others
 
     signal.signal(signal.SIGTERM, stop)
     failures = backoff_delays(2.0, 60.0)
@@ -100,7 +103,7 @@ def run_crawl_worker(settings: Settings, options: CrawlWorkerOptions) -> int:
             if not retrying("reading the frontier", partial(_has_work, client, job.job, settings.claim_after_s)):
                 continue
             joined = True
-            summary = _run_child(settings, job.job, name, options, log_dir)
+            summary = _run_child(client, settings, job.job, name, options, log_dir)
             jobs_done += 1
             log.warning("crawl worker %s: %s", name, json.dumps(summary, ensure_ascii=False))
             if summary.get("exit_code"):  # a crawl process that keeps failing must not spin
@@ -120,7 +123,12 @@ def run_crawl_worker(settings: Settings, options: CrawlWorkerOptions) -> int:
     return 0
 
 
-def _run_child(settings: Settings, job: str, name: str, options: CrawlWorkerOptions, log_dir: Path) -> dict[str, Any]:
+_RUNNING: list[subprocess.Popen[bytes] | None] = [None]  # the crawl process, told to stop with the worker
+
+
+def _run_child(
+    client: redis.Redis, settings: Settings, job: str, name: str, options: CrawlWorkerOptions, log_dir: Path
+) -> dict[str, Any]:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{job}-{name}")
     with tempfile.TemporaryDirectory(prefix="qy-fleet-") as tmp:
         settings_file, stats_file = Path(tmp) / "settings.json", Path(tmp) / "stats.json"
@@ -154,7 +162,18 @@ def _run_child(settings: Settings, job: str, name: str, options: CrawlWorkerOpti
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         }
-        rc = subprocess.run(cmd, env=env, cwd=str(REPO_ROOT), preexec_fn=_die_with_parent, check=False).returncode
+        with subprocess.Popen(cmd, env=env, cwd=str(REPO_ROOT), preexec_fn=_die_with_parent) as child:
+            _RUNNING[0] = child
+            try:
+                while child.poll() is None:  # the worker's heartbeat goes on while its crawl runs
+                    heartbeat(client, name, "crawl", job=job)
+                    try:
+                        child.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        pass
+            finally:
+                _RUNNING[0] = None
+            rc = child.returncode
         if stats_file.exists():
             return {**json.loads(stats_file.read_text(encoding="utf-8")), "exit_code": rc}
         return {"job": job, "consumer": consumer, "exit_code": rc, "error": "no stats (see the crawl log)"}
