@@ -43,7 +43,7 @@ def worker(redis_server, tmp_path):
     book.close()
 
 
-def _drain(worker: IndexWorker, until, seconds: float = 20.0) -> None:
+def _drain(worker: IndexWorker, until, seconds: float = 90.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not until():
         worker.process(worker.read(block_ms=100))
@@ -88,3 +88,103 @@ def test_redis_killed_and_restarted_keeps_the_queue_and_the_worker_waits(caplog)
         assert json.loads(client.xrange(keys.frontier("j1"))[0][1]["task"]) == {"start": True}
         said = caplog.text
         assert "redis unreachable during listing jobs" in said and "redis reachable again" in said
+
+
+class Relay:
+    """A TCP relay to a real server that can be cut and restored, as a network outage between worker and server."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.conns: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.open = False
+        for conn in self.conns:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        self.conns = []
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def test_an_elasticsearch_outage_is_waited_out_and_the_batch_indexed_once(redis_server, es_url, tmp_path, caplog):
+    from urllib.parse import urlsplit
+
+    from indexer.elastic_store import ElasticHitStore
+
+    target = urlsplit(es_url)
+    relay = Relay(target.hostname or "127.0.0.1", target.port or 9200)
+    alias = f"qy-outage-{tmp_path.name[-8:].lower()}"
+    client = connect(redis_server.url)
+    client.flushall()
+    settings = Settings(home=tmp_path, redis_url=redis_server.url, claim_after_s=30, max_tries=2)
+    store = ElasticHitStore(f"http://127.0.0.1:{relay.port}", alias, max_retries=1, initial_backoff=0.1)
+    book = Casebook(settings.casebook)
+    classifier = load_classifier(settings, "lexicon")
+    worker = IndexWorker(
+        settings,
+        store=store,
+        casebook=book,
+        index_posts=lambda posts, into: index_posts(
+            posts, settings=settings, store=into, classifier=classifier, known=set()
+        ),
+    )
+    posts = [make_post(post_id=f"o{i}", text=f"反催收 上岸 加V{i}") for i in range(2)]
+    client.xadd(keys.POSTS, {"job": "t", "posts": "[" + ",".join(p.model_dump_json() for p in posts) + "]"})
+    try:
+        messages = worker.read(block_ms=100)
+        relay.cut()
+        threading.Timer(3.0, lambda: setattr(relay, "open", True)).start()
+        with caplog.at_level(logging.WARNING, logger="fleet.index_worker"):
+            worker.process(messages)
+        direct = ElasticHitStore(es_url, alias)
+        assert {h.key for h in direct.get_many([p.key for p in posts])} == {p.key for p in posts}
+        assert worker.counts.outages == 1 and worker.counts.indexed == 2
+        assert "unreachable" in caplog.text and "reachable again" in caplog.text
+        assert client.xpending(keys.POSTS, keys.INDEX_GROUP)["pending"] == 0  # acknowledged once, after the outage
+        assert book.count_intake() == 2
+        direct.drop()
+    finally:
+        relay.close()
+        store.close()
+        book.close()
