@@ -188,3 +188,57 @@ def test_an_elasticsearch_outage_is_waited_out_and_the_batch_indexed_once(redis_
         relay.close()
         store.close()
         book.close()
+
+
+def test_a_page_commit_queues_new_pages_once_streams_changed_posts_only_and_needs_ownership(redis_server):
+    import asyncio
+
+    from fleet.frontier import Frontier
+
+    client = connect(redis_server.url)
+    client.flushall()
+    assert enqueue_crawl(client, CrawlJob(job="a", spider="demo"))
+    assert enqueue_crawl(client, CrawlJob(job="b", spider="demo"))  # a re-crawl: another job, same platform
+    post, other = make_post(post_id="w1", text="停息挂账 私信"), make_post(post_id="w2", text="协商还款")
+
+    async def scenario() -> list:
+        results = []
+        mine = Frontier(redis_server.url, "a", "me", claim_after_s=30, max_tries=3)
+        theirs = Frontier(redis_server.url, "a", "them", claim_after_s=30, max_tries=3)
+        ((entry, task),) = [x async for x in _first(mine.tasks())]
+        assert task == {"start": True}
+        results.append(await theirs.commit(entry, [("fp1", "{}")], [post]))  # not its entry: refused
+        results.append(await mine.commit(entry, [("fp1", "{}"), ("fp1", "{}"), ("fp2", "{}")], [post, other]))
+        again = Frontier(redis_server.url, "b", "me", claim_after_s=30, max_tries=3)
+        ((entry_b, _),) = [x async for x in _first(again.tasks())]
+        edited = post.model_copy(update={"text": "停息挂账 私信 加薇"})
+        results.append(await again.commit(entry_b, [("fp1", "{}")], [post, other, edited]))
+        for f in (mine, theirs, again):
+            await f.close()
+        return results
+
+    refused, first, recrawl = asyncio.run(scenario())
+    assert refused == (False, 0, 0)
+    assert first == (True, 2, 2)  # fp1 once, fp2 once; both posts streamed (in one entry, below)
+    assert recrawl == (True, 1, 1)  # job b has its own seen-set; only the edited post is streamed again
+    assert client.xlen(keys.POSTS) == 2
+    assert client.xpending(keys.frontier("a"), keys.CRAWL_GROUP)["pending"] == 0
+
+
+async def _first(agen):
+    async for item in agen:
+        yield item
+        return
+
+
+def test_a_scheduled_crawl_is_queued_when_redis_is_set(redis_server, tmp_path):
+    from wiring.scheduler import JOB_BODIES, JobSpec
+
+    client = connect(redis_server.url)
+    client.flushall()
+    settings = Settings(home=tmp_path, redis_url=redis_server.url)
+    spec = JobSpec(id="crawl-demo", kind="crawl", interval="1h", options={"spider": "demo", "max_posts": 3})
+    outcome = JOB_BODIES["crawl"](settings, spec)
+    assert outcome["enqueued"] is True and outcome["job"].startswith("crawl-demo-")
+    (job,) = active_jobs(client)
+    assert (job.job, job.spider, job.args) == (outcome["job"], "demo", {"max_posts": "3"})
