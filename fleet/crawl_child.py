@@ -104,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler(fleet_spider(_spider_class(job.spider)))
-    frontier = Frontier(qy.redis_url, job.job, ns.consumer, claim_after_s=qy.claim_after_s, max_tries=qy.max_tries)
+    frontier = Frontier(
+        qy.redis_url,
+        job.job,
+        ns.consumer,
+        claim_after_s=qy.claim_after_s,
+        max_tries=qy.max_tries,
+        artefact_root=qy.artefact_root,
+    )
     crawler.qy_frontier = frontier  # type: ignore[attr-defined]
     crawler.qy_ocr = OcrPipeline(crawler)  # type: ignore[attr-defined]
 

@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -110,13 +111,28 @@ def task_to_request(task: dict[str, Any], spider: Spider) -> Request:
     return request_from_dict(_decode(task), spider=spider)
 
 
+def writes_inside(request: Request, root: Path) -> bool:
+    """True when every file the request's page methods write (a screenshot's `path`) lies inside `root`: a task
+    read from a shared queue must not make a worker write anywhere else."""
+    from core.evidence import inside
+
+    for method in request.meta.get("playwright_page_methods") or []:
+        path = getattr(method, "kwargs", {}).get("path")
+        if path is not None and inside(str(path), root) is None:
+            return False
+    return True
+
+
 # ------------------------------------------------------------------ the job's frontier
 
 
 class Frontier:
     """One job's frontier as one crawl worker sees it (asyncio Redis: it runs inside Scrapy's reactor)."""
 
-    def __init__(self, url: str, job: str, consumer: str, *, claim_after_s: float, max_tries: int) -> None:
+    def __init__(
+        self, url: str, job: str, consumer: str, *, claim_after_s: float, max_tries: int, artefact_root: Path
+    ) -> None:
+        self.artefact_root = artefact_root
         self.client = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=15, socket_connect_timeout=5)
         self.job, self.consumer = job, consumer
         self.stream, self.seen = keys.frontier(job), keys.seen(job)
@@ -221,6 +237,10 @@ class Frontier:
         self.dead += 1
         log.error("dead-lettered frontier entry %s of job %s: %s", entry_id, self.job, reason)
 
+    async def reject(self, entry_id: str, task: dict[str, Any], reason: str) -> None:
+        self.in_flight.discard(entry_id)
+        await self._dead_letter(entry_id, {"task": json.dumps(task, ensure_ascii=False)}, reason)
+
     async def drained(self) -> bool:
         groups = await self._retrying("reading the frontier", lambda: self.client.xinfo_groups(self.stream))
         for group in groups:
@@ -270,6 +290,9 @@ def fleet_spider(base: type[Spider]) -> type[Spider]:
                     await commit_output(self, frontier, entry_id, output)
                     continue
                 request = task_to_request(task, self)
+                if not writes_inside(request, frontier.artefact_root):
+                    await frontier.reject(entry_id, task, "page would write outside the shared storage")
+                    continue
                 request.meta["qy_entry"] = entry_id
                 request.dont_filter = True  # the job's seen-set already decided; a retried page must go out again
                 yield request

@@ -190,7 +190,7 @@ def test_an_elasticsearch_outage_is_waited_out_and_the_batch_indexed_once(redis_
         book.close()
 
 
-def test_a_page_commit_queues_new_pages_once_streams_changed_posts_only_and_needs_ownership(redis_server):
+def test_a_page_commit_queues_new_pages_once_streams_changed_posts_only_and_needs_ownership(redis_server, tmp_path):
     import asyncio
 
     from fleet.frontier import Frontier
@@ -203,13 +203,13 @@ def test_a_page_commit_queues_new_pages_once_streams_changed_posts_only_and_need
 
     async def scenario() -> list:
         results = []
-        mine = Frontier(redis_server.url, "a", "me", claim_after_s=30, max_tries=3)
-        theirs = Frontier(redis_server.url, "a", "them", claim_after_s=30, max_tries=3)
+        mine = Frontier(redis_server.url, "a", "me", claim_after_s=30, max_tries=3, artefact_root=tmp_path)
+        theirs = Frontier(redis_server.url, "a", "them", claim_after_s=30, max_tries=3, artefact_root=tmp_path)
         ((entry, task),) = [x async for x in _first(mine.tasks())]
         assert task == {"start": True}
         results.append(await theirs.commit(entry, [("fp1", "{}")], [post]))  # not its entry: refused
         results.append(await mine.commit(entry, [("fp1", "{}"), ("fp1", "{}"), ("fp2", "{}")], [post, other]))
-        again = Frontier(redis_server.url, "b", "me", claim_after_s=30, max_tries=3)
+        again = Frontier(redis_server.url, "b", "me", claim_after_s=30, max_tries=3, artefact_root=tmp_path)
         ((entry_b, _),) = [x async for x in _first(again.tasks())]
         edited = post.model_copy(update={"text": "停息挂账 私信 加薇"})
         results.append(await again.commit(entry_b, [("fp1", "{}")], [post, other, edited]))

@@ -58,3 +58,20 @@ def test_a_page_method_given_as_a_function_is_refused():
     )
     with pytest.raises(TypeError, match="named"):
         request_to_task(request, spider)
+
+
+def test_a_task_that_would_write_outside_the_shared_storage_is_recognised(tmp_path):
+    from fleet.frontier import writes_inside
+
+    spider = _Spider()
+
+    def shot(path):
+        return scrapy.Request(
+            "http://127.0.0.1:9/",
+            callback=spider.parse_video,
+            meta={"playwright_page_methods": [PageMethod("screenshot", path=path)]},
+        )
+
+    assert writes_inside(shot(str(tmp_path / "evidence" / "demo" / "1.png")), tmp_path)
+    assert not writes_inside(shot("/etc/cron.d/x.png"), tmp_path)
+    assert not writes_inside(shot(str(tmp_path / ".." / "elsewhere.png")), tmp_path)
