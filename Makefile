@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # Debian chromium (Playwright cannot download a browser here), CJK fonts so screenshots show Chinese, a colour
-# emoji font so they show the emoji agencies write with (💯, 🐧 for QQ) instead of empty boxes,
-# and the PostgreSQL server the casebook's PostgreSQL tests start a throw-away cluster from.
-APT_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql
+# emoji font so they show the emoji agencies write with (💯, 🐧 for QQ) instead of empty boxes, the PostgreSQL
+# server the casebook's PostgreSQL tests start a throw-away cluster from, and the Redis server the shared (fleet)
+# mode and its tests run on.
+APT_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji postgresql redis-server
 system:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! fc-list 2>/dev/null | grep -qi "color emoji" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! fc-list 2>/dev/null | grep -qi "color emoji" || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi
 
@@ -40,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy core classifiers indexer casebook alerts crawlers webui demo wiring
+	$(BIN)/mypy core classifiers indexer casebook alerts crawlers webui demo fleet wiring
 
 test: setup elasticsearch
 	$(BIN)/lint-imports

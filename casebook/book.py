@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casebook.accounts import AccountsMixin, AuditEntry
@@ -23,6 +23,7 @@ from casebook.schema import (
     Base,
     BatchItem,
     Delivery,
+    Intake,
     JobRun,
     Lease,
     Recheck,
@@ -99,8 +100,11 @@ class Casebook(AccountsMixin):
                     Base.metadata.create_all(self.engine)
                     self._add_missing_columns()
                     return
-                except OperationalError as exc:  # another process created a table between check and create
-                    if "already exists" not in str(exc) or attempt == 2:
+                except (OperationalError, IntegrityError, ProgrammingError) as exc:
+                    # Another process created a table between check and create: SQLite says "already exists",
+                    # PostgreSQL a duplicate key in its type catalogue (two index workers opening a fresh casebook).
+                    raced = "already exists" in str(exc) or "pg_type_typname_nsp_index" in str(exc)
+                    if not raced or attempt == 2:
                         raise
 
     def _add_missing_columns(self) -> None:
@@ -536,6 +540,41 @@ class Casebook(AccountsMixin):
             stmt = stmt.where(Delivery.batch_id == batch_id)
         with self.session() as s:
             return list(s.scalars(stmt))
+
+    # intake (shared mode)
+    def intake_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` have arrived already."""
+        found: set[str] = set()
+        with self.session() as s:
+            for start in range(0, len(keys), 500):
+                found.update(s.scalars(select(Intake.key).where(Intake.key.in_(list(keys[start : start + 500])))))
+        return found
+
+    def record_intake(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Record arrivals; a key already recorded keeps its first row (idempotent). Returns rows added."""
+        if not rows:
+            return 0
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt: Any = pg_insert(Intake).on_conflict_do_nothing(index_elements=["key"])
+        elif self.engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(Intake).on_conflict_do_nothing(index_elements=["key"])
+        else:
+            known = self.intake_keys([r["key"] for r in rows])
+            rows = [r for r in rows if r["key"] not in known]
+            stmt = insert(Intake)
+        with self.session() as s:
+            result = s.execute(stmt, [{"at": utcnow(), **r} for r in rows])
+        return max(0, int(getattr(result, "rowcount", 0) or 0))
+
+    def count_intake(self) -> int:
+        from sqlalchemy import func
+
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(Intake)) or 0)
 
     # jobs
     def start_job(self, job_id: str, kind: str = "", at: datetime | None = None) -> int:

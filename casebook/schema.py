@@ -1,5 +1,5 @@
-"""The casebook's tables: the workflow state of hits (reviews, report batches, deliveries, review texts, review
-leases, job runs, re-checks). Accounts and the audit log have their own module (accounts.py) on the same base.
+"""The casebook's tables: the workflow state of hits (intake, reviews, report batches, deliveries, review texts,
+review leases, job runs, re-checks). Accounts and the audit log have their own module (accounts.py) on the same base.
 
 Saved searches (an analyst's named search form) live here too: they are workflow state of an analyst.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -142,3 +142,19 @@ class SavedSearch(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Intake(Base):
+    """A post's arrival in the workflow: when it was first classified and indexed, with its first verdict. One row
+    per key, written once (shared mode: an index worker writes it after the index, before acknowledging the
+    stream message, so a redelivered message finds it and changes nothing)."""
+
+    __tablename__ = "intake"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    label: Mapped[str] = mapped_column(String(30))
+    category: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    score: Mapped[float] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(String(200), default="")
+    message_id: Mapped[str] = mapped_column(String(60), default="")  # the post stream entry it came in
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -128,9 +128,11 @@ def collect_evidence(settings: Settings, post: Post) -> tuple[Evidence, ...]:
             )
             break
     if post.raw_ref:
-        raw = inside(post.raw_ref, settings.raw_dir, settings.home)
+        raw = inside(post.raw_ref, settings.raw_dir, settings.artefact_root)
         if raw is None:
-            log.warning("refused raw_ref %r of %s: outside the data home %s", post.raw_ref, post.key, settings.home)
+            log.warning(
+                "refused raw_ref %r of %s: outside the data home %s", post.raw_ref, post.key, settings.artefact_root
+            )
         elif raw.is_file():
             found.append(
                 Evidence(

@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     chromium_path: str = Field(default="/usr/bin/chromium", description="Debian chromium used by Playwright.")
     ocr_images: bool = Field(default=True, description="Read the text in crawled posts' images (offline PP-OCR).")
     ocr_max_images: int = Field(default=4, description="Images read per post (covers first); OCR costs ~1 s each.")
+    # Shared mode (the fleet): several machines share one crawl frontier, one memory of what was fetched and one
+    # stream into classification. Unset, everything stays embedded on this machine.
+    redis_url: str | None = Field(
+        default=None, description="Redis for the shared mode: crawl jobs, frontier, seen-set, post stream."
+    )
+    shared_dir: Path | None = Field(
+        default=None,
+        description="Storage every machine mounts for raw responses and evidence (default: inside the data home).",
+    )
+    claim_after_s: float = Field(
+        default=60.0, description="Shared mode: seconds before a dead worker's unacknowledged work is claimed."
+    )
+    max_tries: int = Field(default=3, description="Shared mode: deliveries before a message goes to the dead letters.")
     crawl_queries: list[str] = Field(
         default_factory=lambda: ["停息挂账", "征信修复", "反催收", "债务优化", "代理退保", "协商还款", "网贷逾期"],
         description="Keyword-search queries for scheduled crawls.",
@@ -75,8 +88,14 @@ class Settings(BaseSettings):
         return self.home / "spool"
 
     @cached_property
+    def artefact_root(self) -> Path:
+        """Where raw responses and evidence live: the shared storage in shared mode, else the data home. Evidence
+        paths are accepted only from inside it."""
+        return self.shared_dir or self.home
+
+    @cached_property
     def raw_dir(self) -> Path:
-        return self.home / "raw"
+        return self.artefact_root / "raw"
 
     @cached_property
     def index_dir(self) -> Path:
@@ -88,7 +107,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def evidence_dir(self) -> Path:
-        return self.home / "evidence"
+        return self.artefact_root / "evidence"
 
     @cached_property
     def state_dir(self) -> Path:

@@ -103,13 +103,17 @@ def index_posts(
     classifier: Classifier,
     progress: Progress | None = None,
     reclassify: bool = False,
+    known: set[str] | None = None,
 ) -> IndexStats:
     """Classify posts not yet in the store and index them (benign ones too, so analysts can search for misses).
 
-    Idempotent: a post whose key is already indexed is skipped, which also keeps its review status.
+    Idempotent: a post whose key is already indexed is skipped, which also keeps its review status. `known`, the
+    keys the caller already found indexed, spares asking the store for every key it holds (a fleet's index worker
+    asks only for its batch's).
     """
     stats = IndexStats()
-    known = set() if reclassify else store.keys()
+    if known is None:
+        known = set() if reclassify else store.keys()
     fresh: dict[str, Post] = {}
     for post in posts:
         stats.seen += 1

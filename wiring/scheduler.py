@@ -136,6 +136,11 @@ def _crawl(settings: Settings, spec: JobSpec) -> dict[str, Any]:
 
     options = dict(spec.options)
     spider = options.pop("spider")
+    if settings.redis_url:  # shared mode: the crawl workers take it; a run's job name carries its start time
+        from wiring.fleet import enqueue_job
+
+        job = f"{spec.id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+        return {"enqueued": enqueue_job(settings, spider, job, {k: str(v) for k, v in options.items()}), "job": job}
     with progress(f"{spec.id}: crawling {spider} (pages)") as advance:  # lines in the scheduler's log
         stats = run_crawl(
             spider, settings, spec.id, on_progress=crawl_progress(advance), timeout=spec.timeout, **options

@@ -329,10 +329,14 @@ def _evidence(hit: Hit, seq: int, settings: Settings, members: _Members) -> tupl
     seen: set[str] = set()
     for ev in records:
         base = settings.raw_dir if ev.kind == "raw_response" else settings.evidence_dir
-        path = inside(ev.path, base, settings.home)
+        path = inside(ev.path, base, settings.artefact_root)
         if path is None:  # never ship a file from outside the data home, whatever the record says
             log.warning(
-                "refused %s evidence %r of %s: outside the data home %s", ev.kind, ev.path, hit.key, settings.home
+                "refused %s evidence %r of %s: outside the data home %s",
+                ev.kind,
+                ev.path,
+                hit.key,
+                settings.artefact_root,
             )
             continue
         if str(path) in seen:

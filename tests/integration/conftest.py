@@ -8,6 +8,7 @@
   started again before the next test that asks for the cluster. ES_CLUSTER_PORTS=HTTP1,HTTP2 (and ES_CLUSTER_DIR)
   reuse a cluster already started with them. Skips locally / fails in CI like `es_url`.
 - SMTP: `smtp_server`, a real aiosmtpd server on loopback that keeps what it accepts (tests/integration/partner_servers.py).
+- Redis: `redis_server`, a real redis-server on a free loopback port with its own directory (redis_server.py).
 - PostgreSQL (optional, for the casebook): QINGYUAN_TEST_PG_URL, or a throw-away cluster made with the Debian
   server binaries (initdb/pg_ctl) when they and the psycopg driver are installed; otherwise those tests skip.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.partner_servers import MailSink, serve_smtp
+from tests.integration.redis_server import RedisServer, RedisStartError, redis_binary, serve_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 ES_SCRIPT = ROOT / "scripts" / "elasticsearch.sh"
@@ -252,3 +254,16 @@ def smtp_server() -> Iterator[tuple[MailSink, int]]:
     sink = MailSink()
     with serve_smtp(sink) as port:
         yield sink, port
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on loopback (append-only), for the shared mode; skipped locally, failed in CI, when the
+    Debian package is missing; a failure to start is always a failure."""
+    if not redis_binary():
+        missing_real_part("redis-server not installed (Debian package redis-server)")
+    try:
+        with serve_redis() as server:
+            yield server
+    except RedisStartError as exc:
+        start_failed("redis-server", str(exc))

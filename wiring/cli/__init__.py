@@ -5,7 +5,7 @@ import importlib
 from wiring.cli.base import app
 
 # Registration order is the order `qingyuan --help` lists the commands: the pipeline's order of work.
-for _group in ("posts", "review", "takedown", "monitoring", "crawl", "schedule", "console", "model"):
+for _group in ("posts", "review", "takedown", "monitoring", "crawl", "schedule", "console", "model", "worker"):
     importlib.import_module(f"wiring.cli.{_group}")
 
 __all__ = ["app"]

@@ -36,9 +36,12 @@ def crawl(
     arg: Annotated[
         list[str] | None, typer.Option("--arg", "-a", help="Spider argument NAME=VALUE (repeatable).")
     ] = None,
+    enqueue: Annotated[
+        bool, typer.Option(help="Shared mode: queue the job for the crawl workers (QINGYUAN_REDIS_URL) instead.")
+    ] = False,
 ) -> None:
     """Run one crawl in its own process; posts are spooled before anything downstream runs."""
-    from crawlers.run import crawl_progress, run_crawl
+    from crawlers.run import crawl_progress, known_spiders, run_crawl
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -51,6 +54,18 @@ def crawl(
             raise fail(f"--arg {name} is not a spider argument")
         spider_args[name] = value
     job = job or f"{spider}-{datetime.now(timezone.utc):%Y%m%d}"
+    if enqueue:
+        if not settings.redis_url:
+            raise fail("--enqueue needs the shared mode: set QINGYUAN_REDIS_URL")
+        if spider not in known_spiders():
+            raise fail(f"unknown spider {spider!r}; known: {', '.join(known_spiders())}")
+        from wiring.fleet import enqueue_job
+
+        queued = enqueue_job(settings, spider, job, spider_args)
+        if not queued:
+            raise fail(f"a job named {job!r} is already queued; give another --job")
+        out.print(json.dumps({"enqueued": job, "spider": spider, "args": spider_args}, ensure_ascii=False))
+        return
     extra: dict[str, Any] = dict(spider_args)  # the names were checked above
     with progress(f"crawling {spider} (pages)") as advance:
         stats = run_crawl(spider, settings, job, on_progress=crawl_progress(advance), **extra)
