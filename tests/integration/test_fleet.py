@@ -21,6 +21,7 @@ import pytest
 from core.settings import Settings
 from demo.content import bio_post_id, load_content
 from demo.server import serve_demo
+from tests.integration.conftest import EsCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
@@ -32,9 +33,9 @@ QINGYUAN = [str(Path(sys.executable).with_name("qingyuan"))]
 
 
 @pytest.fixture()
-def search_url(es_url: str) -> str:
-    """The Elasticsearch the index workers write to: switching to a cluster fixture is this one line."""
-    return es_url
+def search_url(es_cluster: EsCluster) -> str:
+    """The Elasticsearch the index workers write to: the two-node cluster (both URLs; a worker fails over)."""
+    return es_cluster.url
 
 
 def expected_keys(videos: int) -> set[str]:
