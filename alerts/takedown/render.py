@@ -27,6 +27,7 @@ from PIL import Image
 from alerts.takedown.bundle import atomic_path, atomic_write_bytes
 from alerts.takedown.report import EvidenceFile, ReportBatch, ReportItem, clean_text, format_time
 from core.files import defuse_formula
+from core.records import EvidenceKind
 
 XLSX_HEADERS: tuple[str, ...] = (
     # The partner's template, in this exact order.
@@ -79,7 +80,15 @@ def safe_cell_text(value: object) -> str:
 
 
 def _screenshots(item: ReportItem) -> list[EvidenceFile]:
-    return [ev for ev in item.evidence if ev.kind == "screenshot"]
+    """The item's pictures, its marked crop first: a partner sees which comment is meant before the whole page."""
+    crops = [ev for ev in item.evidence if ev.kind == EvidenceKind.item_crop]
+    return crops + [ev for ev in item.evidence if ev.kind == EvidenceKind.screenshot]
+
+
+def _shown_pictures(item: ReportItem) -> list[EvidenceFile]:
+    """What the HTML shows: the marked crop when there is one (the whole page stays in the zip), else the page."""
+    crops = [ev for ev in item.evidence if ev.kind == EvidenceKind.item_crop]
+    return crops or _screenshots(item)
 
 
 def contacts_text(item: ReportItem) -> str:
@@ -239,7 +248,7 @@ def render_html(batch: ReportBatch, bundle_name: str | None = None, bundle_sha25
     items = []
     thumbs = _Thumbnails(HTML_THUMBNAILS_BUDGET)
     for item in batch.items:
-        shots = [dict(thumbs.show(ev.path, ev.source, item.item_id), sha256=ev.sha256) for ev in _screenshots(item)]
+        shots = [dict(thumbs.show(ev.path, ev.source, item.item_id), sha256=ev.sha256) for ev in _shown_pictures(item)]
         ocr = [(t, thumbs.show(t.path, t.source, item.item_id) if t.path else None) for t in item.image_text]
         items.append(
             {

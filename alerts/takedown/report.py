@@ -130,7 +130,7 @@ def format_time(moment: datetime | None) -> str:
 
 
 class EvidenceFile(_Model):
-    kind: str  # screenshot | raw_response | html
+    kind: str  # an EvidenceKind value: screenshot | item_crop | raw_response | html
     # Where the file sits inside the evidence zip ("evidence/..."): the only path a partner ever sees. Items that
     # carry the same bytes share one member.
     path: str

@@ -374,3 +374,25 @@ def test_a_score_is_cut_not_rounded_up_in_the_wording() -> None:
 
     assert ReviewFacts(score=0.9996, threshold=0.8).statement == "未经人工审核（自动纳入，置信度 0.99，纳入阈值 0.8）"
     assert ReviewFacts(score=0.29, threshold=0.2).statement == "未经人工审核（自动纳入，置信度 0.29，纳入阈值 0.2）"
+
+
+def test_an_items_marked_crop_is_what_the_html_shows_and_the_sheet_links(settings: Settings, tmp_path: Path) -> None:
+    page = keep(settings, "page.png", screenshot_png(7, (400, 600)))
+    crop = keep(settings, "c1.item.png", screenshot_png(8, (400, 120))).model_copy(update={"kind": "item_crop"})
+    hits = [lead("c1", HANDLES, evidence=(page, crop)), lead("p1", HANDLES, evidence=(page,))]
+    (batch,) = build_batches(
+        hits, settings=settings, include_unreviewed=False, min_score=0.8, platform=None, already_reported=set()
+    )
+    files = write_files(batch, tmp_path / "out")
+    html = files["html"].read_text("utf-8")
+    shown = re.findall(r'<img src="data:image/jpeg;base64,[^"]+" alt="([^"]+)（缩略图）"', html)
+    by_key = {item.hit_key: item for item in batch.items}
+    crop_member = next(ev.path for ev in by_key["douyin:c1"].evidence if ev.kind == "item_crop")
+    page_member = next(ev.path for ev in by_key["douyin:p1"].evidence if ev.kind == "screenshot")
+    # the comment shows its crop (the page stays in the zip); the item without a crop shows its page
+    assert sorted(shown) == sorted([crop_member, page_member])
+    col = XLSX_HEADERS.index("截图") + 1
+    links = {
+        row[0].value: row[col - 1].hyperlink for row in load_workbook(files["xlsx"])["举报清单"].iter_rows(min_row=2)
+    }
+    assert any(link is not None and link.target.endswith(crop_member) for link in links.values())
