@@ -27,6 +27,7 @@ from PIL import Image
 from alerts.takedown.bundle import atomic_path, atomic_write_bytes
 from alerts.takedown.report import EvidenceFile, ReportBatch, ReportItem, clean_text, format_time
 from core.files import defuse_formula
+from core.labels import zh
 from core.records import EvidenceKind
 
 XLSX_HEADERS: tuple[str, ...] = (
@@ -60,6 +61,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# `{{ value|zh('vocabulary') }}`: the partner reads Chinese names (core/labels.py), never our English values.
+_env.filters["zh"] = lambda value, vocabulary: zh(vocabulary, value)
 
 
 def _utf16_len(text: str) -> int:

@@ -391,6 +391,7 @@ def test_an_items_marked_crop_is_what_the_html_shows_and_the_sheet_links(setting
     page_member = next(ev.path for ev in by_key["douyin:p1"].evidence if ev.kind == "screenshot")
     # the comment shows its crop (the page stays in the zip); the item without a crop shows its page
     assert sorted(shown) == sorted([crop_member, page_member])
+    assert "（内容截图（红框标出））" in html and "（item_crop）" not in html  # kinds named in Chinese
     col = XLSX_HEADERS.index("截图") + 1
     links = {
         row[0].value: row[col - 1].hyperlink for row in load_workbook(files["xlsx"])["举报清单"].iter_rows(min_row=2)
