@@ -27,10 +27,12 @@ from core.settings import Settings
 from fleet import keys
 from fleet.connection import TRANSIENT, backoff_delays, connect, retrying
 from fleet.crawl_worker import heartbeat, worker_name
-from fleet.jobs import ensure_group
+from fleet.jobs import ensure_group, trim_acknowledged
 from indexer.base import HitStore
 
 log = logging.getLogger(__name__)
+
+TRIM_EVERY_S = 30.0  # how often a worker drops acknowledged entries from the post stream
 
 # Indexes the given posts (none of them indexed yet): classify and write to the store.
 IndexPosts = Callable[[list[Post], HitStore], None]
@@ -235,7 +237,7 @@ class IndexWorker:
 
         signal.signal(signal.SIGTERM, stop)
         log.warning("index worker %s started", self.name)
-        idle_since = time.monotonic()
+        idle_since = last_trim = time.monotonic()
         while not stopping:
             heartbeat(self.client, self.name, "index", messages=self.counts.messages, posts=self.counts.posts)
             messages = self.read()
@@ -254,6 +256,11 @@ class IndexWorker:
                 )
             elif exit_when_idle is not None and time.monotonic() - idle_since > exit_when_idle:
                 break
+            if time.monotonic() - last_trim > TRIM_EVERY_S:
+                last_trim = time.monotonic()
+                trimmed = retrying("trimming", partial(trim_acknowledged, self.client, keys.POSTS, keys.INDEX_GROUP))
+                if trimmed:
+                    log.info("post stream: %d acknowledged entries dropped", trimmed)
         return self.counts
 
 

@@ -67,3 +67,23 @@ def frontier_state(client: redis.Redis, job: str) -> tuple[int, int]:
             lag = group.get("lag")
             return (int(lag) if lag is not None else int(client.xlen(keys.frontier(job)))), int(group["pending"])
     return 0, 0
+
+
+def trim_acknowledged(client: redis.Redis, stream: str, group: str) -> int:
+    """Drop the entries of `stream` that `group` has delivered and acknowledged (a stream keeps every entry until it
+    is trimmed, so an unbounded post stream would hold every crawled post). Entries still pending stay, so a killed
+    worker's batch can be claimed; only entries below both the oldest pending one and the group's last delivered one
+    go, which also keeps the group's lag exact. Returns how many were dropped."""
+    info = next((g for g in client.xinfo_groups(stream) if g["name"] == group), None)
+    if info is None:
+        return 0
+    floor = str(info["last-delivered-id"])
+    pending = client.xpending(stream, group)
+    if pending["pending"]:
+        floor = min(floor, str(pending["min"]), key=_stream_id)
+    return int(client.xtrim(stream, minid=floor, approximate=False))
+
+
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -17,7 +17,7 @@ from core.settings import Settings
 from fleet import keys
 from fleet.connection import connect, retrying
 from fleet.index_worker import IndexWorker
-from fleet.jobs import CrawlJob, active_jobs, enqueue_crawl
+from fleet.jobs import CrawlJob, active_jobs, enqueue_crawl, ensure_group, trim_acknowledged
 from indexer import open_store
 from tests.factories import make_post
 from tests.integration.redis_server import redis_binary, serve_redis
@@ -242,3 +242,26 @@ def test_a_scheduled_crawl_is_queued_when_redis_is_set(redis_server, tmp_path):
     assert outcome["enqueued"] is True and outcome["job"].startswith("crawl-demo-")
     (job,) = active_jobs(client)
     assert (job.job, job.spider, job.args) == (outcome["job"], "demo", {"max_posts": "3"})
+
+
+def test_acknowledged_post_entries_are_trimmed_and_pending_ones_kept(redis_server):
+    client = connect(redis_server.url)
+    client.flushall()
+    ensure_group(client, keys.POSTS, keys.INDEX_GROUP)
+    ids = [client.xadd(keys.POSTS, {"posts": "[]", "n": str(i)}) for i in range(5)]
+    got = client.xreadgroup(keys.INDEX_GROUP, "w1", {keys.POSTS: ">"}, count=5)[0][1]
+    assert [m for m, _ in got] == ids
+    client.xack(keys.POSTS, keys.INDEX_GROUP, *ids[:3])
+
+    assert trim_acknowledged(client, keys.POSTS, keys.INDEX_GROUP) == 3  # the two pending entries stay
+    assert [m for m, _ in client.xrange(keys.POSTS)] == ids[3:]
+    claimed = client.xclaim(keys.POSTS, keys.INDEX_GROUP, "w2", 0, ids[3:])  # a killed worker's batch is still there
+    assert [m for m, _ in claimed] == ids[3:]
+
+    client.xack(keys.POSTS, keys.INDEX_GROUP, *ids[3:])
+    newer = client.xadd(keys.POSTS, {"posts": "[]", "n": "5"})
+    assert trim_acknowledged(client, keys.POSTS, keys.INDEX_GROUP) == 1  # never past the last delivered entry
+    assert [m for m, _ in client.xrange(keys.POSTS)] == [ids[4], newer]
+    (group,) = client.xinfo_groups(keys.POSTS)
+    assert group["lag"] == 1  # the group still knows exactly what is left to read
+    assert [m for m, _ in client.xreadgroup(keys.INDEX_GROUP, "w1", {keys.POSTS: ">"})[0][1]] == [newer]
