@@ -78,7 +78,8 @@ class ReportPlan:
 def _apply_reviews(hits: list[Hit], casebook: Casebook, settings: Settings) -> tuple[list[Hit], dict[str, ReviewFacts]]:
     """The analyst's word wins: a reviewed category replaces the model's, who decided and when go in the notice (by
     account id, or as the role when `report_reviewer` is `role`), and the casebook's state (the owner) replaces the
-    index's copy of the status."""
+    index's copy of the status. A hit a person reopened waits for a person: it is left out, never auto-included as
+    "unreviewed" (a reopen leaves no standing decision, so such a hit would otherwise look never reviewed)."""
     from alerts.takedown.report import REVIEWER_ROLE_ZH, ReviewFacts
 
     keys = [h.key for h in hits]
@@ -105,6 +106,8 @@ def _apply_reviews(hits: list[Hit], casebook: Casebook, settings: Settings) -> t
             )
         if hit.key in states:  # claimed stays claimed here: an item under review is never auto-included
             hit = hit.model_copy(update={"status": states[hit.key]})
+        if hit.status is HitStatus.new and review is not None and review.decision == REOPENED:
+            continue
         reviewed.append(hit)
     return reviewed, facts
 
@@ -126,10 +129,6 @@ def plan_reports(
     from alerts.takedown.report import build_batches
 
     hits, reviews = _apply_reviews(list(lead_gen_hits(store, platform)), casebook, settings)
-    # A hit a person reopened waits for a person: it is never auto-included as "unreviewed". (A reopen leaves no
-    # standing decision, so such a hit has review rows but no ReviewFacts.)
-    reopened = {k for k, r in casebook.latest_reviews([h.key for h in hits]).items() if r.decision == REOPENED}
-    hits = [h for h in hits if not (h.status is HitStatus.new and h.key in reopened)]
     if only is not None:
         hits = [h for h in hits if h.key in only]
     already = set() if resend else {h.key for h in hits if h.report_ids} | casebook.reported_keys(platform)
